@@ -455,6 +455,11 @@ func (a *analyzer) deployCovers(f *Finding, setting string, value func(DeployEnv
 	f.Risk = Safe
 	f.Message += fmt.Sprintf("; schemagate deploy runs it with %s%s", where, more)
 	f.Suggestion = "nothing for schemagate deploy; if the migration also reaches the database another way, SET " + setting + " in it"
+	if a.aloneAdvice(setting) != "" {
+		// A SET in the script would break it there (see aloneAdvice): that way sets it on its connection.
+		f.Suggestion = "nothing for schemagate deploy; if the migration also reaches the database another way, set " + setting +
+			" on that connection (options=-c%20" + setting + "%3D… in its URL), not in the script, where it would make this statement run in a transaction"
+	}
 }
 
 // deployTimeout describes the timeout setting that schemagate deploy sets in every environment (value
@@ -672,6 +677,9 @@ func (a *analyzer) statement(i int, st *sqlparse.Statement) {
 	if a.lock >= lockSUE && !a.stmtTimeout.on() && !a.stmtTimeoutDone {
 		a.stmtTimeoutDone = true
 		f := a.add("missing-statement-timeout", "DDL on a pre-existing relation without an earlier SET statement_timeout")
+		if advice := a.aloneAdvice("statement_timeout"); advice != "" {
+			f.Suggestion = advice
+		}
 		a.deployCovers(f, "statement_timeout", func(e DeployEnvironment) time.Duration { return e.StatementTimeout }, a.stmtTimeout.off(), "")
 	}
 	if a.inTx() {
