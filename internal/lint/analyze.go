@@ -328,6 +328,9 @@ type timeout struct {
 	session, sessionOff bool // set to a value; turned off (0, DEFAULT, RESET)
 	local, localOff     bool
 	localSet            bool // a SET LOCAL of the current transaction overrides the session's value
+	// sessionMS and localMS are the values set, in milliseconds, while on; 0 when not known (a value
+	// that is no constant).
+	sessionMS, localMS float64
 }
 
 func (t *timeout) on() bool {
@@ -335,6 +338,29 @@ func (t *timeout) on() bool {
 		return t.local
 	}
 	return t.session
+}
+
+// ms is the value in effect, in milliseconds, while on; 0 when off or not known.
+func (t *timeout) ms() float64 {
+	switch {
+	case !t.on():
+		return 0
+	case t.localSet:
+		return t.localMS
+	}
+	return t.sessionMS
+}
+
+// setValue is set for a value of ms milliseconds (0: not known) that turns the setting on.
+func (t *timeout) setValue(ms float64, local, inTx bool) {
+	t.set(true, local, inTx)
+	switch {
+	case local && !inTx:
+	case local:
+		t.localMS = ms
+	default:
+		t.sessionMS = ms
+	}
 }
 
 // off tells whether the script turned the setting off, which also undoes one the deploy set.
@@ -363,9 +389,10 @@ func (t *timeout) endTx() { t.localSet = false }
 // worse is the timeout that stands when either x or y may: on only where both are, turned off where
 // either is, now and after the transaction ends (for a statement that may or may not run).
 func worse(x, y timeout) timeout {
-	w := timeout{session: x.session && y.session, sessionOff: x.sessionOff || y.sessionOff, localSet: x.localSet || y.localSet}
+	w := timeout{session: x.session && y.session, sessionOff: x.sessionOff || y.sessionOff, localSet: x.localSet || y.localSet,
+		sessionMS: max(x.sessionMS, y.sessionMS)}
 	if w.localSet {
-		w.local, w.localOff = x.on() && y.on(), x.off() || y.off()
+		w.local, w.localOff, w.localMS = x.on() && y.on(), x.off() || y.off(), max(x.ms(), y.ms())
 	}
 	return w
 }

@@ -503,6 +503,58 @@ func TestLockTimeoutScope(t *testing.T) {
 	}
 }
 
+// TestLongLockTimeout: any lock_timeout but 0 counted as set, so SET lock_timeout = '1d' before an ALTER
+// TABLE made it safe, though every query on the table may then queue behind the ALTER's wait for a day.
+// A lock_timeout longer than MaxLockTimeout leaves missing-lock-timeout, caution, saying the value and
+// what queues behind the wait; schemagate deploy's lock_timeout, a ceiling it puts back before each
+// statement, makes it safe when it is short enough.
+func TestLongLockTimeout(t *testing.T) {
+	t.Parallel()
+	alter := "ALTER TABLE users ADD COLUMN bio text;\n"
+	deploy := func(d time.Duration) Config {
+		return Config{Deploy: DeployTimeouts{{Name: "production", LockTimeout: d}}}
+	}
+	for _, tt := range []struct {
+		name string
+		src  string
+		inTx bool
+		cfg  Config
+		risk Risk   // of missing-lock-timeout; -1: none
+		says string // a part of its message
+	}{
+		{"1d", "SET lock_timeout = '1d';\n" + alter, true, Config{}, Caution, "with lock_timeout = 24h, longer than 10s: while it waits for its lock, every later query on the table queues behind it for up to 24h"},
+		{"10min", "SET lock_timeout = '10min';\n" + alter, true, Config{}, Caution, "lock_timeout = 10min"},
+		{"100000s", "SET lock_timeout = '100000s';\n" + alter, true, Config{}, Caution, "lock_timeout = 100000s"},
+		{"a number is milliseconds", "SET lock_timeout = 60000;\n" + alter, true, Config{}, Caution, "lock_timeout = 1min"},
+		{"set_config", "SELECT set_config('lock_timeout', '1h', false);\n" + alter, false, Config{}, Caution, "lock_timeout = 1h"},
+		{"SET LOCAL", "BEGIN;\nSET LOCAL lock_timeout = '1d';\n" + alter + "COMMIT;\n", false, Config{}, Caution, "lock_timeout = 24h"},
+		{"SHARE queues writes", "SET lock_timeout = '1min';\nCREATE INDEX users_bio_idx ON users (email);\n", true, Config{}, Caution,
+			"every later write (INSERT, UPDATE, DELETE) on the table queues behind it for up to 1min"},
+		{"10s is short enough", "SET lock_timeout = '10s';\n" + alter, true, Config{}, -1, ""},
+		{"11s is not", "SET lock_timeout = '11s';\n" + alter, true, Config{}, Caution, "lock_timeout = 11s"},
+		{"lowered before the ALTER", "SET lock_timeout = '1d';\nSET lock_timeout = '2s';\n" + alter, true, Config{}, -1, ""},
+		{"SET LOCAL 2s inside a long session one", "SET lock_timeout = '1d';\nBEGIN;\nSET LOCAL lock_timeout = '2s';\n" + alter + "COMMIT;\n", false, Config{}, -1, ""},
+		{"long again after SET LOCAL ends", "SET lock_timeout = '1d';\nBEGIN;\nSET LOCAL lock_timeout = '2s';\nCOMMIT;\n" + alter, false, Config{}, Caution, "lock_timeout = 24h"},
+		{"deploy's 5s is the ceiling", "SET lock_timeout = '1d';\n" + alter, true, deploy(5 * time.Second), Safe,
+			"schemagate deploy runs it with lock_timeout = 5s (environment production), which it puts back before each statement"},
+		{"deploy's 1min is no better", "SET lock_timeout = '1d';\n" + alter, true, deploy(time.Minute), Caution, "lock_timeout = 24h"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := tt.cfg
+			cfg.Schema = testSchema(t)
+			fs := AnalyzeScript(script(tt.src), tt.inTx, cfg)
+			f := find(fs, "missing-lock-timeout")
+			switch {
+			case tt.risk < 0 && f != nil:
+				t.Errorf("missing-lock-timeout %v, want none", f)
+			case tt.risk >= 0 && (f == nil || f.Risk != tt.risk || !strings.Contains(f.Message, tt.says)):
+				t.Errorf("missing-lock-timeout %v, want %s saying %q; findings: %v", f, tt.risk, tt.says, fs)
+			}
+		})
+	}
+}
+
 // TestStaticLockModels: statements the rehearsal showed taking ACCESS EXCLUSIVE on a pre-existing table
 // are modelled, so lint alone asks for lock_timeout.
 func TestStaticLockModels(t *testing.T) {

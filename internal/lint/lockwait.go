@@ -44,6 +44,7 @@ func (a *analyzer) missingLockTimeout() {
 	sf.counted = true
 	a.facts.stmts[k] = sf
 	if a.lockTimeout.on() {
+		a.longLockTimeout()
 		return
 	}
 	f := a.add("missing-lock-timeout", q.msg)
@@ -61,6 +62,51 @@ func (a *analyzer) missingLockTimeout() {
 		return
 	}
 	a.lockTimeoutAt = len(a.out) - 1
+}
+
+// MaxLockTimeout is the longest lock_timeout that counts as set for missing-lock-timeout: what queues
+// behind a statement's wait for its lock queues for as long as lock_timeout lets it wait, and an
+// application's queries that wait longer than a few seconds time out or pile up on its connections.
+const MaxLockTimeout = 10 * time.Second
+
+// longLockTimeout raises missing-lock-timeout, caution, for the current statement, which missingLockTimeout
+// counted, when the lock_timeout in effect is longer than MaxLockTimeout: it bounds the wait, but
+// not to a time the table's queries can wait. Once per script, as a missing one.
+func (a *analyzer) longLockTimeout() {
+	ms := a.lockTimeout.ms()
+	if ms <= float64(MaxLockTimeout.Milliseconds()) || (a.lockTimeoutAt >= 0 && a.out[a.lockTimeoutAt].Risk >= Caution && !a.out[a.lockTimeoutAt].Ignored) {
+		return
+	}
+	on := relkindWord(a.lockKind)
+	behind := "what conflicts with its lock"
+	switch {
+	case a.lock >= lockAE:
+		behind = "every later query on the " + on
+	case a.lock >= lockSH && a.lockKind != "m" && a.lockKind != "S":
+		behind = "every later write (INSERT, UPDATE, DELETE) on the " + on
+	}
+	value := shortDuration(time.Duration(ms) * time.Millisecond)
+	f := a.add("missing-lock-timeout", fmt.Sprintf("statement takes %s on a pre-existing %s with lock_timeout = %s, longer than %s: while it waits for its lock, %s queues behind it for up to %s",
+		a.lock, on, value, shortDuration(MaxLockTimeout), behind, value))
+	f.Risk = Caution
+	f.Suggestion = fmt.Sprintf("SET lock_timeout = '2s' (at most %s) and retry on SQLSTATE 55P03", shortDuration(MaxLockTimeout))
+	// schemagate deploy's lock_timeout is a ceiling: it puts its own back before each statement of a
+	// migration that raised it (docs/deploy.md).
+	if where, ok := a.deployTimeout("lock_timeout", func(e DeployEnvironment) time.Duration { return e.LockTimeout }); ok && a.deployCeiling() <= MaxLockTimeout {
+		f.Risk = Safe
+		f.Message += fmt.Sprintf("; schemagate deploy runs it with %s, which it puts back before each statement of a migration that raises it", where)
+		f.Suggestion = "nothing for schemagate deploy; if the migration also reaches the database another way, SET lock_timeout to a few seconds in it"
+	}
+	a.lockTimeoutAt = len(a.out) - 1
+}
+
+// deployCeiling is the longest lock_timeout schemagate deploy sets in any environment.
+func (a *analyzer) deployCeiling() time.Duration {
+	var longest time.Duration
+	for _, e := range a.cfg.Deploy {
+		longest = max(longest, e.LockTimeout)
+	}
+	return longest
 }
 
 // queuedBehind says what waits behind a statement that waits for lock l on a relation of kind (its
