@@ -194,11 +194,19 @@ type analyzer struct {
 	txStrong      bool   // … or SHARE ROW EXCLUSIVE
 	txAEKind      string // the relkind of the relation txAE is on, as its first statement tells (see lockKind)
 	txAfterAEDone bool
-	txNotValid    map[string]bool
-	pendingEnum   []int // findings of ALTER TYPE … ADD VALUE waiting for a later statement in the tx
-	txEnumValues  []txEnumValue
-	lockTimeout   timeout
-	stmtTimeout   timeout
+	// txAfterAECheap says a statement after the ACCESS EXCLUSIVE of the current transaction was judged
+	// cheap (see afterAE): a later cheap one says nothing more, a later costly one is dangerous still.
+	txAfterAECheap bool
+	// txAEKeys are the keys of the pre-existing relations the current transaction holds ACCESS
+	// EXCLUSIVE on, as far as each statement's target tells; txNewCols the columns (colKey) the
+	// migration's ALTER TABLEs add (see afterAE).
+	txAEKeys     map[string]bool
+	txNewCols    map[string]bool
+	txNotValid   map[string]bool
+	pendingEnum  []int // findings of ALTER TYPE … ADD VALUE waiting for a later statement in the tx
+	txEnumValues []txEnumValue
+	lockTimeout  timeout
+	stmtTimeout  timeout
 	// utcZone is the session's TimeZone set by the script to a zone of fixed offset zero (SET TIME ZONE
 	// 'UTC'), under which PostgreSQL 12+ changes timestamp to timestamptz and back without a rewrite. It
 	// follows SET, SET LOCAL, RESET and ROLLBACK as the timeouts do ("on" is UTC).
@@ -297,7 +305,7 @@ func newAnalyzer(s *migrate.Script, inTx bool, cfg Config) *analyzer {
 
 func newAnalyzerState(s *migrate.Script, inTx bool, cfg Config, st *state) *analyzer {
 	a := &analyzer{cfg: cfg, script: s, toolTx: inTx, format: cfg.Format, st: st, alters: map[string]int{}, added: map[string]*addedColumn{}, txNotValid: map[string]bool{},
-		prepared: map[string]int{}, lockTimeoutAt: -1, facts: &scriptFacts{file: s.File, stmts: map[[2]int]stmtFacts{}}}
+		prepared: map[string]int{}, lockTimeoutAt: -1, txAEKeys: map[string]bool{}, txNewCols: map[string]bool{}, facts: &scriptFacts{file: s.File, stmts: map[[2]int]stmtFacts{}}}
 	if inTx {
 		a.block = 1
 	}
@@ -695,9 +703,20 @@ func (a *analyzer) statement(i int, st *sqlparse.Statement) {
 		a.usesNewEnumValue(st)
 	}
 	if a.inTx() && a.txAE && !a.txAfterAEDone && !isTxControl(st.Node) && st.Node.GetVariableSetStmt() == nil {
-		a.txAfterAEDone = true
-		a.add("statement-after-access-exclusive", fmt.Sprintf("statement runs while this transaction already holds ACCESS EXCLUSIVE on a pre-existing %s, which stays locked until COMMIT", relkindWord(a.txAEKind)))
+		msg := fmt.Sprintf("statement runs while this transaction already holds ACCESS EXCLUSIVE on a pre-existing %s, which stays locked until COMMIT", relkindWord(a.txAEKind))
+		switch cheap, why := a.afterAE(st.Node); {
+		case !cheap:
+			a.txAfterAEDone = true
+			a.add("statement-after-access-exclusive", msg+": it may wait for a lock on another relation, or do work that grows with the data "+
+				"(a scan, a rewrite, a backfill, an index build, a validation, a function call), and every query on the "+relkindWord(a.txAEKind)+" waits as long")
+		case !a.txAfterAECheap:
+			a.txAfterAECheap = true
+			f := a.add("statement-after-access-exclusive", msg+": "+why+", which takes no lock another session holds (it touches only what this "+
+				"transaction holds ACCESS EXCLUSIVE on, or objects new to the migration) and does no work that grows with the data, so it holds the lock little longer")
+			f.Risk = Caution
+		}
 	}
+	a.noteAddedColumns(st.Node)
 	a.check(st.Node)
 	a.noteChange(st.Node)
 	a.missingLockTimeout()
@@ -712,6 +731,11 @@ func (a *analyzer) statement(i int, st *sqlparse.Statement) {
 	if a.inTx() {
 		if a.lock == lockAE && !a.txAE {
 			a.txAE, a.txAEKind = true, a.lockKind
+		}
+		if rv := targetRelation(st.Node); a.lock == lockAE && rv != nil && st.Node.GetAlterTableStmt() != nil {
+			// What an ALTER TABLE holds ACCESS EXCLUSIVE on is its table (its other locks, a FOREIGN
+			// KEY's on the referenced table, are weaker); other statements' targets are not counted.
+			a.txAEKeys[a.st.rel(rv)] = true
 		}
 		if a.lock >= lockSRE {
 			a.txStrong = true

@@ -1076,3 +1076,57 @@ func TestStatementExcerptKeepsLiterals(t *testing.T) {
 		t.Errorf("statement excerpt\n got %q\nwant %q", f.Statement, want)
 	}
 }
+
+// TestStatementAfterAccessExclusiveCheapFollowUps: any statement after an ACCESS EXCLUSIVE in the same
+// transaction was dangerous, the most common ORM shape (two ADD COLUMNs, a COMMENT, a new table, a
+// one-row UPDATE of the new column) among them, though those take no lock another session holds and
+// do no work that grows with the data. They are caution now; a statement that may wait for a lock on
+// another pre-existing relation, or scans, rewrites, backfills, builds an index or calls a function,
+// stays dangerous, and so does one after a cheap one.
+func TestStatementAfterAccessExclusiveCheapFollowUps(t *testing.T) {
+	t.Parallel()
+	const head = "SET lock_timeout = '2s';\nSET statement_timeout = '30s';\n"
+	for _, tt := range []struct {
+		name string
+		src  string
+		want []Risk // statement-after-access-exclusive's findings, in order
+		says string // a part of the last one's message
+	}{
+		{"two ADD COLUMNs", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN b int;\n", []Risk{Caution}, "an ALTER TABLE that changes only the catalog"},
+		{"a COMMENT and a new table", "ALTER TABLE users ADD COLUMN a int;\nCOMMENT ON COLUMN users.a IS 'x';\nCREATE TABLE audit_log (id bigint PRIMARY KEY, msg text);\n",
+			[]Risk{Caution}, "a COMMENT"},
+		{"a one-row UPDATE of the new column", "ALTER TABLE orgs ADD COLUMN plan text;\nUPDATE orgs SET plan = 'free' WHERE id = 1;\n", []Risk{Caution}, "by a key lookup"},
+		{"a constant DEFAULT", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN b text NOT NULL DEFAULT 'x';\n", []Risk{Caution}, "changes only the catalog"},
+		{"an index on a new table", "ALTER TABLE users ADD COLUMN a int;\nCREATE TABLE t2 (id bigint);\nCREATE INDEX t2_id ON t2 (id);\n", []Risk{Caution}, "a CREATE TABLE"},
+		{"another pre-existing table", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE orgs ADD COLUMN b int;\n", []Risk{Dangerous}, "may wait for a lock on another relation"},
+		{"a new table referencing a pre-existing one", "ALTER TABLE users ADD COLUMN a int;\nCREATE TABLE t2 (org_id bigint REFERENCES orgs (id));\n", []Risk{Dangerous}, "may wait"},
+		{"an UPDATE of every row", "ALTER TABLE orgs ADD COLUMN plan text;\nUPDATE orgs SET plan = 'free';\n", []Risk{Dangerous}, "may wait"},
+		{"an UPDATE by a column that is no key", "ALTER TABLE orgs ADD COLUMN plan text;\nUPDATE orgs SET plan = 'free' WHERE name = 'x';\n", []Risk{Dangerous}, "may wait"},
+		{"an UPDATE of an old column", "ALTER TABLE orgs ADD COLUMN plan text;\nUPDATE orgs SET name = 'free' WHERE id = 1;\n", []Risk{Dangerous}, "may wait"},
+		{"an UPDATE with a subquery", "ALTER TABLE orgs ADD COLUMN plan text;\nUPDATE orgs SET plan = 'free' WHERE id = 1 AND id IN (SELECT org_id FROM users);\n", []Risk{Dangerous}, "may wait"},
+		{"an index build", "ALTER TABLE users ADD COLUMN a int;\nCREATE INDEX users_a ON users (a);\n", []Risk{Dangerous}, "may wait"},
+		{"a volatile DEFAULT rewrites", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN b float8 DEFAULT random();\n", []Risk{Dangerous}, "may wait"},
+		{"a CHECK scans", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD CONSTRAINT a_pos CHECK (a > 0);\n", []Risk{Dangerous}, "may wait"},
+		{"a function call", "ALTER TABLE users ADD COLUMN a int;\nSELECT fill_users();\n", []Risk{Dangerous}, "may wait"},
+		{"a costly one after a cheap one", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN b int;\nCREATE INDEX users_a ON users (a);\n",
+			[]Risk{Caution, Dangerous}, "may wait"},
+		{"a new transaction starts over", "BEGIN;\nALTER TABLE users ADD COLUMN a int;\nCOMMIT;\nBEGIN;\nALTER TABLE orgs ADD COLUMN b int;\nALTER TABLE users ADD COLUMN c int;\nCOMMIT;\n",
+			[]Risk{Dangerous}, "may wait"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			schema := "CREATE TABLE orgs (id bigint PRIMARY KEY, name text);\nCREATE TABLE users (id bigint PRIMARY KEY, org_id bigint REFERENCES orgs (id), email text);\n"
+			fs := AnalyzeScript(script(head+tt.src), !strings.Contains(tt.src, "BEGIN"), Config{Schema: schema})
+			var got []Risk
+			var last *Finding
+			for i := range fs {
+				if fs[i].Rule == "statement-after-access-exclusive" {
+					got, last = append(got, fs[i].Risk), &fs[i]
+				}
+			}
+			if !slices.Equal(got, tt.want) || !strings.Contains(last.Message, tt.says) {
+				t.Errorf("statement-after-access-exclusive %v, want %v, the last saying %q; findings: %v", got, tt.want, tt.says, fs)
+			}
+		})
+	}
+}

@@ -545,9 +545,15 @@ var catalog = []Rule{
 	{ID: "statement-after-access-exclusive", Risk: Dangerous, Lock: "ACCESS EXCLUSIVE held longer", Rewrite: false, Scan: false,
 		Summary:    "any further statement in a transaction that already holds AE on a pre-existing relation",
 		Suggestion: "commit between steps / one statement per tx",
-		Why:        "Risk: dangerous. Rewrite/scan: —. Also flagged by: E E4; SM (backfill guidance) (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
-		Bad:        "BEGIN; ALTER TABLE users ADD COLUMN bio text; UPDATE users SET bio = '';  COMMIT;",
-		Good:       "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN bio text;"},
+		Why: "Risk: dangerous: the ACCESS EXCLUSIVE lock, which stops every query on the relation, stays until COMMIT, and a later statement that may wait for a lock on another pre-existing relation, " +
+			"or does work that grows with the data (a scan, a rewrite, a backfill UPDATE or DELETE without a key lookup, an index build, a validation, a function call whose effect lint cannot see), holds it that much longer. " +
+			"Caution for a follow-up that only touches relations the transaction already holds ACCESS EXCLUSIVE on, or objects new to the migration, with no such work: " +
+			"ADD COLUMN with no constraint but NULL or a constant DEFAULT (NOT NULL with it), SET or DROP DEFAULT, DROP NOT NULL, DROP COLUMN without CASCADE, COMMENT ON the table or a column, " +
+			"CREATE TABLE (not LIKE, INHERITS or PARTITION OF; a FOREIGN KEY only to a held or new table), an index on a new table, CREATE SEQUENCE (not OWNED BY), CREATE TYPE … AS ENUM, " +
+			"and an UPDATE that sets only columns the migration added to constants, picking rows by a key column equal to a constant, with no FROM, subquery or function call, on a table with no trigger lint knows. " +
+			"Anything else, or any doubt, stays dangerous; a costly statement after a cheap one is still reported. Rewrite/scan: —. Also flagged by: E E4; SM (backfill guidance) (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
+		Bad:  "BEGIN; ALTER TABLE users ADD COLUMN bio text; UPDATE users SET bio = '';  COMMIT;",
+		Good: "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN bio text;"},
 	{ID: "multiple-alter-same-table", Risk: Safe, Lock: "repeated ACCESS EXCLUSIVE/scans", Rewrite: false, Scan: false,
 		Summary:    "several ALTER TABLE on the same table in one migration",
 		Suggestion: "combine subcommands (one scan/rewrite)",
