@@ -194,11 +194,19 @@ type analyzer struct {
 	txStrong      bool   // … or SHARE ROW EXCLUSIVE
 	txAEKind      string // the relkind of the relation txAE is on, as its first statement tells (see lockKind)
 	txAfterAEDone bool
-	txNotValid    map[string]bool
-	pendingEnum   []int // findings of ALTER TYPE … ADD VALUE waiting for a later statement in the tx
-	txEnumValues  []txEnumValue
-	lockTimeout   timeout
-	stmtTimeout   timeout
+	// txAfterAECheap says a statement after the ACCESS EXCLUSIVE of the current transaction was judged
+	// cheap (see afterAE): a later cheap one says nothing more, a later costly one is dangerous still.
+	txAfterAECheap bool
+	// txAEKeys are the keys of the pre-existing relations the current transaction holds ACCESS
+	// EXCLUSIVE on, as far as each statement's target tells; txNewCols the columns (colKey) the
+	// migration's ALTER TABLEs add (see afterAE).
+	txAEKeys     map[string]bool
+	txNewCols    map[string]bool
+	txNotValid   map[string]bool
+	pendingEnum  []int // findings of ALTER TYPE … ADD VALUE waiting for a later statement in the tx
+	txEnumValues []txEnumValue
+	lockTimeout  timeout
+	stmtTimeout  timeout
 	// utcZone is the session's TimeZone set by the script to a zone of fixed offset zero (SET TIME ZONE
 	// 'UTC'), under which PostgreSQL 12+ changes timestamp to timestamptz and back without a rewrite. It
 	// follows SET, SET LOCAL, RESET and ROLLBACK as the timeouts do ("on" is UTC).
@@ -297,7 +305,7 @@ func newAnalyzer(s *migrate.Script, inTx bool, cfg Config) *analyzer {
 
 func newAnalyzerState(s *migrate.Script, inTx bool, cfg Config, st *state) *analyzer {
 	a := &analyzer{cfg: cfg, script: s, toolTx: inTx, format: cfg.Format, st: st, alters: map[string]int{}, added: map[string]*addedColumn{}, txNotValid: map[string]bool{},
-		prepared: map[string]int{}, lockTimeoutAt: -1, facts: &scriptFacts{file: s.File, stmts: map[[2]int]stmtFacts{}}}
+		prepared: map[string]int{}, lockTimeoutAt: -1, txAEKeys: map[string]bool{}, txNewCols: map[string]bool{}, facts: &scriptFacts{file: s.File, stmts: map[[2]int]stmtFacts{}}}
 	if inTx {
 		a.block = 1
 	}
@@ -328,6 +336,9 @@ type timeout struct {
 	session, sessionOff bool // set to a value; turned off (0, DEFAULT, RESET)
 	local, localOff     bool
 	localSet            bool // a SET LOCAL of the current transaction overrides the session's value
+	// sessionMS and localMS are the values set, in milliseconds, while on; 0 when not known (a value
+	// that is no constant).
+	sessionMS, localMS float64
 }
 
 func (t *timeout) on() bool {
@@ -335,6 +346,29 @@ func (t *timeout) on() bool {
 		return t.local
 	}
 	return t.session
+}
+
+// ms is the value in effect, in milliseconds, while on; 0 when off or not known.
+func (t *timeout) ms() float64 {
+	switch {
+	case !t.on():
+		return 0
+	case t.localSet:
+		return t.localMS
+	}
+	return t.sessionMS
+}
+
+// setValue is set for a value of ms milliseconds (0: not known) that turns the setting on.
+func (t *timeout) setValue(ms float64, local, inTx bool) {
+	t.set(true, local, inTx)
+	switch {
+	case local && !inTx:
+	case local:
+		t.localMS = ms
+	default:
+		t.sessionMS = ms
+	}
 }
 
 // off tells whether the script turned the setting off, which also undoes one the deploy set.
@@ -363,9 +397,10 @@ func (t *timeout) endTx() { t.localSet = false }
 // worse is the timeout that stands when either x or y may: on only where both are, turned off where
 // either is, now and after the transaction ends (for a statement that may or may not run).
 func worse(x, y timeout) timeout {
-	w := timeout{session: x.session && y.session, sessionOff: x.sessionOff || y.sessionOff, localSet: x.localSet || y.localSet}
+	w := timeout{session: x.session && y.session, sessionOff: x.sessionOff || y.sessionOff, localSet: x.localSet || y.localSet,
+		sessionMS: max(x.sessionMS, y.sessionMS)}
 	if w.localSet {
-		w.local, w.localOff = x.on() && y.on(), x.off() || y.off()
+		w.local, w.localOff, w.localMS = x.on() && y.on(), x.off() || y.off(), max(x.ms(), y.ms())
 	}
 	return w
 }
@@ -455,6 +490,11 @@ func (a *analyzer) deployCovers(f *Finding, setting string, value func(DeployEnv
 	f.Risk = Safe
 	f.Message += fmt.Sprintf("; schemagate deploy runs it with %s%s", where, more)
 	f.Suggestion = "nothing for schemagate deploy; if the migration also reaches the database another way, SET " + setting + " in it"
+	if a.aloneAdvice(setting) != "" {
+		// A SET in the script would break it there (see aloneAdvice): that way sets it on its connection.
+		f.Suggestion = "nothing for schemagate deploy; if the migration also reaches the database another way, set " + setting +
+			" on that connection (options=-c%20" + setting + "%3D… in its URL), not in the script, where it would make this statement run in a transaction"
+	}
 }
 
 // deployTimeout describes the timeout setting that schemagate deploy sets in every environment (value
@@ -663,20 +703,39 @@ func (a *analyzer) statement(i int, st *sqlparse.Statement) {
 		a.usesNewEnumValue(st)
 	}
 	if a.inTx() && a.txAE && !a.txAfterAEDone && !isTxControl(st.Node) && st.Node.GetVariableSetStmt() == nil {
-		a.txAfterAEDone = true
-		a.add("statement-after-access-exclusive", fmt.Sprintf("statement runs while this transaction already holds ACCESS EXCLUSIVE on a pre-existing %s, which stays locked until COMMIT", relkindWord(a.txAEKind)))
+		msg := fmt.Sprintf("statement runs while this transaction already holds ACCESS EXCLUSIVE on a pre-existing %s, which stays locked until COMMIT", relkindWord(a.txAEKind))
+		switch cheap, why := a.afterAE(st.Node); {
+		case !cheap:
+			a.txAfterAEDone = true
+			a.add("statement-after-access-exclusive", msg+": it may wait for a lock on another relation, or do work that grows with the data "+
+				"(a scan, a rewrite, a backfill, an index build, a validation, a function call), and every query on the "+relkindWord(a.txAEKind)+" waits as long")
+		case !a.txAfterAECheap:
+			a.txAfterAECheap = true
+			f := a.add("statement-after-access-exclusive", msg+": "+why+", which takes no lock another session holds (it touches only what this "+
+				"transaction holds ACCESS EXCLUSIVE on, or objects new to the migration) and does no work that grows with the data, so it holds the lock little longer")
+			f.Risk = Caution
+		}
 	}
+	a.noteAddedColumns(st.Node)
 	a.check(st.Node)
 	a.noteChange(st.Node)
 	a.missingLockTimeout()
 	if a.lock >= lockSUE && !a.stmtTimeout.on() && !a.stmtTimeoutDone {
 		a.stmtTimeoutDone = true
 		f := a.add("missing-statement-timeout", "DDL on a pre-existing relation without an earlier SET statement_timeout")
+		if advice := a.aloneAdvice("statement_timeout"); advice != "" {
+			f.Suggestion = advice
+		}
 		a.deployCovers(f, "statement_timeout", func(e DeployEnvironment) time.Duration { return e.StatementTimeout }, a.stmtTimeout.off(), "")
 	}
 	if a.inTx() {
 		if a.lock == lockAE && !a.txAE {
 			a.txAE, a.txAEKind = true, a.lockKind
+		}
+		if rv := targetRelation(st.Node); a.lock == lockAE && rv != nil && st.Node.GetAlterTableStmt() != nil {
+			// What an ALTER TABLE holds ACCESS EXCLUSIVE on is its table (its other locks, a FOREIGN
+			// KEY's on the referenced table, are weaker); other statements' targets are not counted.
+			a.txAEKeys[a.st.rel(rv)] = true
 		}
 		if a.lock >= lockSRE {
 			a.txStrong = true

@@ -503,6 +503,58 @@ func TestLockTimeoutScope(t *testing.T) {
 	}
 }
 
+// TestLongLockTimeout: any lock_timeout but 0 counted as set, so SET lock_timeout = '1d' before an ALTER
+// TABLE made it safe, though every query on the table may then queue behind the ALTER's wait for a day.
+// A lock_timeout longer than MaxLockTimeout leaves missing-lock-timeout, caution, saying the value and
+// what queues behind the wait; schemagate deploy's lock_timeout, a ceiling it puts back before each
+// statement, makes it safe when it is short enough.
+func TestLongLockTimeout(t *testing.T) {
+	t.Parallel()
+	alter := "ALTER TABLE users ADD COLUMN bio text;\n"
+	deploy := func(d time.Duration) Config {
+		return Config{Deploy: DeployTimeouts{{Name: "production", LockTimeout: d}}}
+	}
+	for _, tt := range []struct {
+		name string
+		src  string
+		inTx bool
+		cfg  Config
+		risk Risk   // of missing-lock-timeout; -1: none
+		says string // a part of its message
+	}{
+		{"1d", "SET lock_timeout = '1d';\n" + alter, true, Config{}, Caution, "with lock_timeout = 24h, longer than 10s: while it waits for its lock, every later query on the table queues behind it for up to 24h"},
+		{"10min", "SET lock_timeout = '10min';\n" + alter, true, Config{}, Caution, "lock_timeout = 10min"},
+		{"100000s", "SET lock_timeout = '100000s';\n" + alter, true, Config{}, Caution, "lock_timeout = 100000s"},
+		{"a number is milliseconds", "SET lock_timeout = 60000;\n" + alter, true, Config{}, Caution, "lock_timeout = 1min"},
+		{"set_config", "SELECT set_config('lock_timeout', '1h', false);\n" + alter, false, Config{}, Caution, "lock_timeout = 1h"},
+		{"SET LOCAL", "BEGIN;\nSET LOCAL lock_timeout = '1d';\n" + alter + "COMMIT;\n", false, Config{}, Caution, "lock_timeout = 24h"},
+		{"SHARE queues writes", "SET lock_timeout = '1min';\nCREATE INDEX users_bio_idx ON users (email);\n", true, Config{}, Caution,
+			"every later write (INSERT, UPDATE, DELETE) on the table queues behind it for up to 1min"},
+		{"10s is short enough", "SET lock_timeout = '10s';\n" + alter, true, Config{}, -1, ""},
+		{"11s is not", "SET lock_timeout = '11s';\n" + alter, true, Config{}, Caution, "lock_timeout = 11s"},
+		{"lowered before the ALTER", "SET lock_timeout = '1d';\nSET lock_timeout = '2s';\n" + alter, true, Config{}, -1, ""},
+		{"SET LOCAL 2s inside a long session one", "SET lock_timeout = '1d';\nBEGIN;\nSET LOCAL lock_timeout = '2s';\n" + alter + "COMMIT;\n", false, Config{}, -1, ""},
+		{"long again after SET LOCAL ends", "SET lock_timeout = '1d';\nBEGIN;\nSET LOCAL lock_timeout = '2s';\nCOMMIT;\n" + alter, false, Config{}, Caution, "lock_timeout = 24h"},
+		{"deploy's 5s is the ceiling", "SET lock_timeout = '1d';\n" + alter, true, deploy(5 * time.Second), Safe,
+			"schemagate deploy runs it with lock_timeout = 5s (environment production), which it puts back before each statement"},
+		{"deploy's 1min is no better", "SET lock_timeout = '1d';\n" + alter, true, deploy(time.Minute), Caution, "lock_timeout = 24h"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := tt.cfg
+			cfg.Schema = testSchema(t)
+			fs := AnalyzeScript(script(tt.src), tt.inTx, cfg)
+			f := find(fs, "missing-lock-timeout")
+			switch {
+			case tt.risk < 0 && f != nil:
+				t.Errorf("missing-lock-timeout %v, want none", f)
+			case tt.risk >= 0 && (f == nil || f.Risk != tt.risk || !strings.Contains(f.Message, tt.says)):
+				t.Errorf("missing-lock-timeout %v, want %s saying %q; findings: %v", f, tt.risk, tt.says, fs)
+			}
+		})
+	}
+}
+
 // TestStaticLockModels: statements the rehearsal showed taking ACCESS EXCLUSIVE on a pre-existing table
 // are modelled, so lint alone asks for lock_timeout.
 func TestStaticLockModels(t *testing.T) {
@@ -1022,5 +1074,59 @@ func TestStatementExcerptKeepsLiterals(t *testing.T) {
 	}
 	if want := `ALTER TABLE "my  table" ADD CONSTRAINT c CHECK (status <> 'a  b\nc')`; f.Statement != want {
 		t.Errorf("statement excerpt\n got %q\nwant %q", f.Statement, want)
+	}
+}
+
+// TestStatementAfterAccessExclusiveCheapFollowUps: any statement after an ACCESS EXCLUSIVE in the same
+// transaction was dangerous, the most common ORM shape (two ADD COLUMNs, a COMMENT, a new table, a
+// one-row UPDATE of the new column) among them, though those take no lock another session holds and
+// do no work that grows with the data. They are caution now; a statement that may wait for a lock on
+// another pre-existing relation, or scans, rewrites, backfills, builds an index or calls a function,
+// stays dangerous, and so does one after a cheap one.
+func TestStatementAfterAccessExclusiveCheapFollowUps(t *testing.T) {
+	t.Parallel()
+	const head = "SET lock_timeout = '2s';\nSET statement_timeout = '30s';\n"
+	for _, tt := range []struct {
+		name string
+		src  string
+		want []Risk // statement-after-access-exclusive's findings, in order
+		says string // a part of the last one's message
+	}{
+		{"two ADD COLUMNs", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN b int;\n", []Risk{Caution}, "an ALTER TABLE that changes only the catalog"},
+		{"a COMMENT and a new table", "ALTER TABLE users ADD COLUMN a int;\nCOMMENT ON COLUMN users.a IS 'x';\nCREATE TABLE audit_log (id bigint PRIMARY KEY, msg text);\n",
+			[]Risk{Caution}, "a COMMENT"},
+		{"a one-row UPDATE of the new column", "ALTER TABLE orgs ADD COLUMN plan text;\nUPDATE orgs SET plan = 'free' WHERE id = 1;\n", []Risk{Caution}, "by a key lookup"},
+		{"a constant DEFAULT", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN b text NOT NULL DEFAULT 'x';\n", []Risk{Caution}, "changes only the catalog"},
+		{"an index on a new table", "ALTER TABLE users ADD COLUMN a int;\nCREATE TABLE t2 (id bigint);\nCREATE INDEX t2_id ON t2 (id);\n", []Risk{Caution}, "a CREATE TABLE"},
+		{"another pre-existing table", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE orgs ADD COLUMN b int;\n", []Risk{Dangerous}, "may wait for a lock on another relation"},
+		{"a new table referencing a pre-existing one", "ALTER TABLE users ADD COLUMN a int;\nCREATE TABLE t2 (org_id bigint REFERENCES orgs (id));\n", []Risk{Dangerous}, "may wait"},
+		{"an UPDATE of every row", "ALTER TABLE orgs ADD COLUMN plan text;\nUPDATE orgs SET plan = 'free';\n", []Risk{Dangerous}, "may wait"},
+		{"an UPDATE by a column that is no key", "ALTER TABLE orgs ADD COLUMN plan text;\nUPDATE orgs SET plan = 'free' WHERE name = 'x';\n", []Risk{Dangerous}, "may wait"},
+		{"an UPDATE of an old column", "ALTER TABLE orgs ADD COLUMN plan text;\nUPDATE orgs SET name = 'free' WHERE id = 1;\n", []Risk{Dangerous}, "may wait"},
+		{"an UPDATE with a subquery", "ALTER TABLE orgs ADD COLUMN plan text;\nUPDATE orgs SET plan = 'free' WHERE id = 1 AND id IN (SELECT org_id FROM users);\n", []Risk{Dangerous}, "may wait"},
+		{"an index build", "ALTER TABLE users ADD COLUMN a int;\nCREATE INDEX users_a ON users (a);\n", []Risk{Dangerous}, "may wait"},
+		{"a volatile DEFAULT rewrites", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN b float8 DEFAULT random();\n", []Risk{Dangerous}, "may wait"},
+		{"a CHECK scans", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD CONSTRAINT a_pos CHECK (a > 0);\n", []Risk{Dangerous}, "may wait"},
+		{"a function call", "ALTER TABLE users ADD COLUMN a int;\nSELECT fill_users();\n", []Risk{Dangerous}, "may wait"},
+		{"a costly one after a cheap one", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN b int;\nCREATE INDEX users_a ON users (a);\n",
+			[]Risk{Caution, Dangerous}, "may wait"},
+		{"a new transaction starts over", "BEGIN;\nALTER TABLE users ADD COLUMN a int;\nCOMMIT;\nBEGIN;\nALTER TABLE orgs ADD COLUMN b int;\nALTER TABLE users ADD COLUMN c int;\nCOMMIT;\n",
+			[]Risk{Dangerous}, "may wait"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			schema := "CREATE TABLE orgs (id bigint PRIMARY KEY, name text);\nCREATE TABLE users (id bigint PRIMARY KEY, org_id bigint REFERENCES orgs (id), email text);\n"
+			fs := AnalyzeScript(script(head+tt.src), !strings.Contains(tt.src, "BEGIN"), Config{Schema: schema})
+			var got []Risk
+			var last *Finding
+			for i := range fs {
+				if fs[i].Rule == "statement-after-access-exclusive" {
+					got, last = append(got, fs[i].Risk), &fs[i]
+				}
+			}
+			if !slices.Equal(got, tt.want) || !strings.Contains(last.Message, tt.says) {
+				t.Errorf("statement-after-access-exclusive %v, want %v, the last saying %q; findings: %v", got, tt.want, tt.says, fs)
+			}
+		})
 	}
 }

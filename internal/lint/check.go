@@ -35,6 +35,9 @@ func (a *analyzer) check(n *pg_query.Node) {
 			a.utcZone.set(false, false, a.inTx())
 		case name == "timezone":
 			a.utcZone.set(v.Kind == pg_query.VariableSetKind_VAR_SET_VALUE && len(v.Args) == 1 && utcSetting(v.Args[0]), v.IsLocal, a.inTx())
+		case name == "lock_timeout" && on:
+			ms, _ := settingMS(v.Args)
+			a.lockTimeout.setValue(ms, v.IsLocal, a.inTx())
 		case name == "lock_timeout":
 			a.lockTimeout.set(on, v.IsLocal, a.inTx())
 		case name == "statement_timeout":
@@ -373,10 +376,13 @@ func (a *analyzer) setConfig(n *pg_query.Node) {
 			return
 		}
 		on := !zeroSetting([]*pg_query.Node{fc.Args[1]})
-		switch name {
-		case "lock_timeout":
+		switch {
+		case name == "lock_timeout" && on:
+			ms, _ := settingMS([]*pg_query.Node{fc.Args[1]})
+			a.lockTimeout.setValue(ms, local.GetBoolval(), a.inTx())
+		case name == "lock_timeout":
 			a.lockTimeout.set(on, local.GetBoolval(), a.inTx())
-		case "statement_timeout":
+		case name == "statement_timeout":
 			a.stmtTimeout.set(on, local.GetBoolval(), a.inTx())
 		}
 	})
@@ -385,26 +391,32 @@ func (a *analyzer) setConfig(n *pg_query.Node) {
 // zeroSetting tells whether a timeout's value turns it off: one PostgreSQL reads as 0 ms, also after
 // rounding ('0.4ms', '400us', 0.4; see timeoutMS). A value it would refuse is not.
 func zeroSetting(args []*pg_query.Node) bool {
+	ms, ok := settingMS(args)
+	return ok && ms == 0
+}
+
+// settingMS is a timeout's value in milliseconds as PostgreSQL reads it (see timeoutMS); ok is false
+// for a value that is no constant, or one PostgreSQL would refuse.
+func settingMS(args []*pg_query.Node) (ms float64, ok bool) {
 	if len(args) != 1 {
-		return false
+		return 0, false
 	}
 	c := args[0].GetAConst()
 	if c == nil {
-		return false
+		return 0, false
 	}
 	var v string
 	switch {
 	case c.GetIval() != nil:
-		return c.GetIval().Ival == 0
+		return float64(c.GetIval().Ival), true
 	case c.GetFval() != nil:
 		v = c.GetFval().Fval
 	case c.GetSval() != nil:
 		v = c.GetSval().Sval
 	default:
-		return false
+		return 0, false
 	}
-	ms, ok := timeoutMS(v)
-	return ok && ms == 0
+	return timeoutMS(v)
 }
 
 // utcSetting tells whether a SET TIME ZONE value names a zone of fixed offset zero: UTC and its aliases

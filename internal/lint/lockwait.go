@@ -2,7 +2,11 @@ package lint
 
 import (
 	"fmt"
+	"path"
 	"time"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // lockQueue is what missing-lock-timeout says of a statement whose strongest lock alone does not tell
@@ -40,12 +44,16 @@ func (a *analyzer) missingLockTimeout() {
 	sf.counted = true
 	a.facts.stmts[k] = sf
 	if a.lockTimeout.on() {
+		a.longLockTimeout()
 		return
 	}
 	f := a.add("missing-lock-timeout", q.msg)
 	f.Risk = q.risk
 	if q.suggestion != "" {
 		f.Suggestion = q.suggestion
+	}
+	if advice := a.aloneAdvice("lock_timeout"); advice != "" {
+		f.Suggestion = advice
 	}
 	a.deployCovers(f, "lock_timeout", func(e DeployEnvironment) time.Duration { return e.LockTimeout }, a.lockTimeout.off(),
 		" and retries on SQLSTATE 55P03")
@@ -54,6 +62,51 @@ func (a *analyzer) missingLockTimeout() {
 		return
 	}
 	a.lockTimeoutAt = len(a.out) - 1
+}
+
+// MaxLockTimeout is the longest lock_timeout that counts as set for missing-lock-timeout: what queues
+// behind a statement's wait for its lock queues for as long as lock_timeout lets it wait, and an
+// application's queries that wait longer than a few seconds time out or pile up on its connections.
+const MaxLockTimeout = 10 * time.Second
+
+// longLockTimeout raises missing-lock-timeout, caution, for the current statement, which missingLockTimeout
+// counted, when the lock_timeout in effect is longer than MaxLockTimeout: it bounds the wait, but
+// not to a time the table's queries can wait. Once per script, as a missing one.
+func (a *analyzer) longLockTimeout() {
+	ms := a.lockTimeout.ms()
+	if ms <= float64(MaxLockTimeout.Milliseconds()) || (a.lockTimeoutAt >= 0 && a.out[a.lockTimeoutAt].Risk >= Caution && !a.out[a.lockTimeoutAt].Ignored) {
+		return
+	}
+	on := relkindWord(a.lockKind)
+	behind := "what conflicts with its lock"
+	switch {
+	case a.lock >= lockAE:
+		behind = "every later query on the " + on
+	case a.lock >= lockSH && a.lockKind != "m" && a.lockKind != "S":
+		behind = "every later write (INSERT, UPDATE, DELETE) on the " + on
+	}
+	value := shortDuration(time.Duration(ms) * time.Millisecond)
+	f := a.add("missing-lock-timeout", fmt.Sprintf("statement takes %s on a pre-existing %s with lock_timeout = %s, longer than %s: while it waits for its lock, %s queues behind it for up to %s",
+		a.lock, on, value, shortDuration(MaxLockTimeout), behind, value))
+	f.Risk = Caution
+	f.Suggestion = fmt.Sprintf("SET lock_timeout = '2s' (at most %s) and retry on SQLSTATE 55P03", shortDuration(MaxLockTimeout))
+	// schemagate deploy's lock_timeout is a ceiling: it puts its own back before each statement of a
+	// migration that raised it (docs/deploy.md).
+	if where, ok := a.deployTimeout("lock_timeout", func(e DeployEnvironment) time.Duration { return e.LockTimeout }); ok && a.deployCeiling() <= MaxLockTimeout {
+		f.Risk = Safe
+		f.Message += fmt.Sprintf("; schemagate deploy runs it with %s, which it puts back before each statement of a migration that raises it", where)
+		f.Suggestion = "nothing for schemagate deploy; if the migration also reaches the database another way, SET lock_timeout to a few seconds in it"
+	}
+	a.lockTimeoutAt = len(a.out) - 1
+}
+
+// deployCeiling is the longest lock_timeout schemagate deploy sets in any environment.
+func (a *analyzer) deployCeiling() time.Duration {
+	var longest time.Duration
+	for _, e := range a.cfg.Deploy {
+		longest = max(longest, e.LockTimeout)
+	}
+	return longest
 }
 
 // queuedBehind says what waits behind a statement that waits for lock l on a relation of kind (its
@@ -93,4 +146,38 @@ func dropIndexConcurrentlyQueue(index string) *lockQueue {
 			"on the table go on, only VACUUM, ANALYZE, index builds and DDL on the table queue behind it, for as long as the oldest such transaction runs", index),
 		suggestion: "SET lock_timeout before it (it bounds the waits for older transactions too); one that times out leaves the index INVALID, " +
 			"and DROP INDEX CONCURRENTLY IF EXISTS run again finishes the drop"}
+}
+
+// aloneAdvice is the advice for setting setting (lock_timeout, statement_timeout) before the current
+// statement when a SET in the script would break it: the statement refuses a transaction block, runs
+// outside one only while it stands alone in the script (migrate.Script.Alone), and a SET put before
+// it makes its tool run it in one, where it fails (golang-migrate, dbmate transaction:false) or refuse
+// the script (Flyway). Empty when a SET before it works: the script runs in the tool's transaction
+// (where the statement fails anyway, concurrently-in-transaction), or statement by statement in one
+// session (goose NO TRANSACTION, sql-migrate notransaction, psql, golang-migrate with
+// x-multi-statement). The setting then goes on the tool's connection, or comes from schemagate deploy.
+func (a *analyzer) aloneAdvice(setting string) string {
+	if a.inTx() || a.script.Alone == "" || !sqlparse.NeedsAutocommit(a.stmt.Node) {
+		return ""
+	}
+	value := "2s"
+	if setting == "statement_timeout" {
+		value = "30min"
+	}
+	url := fmt.Sprintf("options=-c%%20%s%%3D%s", setting, value) // -c setting=value, escaped for a URL
+	deploy := fmt.Sprintf("or apply it with schemagate deploy, which sets %s (the environment's %s in schemagate.yml)", setting, setting)
+	switch {
+	case a.script.Alone == migrate.AloneFlyway:
+		return fmt.Sprintf("not a SET in this script: Flyway runs it outside a transaction only because it holds nothing else, and refuses it with a SET beside the statement "+
+			"(\"Detected both transactional and non-transactional statements\"). Put executeInTransaction=false in %s.conf (Flyway then runs each statement on its own, "+
+			"and SET %s = '%s'; before it works), set it on Flyway's connection (flyway.initSql=SET %s = '%s'), %s",
+			path.Base(a.script.File), setting, value, setting, value, deploy)
+	case a.format == migrate.FormatDbmate:
+		return fmt.Sprintf("not a SET in this section: dbmate sends a transaction:false section as one query, which PostgreSQL runs as one transaction once it holds two statements, "+
+			"where this one fails (SQLSTATE 25001). Set it on dbmate's connection instead (%s in DATABASE_URL, or ALTER ROLE … SET %s for the role that migrates), %s",
+			url, setting, deploy)
+	}
+	return fmt.Sprintf("not a SET in this file: golang-migrate sends the file as one query, which PostgreSQL runs as one transaction once it holds two statements, "+
+		"where this one fails (SQLSTATE 25001). Set x-multi-statement=true in golang-migrate's database URL (and golang_migrate.multi_statement: true in schemagate.yml: "+
+		"each statement then runs on its own, and SET %s = '%s'; before it works), put %s in the URL, %s", setting, value, url, deploy)
 }

@@ -180,7 +180,8 @@ func (a *analyzer) resetTx() {
 	a.lockTimeout.endTx()
 	a.stmtTimeout.endTx()
 	a.utcZone.endTx()
-	a.txAE, a.txAEKind, a.txStrong, a.txAfterAEDone = false, "", false, false
+	a.txAE, a.txAEKind, a.txStrong, a.txAfterAEDone, a.txAfterAECheap = false, "", false, false, false
+	clear(a.txAEKeys)
 	a.txStrongOn = nil
 	a.txNotValid = map[string]bool{}
 	a.txEnumValues = nil

@@ -638,6 +638,9 @@ func (r *reader) oneQuery(file string, d dialect, m *Migration, up, down *sectio
 			}
 		}
 		x.sc.NoTransaction = noTx
+		if noTx {
+			x.sc.Alone = AloneOneQuery
+		}
 	}
 	m.NoTransaction = m.Up != nil && m.Up.NoTransaction
 }

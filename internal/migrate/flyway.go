@@ -154,6 +154,9 @@ func (r *reader) readFlyway() {
 			s.NoTransaction = !settings.inTransaction || settings.mixed && needsAutocommit(s)
 			if !settings.mixed {
 				r.checkFlywayMixed(p, s)
+				if settings.inTransaction {
+					s.Alone = AloneFlyway
+				}
 			}
 		}
 		m := &Migration{Version: version, Name: desc, Up: s, NoTransaction: s.NoTransaction}

@@ -75,6 +75,11 @@ type Script struct {
 	// the tool does not mark it. golang-migrate opens no transaction: a file's own BEGIN … COMMIT are
 	// its transactions.
 	CommitsHalfWay bool
+	// Alone, when set, says that a statement that refuses a transaction block runs outside one here
+	// only while it stands alone in the script (or its section): another statement put beside it, such
+	// as a SET lock_timeout before it, makes the tool run it where it fails (see Alone's values). Lint's
+	// advice for a timeout then names what works for the tool instead of a SET.
+	Alone Alone
 	// Source is the script as written when SQL has variables substituted (Flyway placeholders, goose
 	// ENVSUB); empty otherwise. Checksums are of the text as written.
 	Source string
@@ -86,6 +91,21 @@ type Script struct {
 	// by its own checksum (FlywayChecksum), which SameScript, SameText and ChecksumMatches then follow.
 	flyway bool
 }
+
+// Alone is what a tool does with a script that holds a statement beside one that refuses a transaction
+// block (see Script.Alone).
+type Alone string
+
+const (
+	// AloneOneQuery: the tool sends the script as one query (golang-migrate without x-multi-statement,
+	// dbmate's transaction:false), which PostgreSQL runs as one implicit transaction once it holds two
+	// statements, where CREATE INDEX CONCURRENTLY and its kind fail (SQLSTATE 25001).
+	AloneOneQuery Alone = "one-query"
+	// AloneFlyway: Flyway runs the script outside a transaction because each of its statements must
+	// run so, and refuses one that mixes such statements with others while neither flyway.mixed nor the
+	// script's .conf (executeInTransaction) says otherwise.
+	AloneFlyway Alone = "flyway"
+)
 
 // Empty reports whether the script holds no statement.
 func (s *Script) Empty() bool { return s == nil || len(s.Statements) == 0 }

@@ -141,6 +141,7 @@ func read(r *reader, format Format) (*Set, error) {
 		if format == FormatGolangMigrate && !opts.MultiStatement {
 			for _, sc := range []*Script{m.Up, m.Down} {
 				if sc != nil {
+					sc.Alone = AloneOneQuery
 					r.checkSavepoints(sc.File, "golang-migrate sends the file", "put BEGIN; before it and COMMIT; at the end of the file: golang-migrate adds neither", sc.Statements)
 				}
 			}
