@@ -91,7 +91,9 @@ type loss struct {
 	line   int
 	// matview is a dropped materialized view: its rows are computed, not data of its own.
 	matview bool
-	// code is what a DO block's text holds that destroys data ("DROP COLUMN", "DELETE FROM").
+	// code is what a DO block's text holds that destroys data ("DROP COLUMN", "DELETE FROM"); with
+	// object "execute", the name of a prepared statement that an EXECUTE runs and the script does not
+	// prepare (what it runs is not known).
 	code string
 	// typ is the type a column is changed to ("type"); using says that a USING expression converts it.
 	typ   colType
@@ -99,6 +101,15 @@ type loss struct {
 	// all says that a "truncate" or "delete" takes every row of the table (TRUNCATE, DELETE without
 	// WHERE): the rows that were there before an up that filled it too.
 	all bool
+}
+
+// ran says what a "code" loss l runs: "a DO block that holds \"DELETE FROM\"", "EXECUTE wipe, a
+// statement the script does not prepare".
+func (l loss) ran() string {
+	if l.object == "execute" {
+		return fmt.Sprintf("EXECUTE %s, a statement the script does not prepare", l.code)
+	}
+	return fmt.Sprintf("a DO block that holds %q", l.code)
 }
 
 func newEffects() *effects {
@@ -250,6 +261,7 @@ func analyzeScript(s *migrate.Script) *effects {
 	// path is the schema the script's own SET search_path puts first ("" until it sets one): its
 	// unqualified names are that schema's from then on. Each script starts from a reset session.
 	path := ""
+	r := &runner{e: e, prepared: map[string]*pg_query.Node{}, rules: map[string][]*pg_query.RuleStmt{}}
 	name := func(rv *pg_query.RangeVar) string {
 		if rv != nil && rv.Schemaname == "" && path != "" {
 			return relKey(path, rv.Relname)
@@ -272,14 +284,131 @@ func analyzeScript(s *migrate.Script) *effects {
 				e.Funcs[f], e.CalledAt[f] = true, line
 			}
 		})
-		e.statement(st.Node, st.SQL, line, path)
-		// The INSERT, UPDATE and DELETE of a WITH clause write as the statement's own do (not in what a
-		// statement only defines: a function's BEGIN ATOMIC body, a prepared statement, a rule).
-		if st.Node.GetCreateFunctionStmt() == nil && st.Node.GetPrepareStmt() == nil && st.Node.GetRuleStmt() == nil {
-			sqlparse.Walk(st.Node.ProtoReflect(), func(cte *pg_query.CommonTableExpr) { e.statement(cte.Ctequery, "", line, path) })
-		}
+		r.path = path
+		r.run(st.Node, st.SQL, line, 0)
 	}
 	return e
+}
+
+// runner reads what the statements of a script run, as the server runs them: a statement may run
+// another that it wraps, and that statement's writes are its own (see run).
+type runner struct {
+	e    *effects
+	path string
+	// prepared are the queries of the statements the script prepared so far, by name (PREPARE, until
+	// DEALLOCATE); rules the rules it created so far (CREATE RULE), by the bare name of their table.
+	prepared map[string]*pg_query.Node
+	rules    map[string][]*pg_query.RuleStmt
+}
+
+// run adds the effects of statement n (sql is its text, "" for one that another wraps) at line, and of
+// what it runs: the INSERT, UPDATE and DELETE of its WITH clauses, the statement EXPLAIN ANALYZE runs
+// (EXPLAIN without ANALYZE runs nothing), the query of a COPY (query) TO, the query of the prepared
+// statement an EXECUTE runs, and the actions of the rules the script created on a table it writes.
+// What a statement only defines runs nothing then: a function's BEGIN ATOMIC body, a PREPARE never
+// executed, a rule no write fires. depth is how deeply n is wrapped: rules that fire each other end at
+// maxCallDepth, where the server fails.
+func (r *runner) run(n *pg_query.Node, sql string, line, depth int) {
+	if n == nil || depth > maxCallDepth {
+		return
+	}
+	r.e.statement(n, sql, line, r.path)
+	switch x := n.Node.(type) {
+	case *pg_query.Node_CreateFunctionStmt, *pg_query.Node_PrepareStmt, *pg_query.Node_RuleStmt:
+	case *pg_query.Node_ExplainStmt:
+		if explainRuns(x.ExplainStmt) {
+			r.run(x.ExplainStmt.Query, "", line, depth+1)
+		}
+		return // the WITH clauses are the query's
+	case *pg_query.Node_CopyStmt:
+		if x.CopyStmt.Query != nil {
+			r.run(x.CopyStmt.Query, "", line, depth+1)
+			return
+		}
+	default:
+		sqlparse.Walk(n.ProtoReflect(), func(cte *pg_query.CommonTableExpr) {
+			r.e.statement(cte.Ctequery, "", line, r.path)
+			r.written(cte.Ctequery, line, depth)
+		})
+	}
+	switch x := n.Node.(type) {
+	case *pg_query.Node_PrepareStmt:
+		r.prepared[strings.ToLower(x.PrepareStmt.Name)] = x.PrepareStmt.Query
+	case *pg_query.Node_DeallocateStmt:
+		if x.DeallocateStmt.Isall {
+			clear(r.prepared)
+		}
+		delete(r.prepared, strings.ToLower(x.DeallocateStmt.Name))
+	case *pg_query.Node_ExecuteStmt:
+		q, ok := r.prepared[strings.ToLower(x.ExecuteStmt.Name)]
+		if !ok {
+			// Prepared by an earlier script of the run's session, or not at all: it may run anything.
+			r.e.Opaque = true
+			r.e.Losses = append(r.e.Losses, loss{what: "code", object: "execute", code: x.ExecuteStmt.Name, line: line})
+			return
+		}
+		r.run(q, "", line, depth+1)
+	case *pg_query.Node_RuleStmt:
+		rel := strings.ToLower(x.RuleStmt.GetRelation().GetRelname())
+		r.rules[rel] = append(r.rules[rel], x.RuleStmt)
+	default:
+		r.written(n, line, depth)
+	}
+}
+
+// written runs the actions of the rules the script created that n (an INSERT, UPDATE or DELETE, also
+// of a WITH clause; n's own effects are read already) fires on the table it writes: a rule DO ALSO
+// runs them beside the write, DO INSTEAD in its place (the write still counts: it errs on the side of
+// a loss). Rules are matched by the table's bare name.
+func (r *runner) written(n *pg_query.Node, line, depth int) {
+	if n == nil || len(r.rules) == 0 {
+		return
+	}
+	var rel *pg_query.RangeVar
+	var ev pg_query.CmdType
+	switch x := n.Node.(type) {
+	case *pg_query.Node_InsertStmt:
+		rel, ev = x.InsertStmt.Relation, pg_query.CmdType_CMD_INSERT
+	case *pg_query.Node_UpdateStmt:
+		rel, ev = x.UpdateStmt.Relation, pg_query.CmdType_CMD_UPDATE
+	case *pg_query.Node_DeleteStmt:
+		rel, ev = x.DeleteStmt.Relation, pg_query.CmdType_CMD_DELETE
+	default:
+		return
+	}
+	for _, rule := range r.rules[strings.ToLower(rel.GetRelname())] {
+		if rule.Event != ev {
+			continue
+		}
+		for _, a := range rule.Actions {
+			r.run(a, "", line, depth+1)
+		}
+	}
+}
+
+// explainRuns tells whether EXPLAIN x runs its statement: with ANALYZE, not turned off (ANALYZE false).
+func explainRuns(x *pg_query.ExplainStmt) bool {
+	runs := false
+	for _, o := range x.Options {
+		d := o.GetDefElem()
+		if d == nil || !strings.EqualFold(d.Defname, "analyze") {
+			continue
+		}
+		runs = true
+		if c := d.GetArg().GetAConst(); c != nil {
+			switch {
+			case c.GetBoolval() != nil:
+				runs = c.GetBoolval().Boolval
+			case c.GetIval() != nil:
+				runs = c.GetIval().Ival != 0
+			case c.GetSval() != nil:
+				runs = !slices.Contains([]string{"false", "off", "0", "no"}, strings.ToLower(c.GetSval().Sval))
+			}
+		} else if sv := d.GetArg().GetString_(); sv != nil {
+			runs = !slices.Contains([]string{"false", "off", "0", "no"}, strings.ToLower(sv.Sval))
+		}
+	}
+	return runs
 }
 
 // statement adds the effects of one statement n (a script's, or the query of a WITH clause: sql is then
@@ -698,7 +827,7 @@ func downLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPat
 				return fmt.Sprintf("%s drops every object role %s owns (DROP OWNED), tables included, which its up did not create", at, strings.Join(l.roles, ", "))
 			}
 		case "code":
-			return fmt.Sprintf("%s runs a DO block that holds %q, which may destroy data that was there before the up", at, l.code)
+			return fmt.Sprintf("%s runs %s, which may destroy data that was there before the up", at, l.ran())
 		}
 	}
 	// Emptying a table the run created may reach tables from before the run (links).

@@ -272,7 +272,11 @@ func upLosses(m *migrate.Migration, downScript *migrate.Script, earlier []*migra
 			}
 			retyped[col] = l.typ
 		case "code":
-			if lost(l, fmt.Sprintf("DO block that holds %q", l.code), fmt.Sprintf("%s runs a DO block that holds %q, which may destroy data the down of %s does not bring back", at, l.code, m.ID())) {
+			short := fmt.Sprintf("DO block that holds %q", l.code)
+			if l.object == "execute" {
+				short = "EXECUTE " + l.code + " of a statement prepared elsewhere"
+			}
+			if lost(l, short, fmt.Sprintf("%s runs %s, which may destroy data the down of %s does not bring back", at, l.ran(), m.ID())) {
 				return out
 			}
 		}
