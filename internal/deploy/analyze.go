@@ -894,6 +894,14 @@ func calledCodeLoss(up *effects, code map[string][]codeDef) (f, why string) {
 	return "", ""
 }
 
+// loWriters are the built-in functions that destroy or overwrite the content of large objects, which the
+// tables hold only by oid, and what they do to them. Called without a schema they are pg_catalog's,
+// which the search path puts first. The others create (lo_create, lo_from_bytea, lo_import) or read.
+var loWriters = map[string]string{
+	"lo_unlink": "unlinks", "lo_put": "overwrites", "lowrite": "overwrites",
+	"lo_truncate": "truncates", "lo_truncate64": "truncates",
+}
+
 // codeLoses says why function f (as a call names it) may destroy data, by what code says of it and of
 // the functions it calls, as what follows "calls f" and comes before " may destroy": ", whose code
 // (place) holds "DELETE FROM", which", ", which calls g, whose code cannot be read (...): it". "" when it
@@ -901,6 +909,9 @@ func calledCodeLoss(up *effects, code map[string][]codeDef) (f, why string) {
 // each other end), depth is how deep f is called.
 func codeLoses(f string, code map[string][]codeDef, seen map[string]bool, depth int) string {
 	n := bareName(f)
+	if what := loWriters[n]; what != "" && (n == f || f == "pg_catalog."+n) {
+		return fmt.Sprintf(", a built-in function that %s large objects, which", what)
+	}
 	if seen[n] {
 		return ""
 	}
