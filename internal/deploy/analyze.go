@@ -38,6 +38,10 @@ type effects struct {
 	// first call.
 	Funcs, CreatedFuncs map[string]bool
 	CalledAt            map[string]int
+	// Written are the tables it writes, by bare name (lower case), with the line of its first write of
+	// each kind, by the trigger event it fires (trigInsert, ...): a trigger the folder creates on the
+	// table calls its function there (calledCodeLoss).
+	Written map[string]map[int32]int
 	// CreatedSchemas are the schemas it creates (CREATE SCHEMA without IF NOT EXISTS, which may find
 	// one that was there).
 	CreatedSchemas map[string]bool
@@ -115,7 +119,7 @@ func (l loss) ran() string {
 func newEffects() *effects {
 	return &effects{Tables: map[string]bool{}, Rows: map[string]bool{}, Updated: map[string]map[string]bool{}, Created: map[string]bool{},
 		AddedColumns: map[string]bool{}, Validates: map[string]bool{}, Funcs: map[string]bool{}, CreatedFuncs: map[string]bool{},
-		CalledAt: map[string]int{}, Filled: map[string]bool{}, CreatedSchemas: map[string]bool{},
+		CalledAt: map[string]int{}, Written: map[string]map[int32]int{}, Filled: map[string]bool{}, CreatedSchemas: map[string]bool{},
 		CreatedTypes: map[string]bool{}, CreatedExtensions: map[string]bool{}, CreatedRoles: map[string]bool{},
 		renamed: map[string]string{}, renamedCols: map[string]string{}, shadowed: map[string]bool{}, touched: map[string]bool{}, rewrote: map[string]bool{},
 		madeTables: map[string]bool{}, madeSchemas: map[string]bool{}}
@@ -423,9 +427,20 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 		}
 		return rvName(rv)
 	}
+	// fires records that a write to rv fires its triggers for event ev.
+	fires := func(rv *pg_query.RangeVar, ev int32) {
+		t := strings.ToLower(rv.GetRelname())
+		if e.Written[t] == nil {
+			e.Written[t] = map[int32]int{}
+		}
+		if _, ok := e.Written[t][ev]; !ok {
+			e.Written[t][ev] = line
+		}
+	}
 	// fill records rows written into rv.
 	fill := func(rv *pg_query.RangeVar) {
 		e.Rows[name(rv)], e.Filled[e.orig(name(rv))], e.touched[e.orig(name(rv))] = true, true, true
+		fires(rv, trigInsert)
 	}
 	// create records a table it creates; ifNotExists that it may find the one that was there.
 	create := func(rv *pg_query.RangeVar, ifNotExists bool) {
@@ -442,15 +457,18 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 		// ON CONFLICT DO UPDATE overwrites the rows it finds, as an UPDATE.
 		if oc := n.InsertStmt.OnConflictClause; oc != nil && oc.Action == pg_query.OnConflictAction_ONCONFLICT_UPDATE {
 			e.overwrite(name(n.InsertStmt.Relation), oc.TargetList, line)
+			fires(n.InsertStmt.Relation, trigUpdate)
 		}
 	case *pg_query.Node_DeleteStmt:
 		rel := name(n.DeleteStmt.Relation)
 		e.Rows[rel], e.touched[e.orig(rel)] = true, true
+		fires(n.DeleteStmt.Relation, trigDelete)
 		if !e.madeTables[e.orig(rel)] {
 			e.Losses = append(e.Losses, loss{what: "delete", relation: e.orig(rel), line: line, all: n.DeleteStmt.WhereClause == nil})
 		}
 	case *pg_query.Node_UpdateStmt:
 		e.overwrite(name(n.UpdateStmt.Relation), n.UpdateStmt.TargetList, line)
+		fires(n.UpdateStmt.Relation, trigUpdate)
 	case *pg_query.Node_MergeStmt:
 		// Its WHEN clauses insert, update and delete as the statements alone would.
 		rel := name(n.MergeStmt.Relation)
@@ -461,7 +479,9 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 				fill(n.MergeStmt.Relation)
 			case pg_query.CmdType_CMD_UPDATE:
 				e.overwrite(rel, c.TargetList, line)
+				fires(n.MergeStmt.Relation, trigUpdate)
 			case pg_query.CmdType_CMD_DELETE:
+				fires(n.MergeStmt.Relation, trigDelete)
 				if !e.madeTables[e.orig(rel)] {
 					e.Losses = append(e.Losses, loss{what: "delete", relation: e.orig(rel), line: line})
 				}
@@ -475,6 +495,7 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 		for _, r := range n.TruncateStmt.Relations {
 			rel := name(r.GetRangeVar())
 			e.Rows[rel], e.touched[e.orig(rel)] = true, true
+			fires(r.GetRangeVar(), trigTruncate)
 			if !e.madeTables[e.orig(rel)] {
 				e.Losses = append(e.Losses, loss{what: "truncate", relation: e.orig(rel), line: line, all: true})
 			}
@@ -872,26 +893,54 @@ func ownRoles(roles []string, created map[string]bool) bool {
 // the functions' bodies are followed (codeDef.calls), each function once, to maxCallDepth: deeper calls
 // count as code that cannot be read.
 func calledCodeLoses(s *migrate.Script, up *effects, code map[string][]codeDef, what string) string {
-	if f, why := calledCodeLoss(up, code); f != "" {
-		return fmt.Sprintf("%s:%d calls %s%s may destroy %s", s.File, up.CalledAt[f], f, why, what)
+	if call, why, line := calledCodeLoss(up, code); call != "" {
+		return fmt.Sprintf("%s:%d %s%s may destroy %s", s.File, line, call, why, what)
 	}
 	return ""
 }
 
-// calledCodeLoss is the first function (by the line of its first call) of those a script whose effects
-// are up calls that may destroy data, and why, as codeLoses says it; "" when none may.
-func calledCodeLoss(up *effects, code map[string][]codeDef) (f, why string) {
-	funcs := make([]string, 0, len(up.Funcs))
-	for f := range up.Funcs {
-		funcs = append(funcs, f)
+// Trigger events, as CREATE TRIGGER's parse tree (and pg_trigger.tgtype) holds them.
+const (
+	trigInsert   int32 = 1 << 2
+	trigDelete   int32 = 1 << 3
+	trigUpdate   int32 = 1 << 4
+	trigTruncate int32 = 1 << 5
+)
+
+// calledCodeLoss is the first call (by its line) of those a script whose effects are up makes that may
+// destroy data, what it is ("calls purge", "writes to orders, whose trigger bump (1_x.up.sql:2) calls
+// bump"), why, as codeLoses says it, and its line; "" when none may. A write to a table fires the
+// triggers the folder creates on it for that event (code's "on table" entries, see folderCode): their
+// function runs as if the script called it there, whatever a migration does to the trigger between
+// (it errs on the side of a loss).
+func calledCodeLoss(up *effects, code map[string][]codeDef) (call, why string, line int) {
+	type called struct {
+		line    int
+		f, call string
 	}
-	slices.SortFunc(funcs, func(a, b string) int { return cmp.Or(up.CalledAt[a]-up.CalledAt[b], strings.Compare(a, b)) })
-	for _, f := range funcs {
-		if why := codeLoses(f, code, map[string]bool{}, 1); why != "" {
-			return f, why
+	var cs []called
+	for f := range up.Funcs {
+		cs = append(cs, called{up.CalledAt[f], f, "calls " + f})
+	}
+	for t, evs := range up.Written {
+		for _, c := range code["on "+t] {
+			for ev, l := range evs {
+				if c.events&ev == 0 {
+					continue
+				}
+				for _, f := range c.calls {
+					cs = append(cs, called{l, f, fmt.Sprintf("writes to %s, whose trigger %s (%s) calls %s", t, c.trigger, c.place, f)})
+				}
+			}
 		}
 	}
-	return "", ""
+	slices.SortFunc(cs, func(a, b called) int { return cmp.Or(a.line-b.line, strings.Compare(a.call, b.call)) })
+	for _, c := range cs {
+		if why := codeLoses(c.f, code, map[string]bool{}, 1); why != "" {
+			return c.call, why, c.line
+		}
+	}
+	return "", "", 0
 }
 
 // loWriters are the built-in functions that destroy or overwrite the content of large objects, which the

@@ -41,8 +41,8 @@ func UpDestroys(m *migrate.Migration, earlier []*migrate.Migration, searchPath s
 		}
 	}
 	code := folderCode(append(append([]*migrate.Migration{}, earlier...), m))
-	if f, why := calledCodeLoss(analyze(m.Up), code); f != "" {
-		out = append(out, Destroyed{File: m.Up.File, Line: analyze(m.Up).CalledAt[f], What: "calls " + f + why + " may destroy data"})
+	if call, why, line := calledCodeLoss(analyze(m.Up), code); call != "" {
+		out = append(out, Destroyed{File: m.Up.File, Line: line, What: call + why + " may destroy data"})
 	}
 	slices.SortStableFunc(out, func(a, b Destroyed) int { return a.Line - b.Line })
 	return out

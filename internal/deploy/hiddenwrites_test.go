@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"maps"
 	"strings"
 	"testing"
 )
@@ -152,5 +153,71 @@ func TestDeployRestoresWhatAnExecuteOfAnotherMigrationRuns(t *testing.T) {
 	}
 	if got := tg.phones(t); got != phones {
 		t.Errorf("phones after the rollback:\n%s\nwant\n%s", got, phones)
+	}
+}
+
+// TestDeployRestoresWhatATriggerOfTheFolderWrites: an up creates a trigger function that blanks a
+// customer's phone and a trigger that runs it on each order inserted, then inserts orders; its down
+// deletes them and drops both. The insert looked harmless (the down deletes what it wrote), the downs
+// ran, the run said rolled back by down, and the phones were gone. A write to a table with a trigger
+// the folder creates now counts as a call of the trigger's function, judged by its code as a direct
+// call is: the snapshot is restored, and the phones are back. A trigger whose function destroys
+// nothing, and one that fires on another event, do not call for it: the downs roll those back.
+func TestDeployRestoresWhatATriggerOfTheFolderWrites(t *testing.T) {
+	t.Parallel()
+	const down = "DELETE FROM cust_orders WHERE note = 'mig';\nDROP TRIGGER bump ON cust_orders;\nDROP FUNCTION bump();"
+	blank := "CREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN UPDATE customers SET phone = NULL WHERE id = NEW.customer_id; RETURN NEW; END$$;\n"
+	harmless := "CREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.amount := NEW.amount + 1; RETURN NEW; END$$;\n"
+	insert := "INSERT INTO cust_orders (customer_id, amount, note) SELECT id, 1, 'mig' FROM customers;"
+	for _, tc := range []struct {
+		name   string
+		files  map[string]string // besides 2_fail
+		method string            // the rollback's
+	}{
+		{name: "same up", files: map[string]string{
+			"1_x.up.sql":   blank + "CREATE TRIGGER bump AFTER INSERT ON cust_orders FOR EACH ROW EXECUTE FUNCTION bump();\n" + insert,
+			"1_x.down.sql": down,
+		}, method: "snapshot"},
+		{name: "earlier migration", files: map[string]string{
+			"0_t.up.sql":   blank + "CREATE TRIGGER bump AFTER INSERT ON cust_orders FOR EACH ROW EXECUTE FUNCTION bump();",
+			"0_t.down.sql": "DROP TRIGGER bump ON cust_orders;\nDROP FUNCTION bump();",
+			"1_x.up.sql":   insert,
+			"1_x.down.sql": "DELETE FROM cust_orders WHERE note = 'mig';",
+		}, method: "snapshot"},
+		{name: "copy", files: map[string]string{
+			"1_x.up.sql":   blank + "CREATE TRIGGER bump AFTER INSERT ON cust_orders FOR EACH ROW EXECUTE FUNCTION bump();\nCOPY cust_orders (customer_id, amount, note) FROM PROGRAM 'echo 1,1,mig' WITH (FORMAT csv);",
+			"1_x.down.sql": down,
+		}, method: "snapshot"},
+		{name: "harmless function", files: map[string]string{
+			"1_x.up.sql":   harmless + "CREATE TRIGGER bump BEFORE INSERT ON cust_orders FOR EACH ROW EXECUTE FUNCTION bump();\n" + insert,
+			"1_x.down.sql": down,
+		}, method: "down"},
+		{name: "other event", files: map[string]string{
+			"1_x.up.sql":   blank + "CREATE TRIGGER bump AFTER UPDATE ON cust_orders FOR EACH ROW EXECUTE FUNCTION bump();\n" + insert,
+			"1_x.down.sql": down,
+		}, method: "down"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := hiddenTarget(t)
+			phones, orders := tg.phones(t), tg.value(t, "SELECT count(*)::text FROM cust_orders")
+			files := failingAfter(t, "SELECT 1;", "")
+			delete(files, "1_x.up.sql")
+			delete(files, "1_x.down.sql")
+			maps.Copy(files, tc.files)
+			res, err := Run(t.Context(), tg.options(t, folder(t, files), "run-trigger"))
+			if err == nil || res.Outcome != OutcomeRolledBack || res.Rollback == nil || !res.Rollback.OK || res.Rollback.Method != tc.method {
+				t.Fatalf("deploy: %v, outcome %s, rollback %+v; want rolled back by %s", err, res.Outcome, res.Rollback, tc.method)
+			}
+			if tc.method == "snapshot" && !strings.Contains(res.Rollback.Why, "writes to cust_orders, whose trigger bump") {
+				t.Errorf("rollback's why %q; want it to name the trigger", res.Rollback.Why)
+			}
+			if got := tg.phones(t); got != phones {
+				t.Errorf("phones after the rollback:\n%s\nwant\n%s", got, phones)
+			}
+			if got := tg.value(t, "SELECT count(*)::text FROM cust_orders"); got != orders {
+				t.Errorf("%s orders after the rollback, want %s", got, orders)
+			}
+		})
 	}
 }
