@@ -38,6 +38,10 @@ type effects struct {
 	// first call.
 	Funcs, CreatedFuncs map[string]bool
 	CalledAt            map[string]int
+	// Written are the tables it writes, by bare name (lower case), with the line of its first write of
+	// each kind, by the trigger event it fires (trigInsert, ...): a trigger the folder creates on the
+	// table calls its function there (calledCodeLoss).
+	Written map[string]map[int32]int
 	// CreatedSchemas are the schemas it creates (CREATE SCHEMA without IF NOT EXISTS, which may find
 	// one that was there).
 	CreatedSchemas map[string]bool
@@ -91,7 +95,9 @@ type loss struct {
 	line   int
 	// matview is a dropped materialized view: its rows are computed, not data of its own.
 	matview bool
-	// code is what a DO block's text holds that destroys data ("DROP COLUMN", "DELETE FROM").
+	// code is what a DO block's text holds that destroys data ("DROP COLUMN", "DELETE FROM"); with
+	// object "execute", the name of a prepared statement that an EXECUTE runs and the script does not
+	// prepare (what it runs is not known).
 	code string
 	// typ is the type a column is changed to ("type"); using says that a USING expression converts it.
 	typ   colType
@@ -101,10 +107,19 @@ type loss struct {
 	all bool
 }
 
+// ran says what a "code" loss l runs: "a DO block that holds \"DELETE FROM\"", "EXECUTE wipe, a
+// statement the script does not prepare".
+func (l loss) ran() string {
+	if l.object == "execute" {
+		return fmt.Sprintf("EXECUTE %s, a statement the script does not prepare", l.code)
+	}
+	return fmt.Sprintf("a DO block that holds %q", l.code)
+}
+
 func newEffects() *effects {
 	return &effects{Tables: map[string]bool{}, Rows: map[string]bool{}, Updated: map[string]map[string]bool{}, Created: map[string]bool{},
 		AddedColumns: map[string]bool{}, Validates: map[string]bool{}, Funcs: map[string]bool{}, CreatedFuncs: map[string]bool{},
-		CalledAt: map[string]int{}, Filled: map[string]bool{}, CreatedSchemas: map[string]bool{},
+		CalledAt: map[string]int{}, Written: map[string]map[int32]int{}, Filled: map[string]bool{}, CreatedSchemas: map[string]bool{},
 		CreatedTypes: map[string]bool{}, CreatedExtensions: map[string]bool{}, CreatedRoles: map[string]bool{},
 		renamed: map[string]string{}, renamedCols: map[string]string{}, shadowed: map[string]bool{}, touched: map[string]bool{}, rewrote: map[string]bool{},
 		madeTables: map[string]bool{}, madeSchemas: map[string]bool{}}
@@ -250,6 +265,7 @@ func analyzeScript(s *migrate.Script) *effects {
 	// path is the schema the script's own SET search_path puts first ("" until it sets one): its
 	// unqualified names are that schema's from then on. Each script starts from a reset session.
 	path := ""
+	r := &runner{e: e, prepared: map[string]*pg_query.Node{}, rules: map[string][]*pg_query.RuleStmt{}}
 	name := func(rv *pg_query.RangeVar) string {
 		if rv != nil && rv.Schemaname == "" && path != "" {
 			return relKey(path, rv.Relname)
@@ -272,14 +288,131 @@ func analyzeScript(s *migrate.Script) *effects {
 				e.Funcs[f], e.CalledAt[f] = true, line
 			}
 		})
-		e.statement(st.Node, st.SQL, line, path)
-		// The INSERT, UPDATE and DELETE of a WITH clause write as the statement's own do (not in what a
-		// statement only defines: a function's BEGIN ATOMIC body, a prepared statement, a rule).
-		if st.Node.GetCreateFunctionStmt() == nil && st.Node.GetPrepareStmt() == nil && st.Node.GetRuleStmt() == nil {
-			sqlparse.Walk(st.Node.ProtoReflect(), func(cte *pg_query.CommonTableExpr) { e.statement(cte.Ctequery, "", line, path) })
-		}
+		r.path = path
+		r.run(st.Node, st.SQL, line, 0)
 	}
 	return e
+}
+
+// runner reads what the statements of a script run, as the server runs them: a statement may run
+// another that it wraps, and that statement's writes are its own (see run).
+type runner struct {
+	e    *effects
+	path string
+	// prepared are the queries of the statements the script prepared so far, by name (PREPARE, until
+	// DEALLOCATE); rules the rules it created so far (CREATE RULE), by the bare name of their table.
+	prepared map[string]*pg_query.Node
+	rules    map[string][]*pg_query.RuleStmt
+}
+
+// run adds the effects of statement n (sql is its text, "" for one that another wraps) at line, and of
+// what it runs: the INSERT, UPDATE and DELETE of its WITH clauses, the statement EXPLAIN ANALYZE runs
+// (EXPLAIN without ANALYZE runs nothing), the query of a COPY (query) TO, the query of the prepared
+// statement an EXECUTE runs, and the actions of the rules the script created on a table it writes.
+// What a statement only defines runs nothing then: a function's BEGIN ATOMIC body, a PREPARE never
+// executed, a rule no write fires. depth is how deeply n is wrapped: rules that fire each other end at
+// maxCallDepth, where the server fails.
+func (r *runner) run(n *pg_query.Node, sql string, line, depth int) {
+	if n == nil || depth > maxCallDepth {
+		return
+	}
+	r.e.statement(n, sql, line, r.path)
+	switch x := n.Node.(type) {
+	case *pg_query.Node_CreateFunctionStmt, *pg_query.Node_PrepareStmt, *pg_query.Node_RuleStmt:
+	case *pg_query.Node_ExplainStmt:
+		if explainRuns(x.ExplainStmt) {
+			r.run(x.ExplainStmt.Query, "", line, depth+1)
+		}
+		return // the WITH clauses are the query's
+	case *pg_query.Node_CopyStmt:
+		if x.CopyStmt.Query != nil {
+			r.run(x.CopyStmt.Query, "", line, depth+1)
+			return
+		}
+	default:
+		sqlparse.Walk(n.ProtoReflect(), func(cte *pg_query.CommonTableExpr) {
+			r.e.statement(cte.Ctequery, "", line, r.path)
+			r.written(cte.Ctequery, line, depth)
+		})
+	}
+	switch x := n.Node.(type) {
+	case *pg_query.Node_PrepareStmt:
+		r.prepared[strings.ToLower(x.PrepareStmt.Name)] = x.PrepareStmt.Query
+	case *pg_query.Node_DeallocateStmt:
+		if x.DeallocateStmt.Isall {
+			clear(r.prepared)
+		}
+		delete(r.prepared, strings.ToLower(x.DeallocateStmt.Name))
+	case *pg_query.Node_ExecuteStmt:
+		q, ok := r.prepared[strings.ToLower(x.ExecuteStmt.Name)]
+		if !ok {
+			// Prepared by an earlier script of the run's session, or not at all: it may run anything.
+			r.e.Opaque = true
+			r.e.Losses = append(r.e.Losses, loss{what: "code", object: "execute", code: x.ExecuteStmt.Name, line: line})
+			return
+		}
+		r.run(q, "", line, depth+1)
+	case *pg_query.Node_RuleStmt:
+		rel := strings.ToLower(x.RuleStmt.GetRelation().GetRelname())
+		r.rules[rel] = append(r.rules[rel], x.RuleStmt)
+	default:
+		r.written(n, line, depth)
+	}
+}
+
+// written runs the actions of the rules the script created that n (an INSERT, UPDATE or DELETE, also
+// of a WITH clause; n's own effects are read already) fires on the table it writes: a rule DO ALSO
+// runs them beside the write, DO INSTEAD in its place (the write still counts: it errs on the side of
+// a loss). Rules are matched by the table's bare name.
+func (r *runner) written(n *pg_query.Node, line, depth int) {
+	if n == nil || len(r.rules) == 0 {
+		return
+	}
+	var rel *pg_query.RangeVar
+	var ev pg_query.CmdType
+	switch x := n.Node.(type) {
+	case *pg_query.Node_InsertStmt:
+		rel, ev = x.InsertStmt.Relation, pg_query.CmdType_CMD_INSERT
+	case *pg_query.Node_UpdateStmt:
+		rel, ev = x.UpdateStmt.Relation, pg_query.CmdType_CMD_UPDATE
+	case *pg_query.Node_DeleteStmt:
+		rel, ev = x.DeleteStmt.Relation, pg_query.CmdType_CMD_DELETE
+	default:
+		return
+	}
+	for _, rule := range r.rules[strings.ToLower(rel.GetRelname())] {
+		if rule.Event != ev {
+			continue
+		}
+		for _, a := range rule.Actions {
+			r.run(a, "", line, depth+1)
+		}
+	}
+}
+
+// explainRuns tells whether EXPLAIN x runs its statement: with ANALYZE, not turned off (ANALYZE false).
+func explainRuns(x *pg_query.ExplainStmt) bool {
+	runs := false
+	for _, o := range x.Options {
+		d := o.GetDefElem()
+		if d == nil || !strings.EqualFold(d.Defname, "analyze") {
+			continue
+		}
+		runs = true
+		if c := d.GetArg().GetAConst(); c != nil {
+			switch {
+			case c.GetBoolval() != nil:
+				runs = c.GetBoolval().Boolval
+			case c.GetIval() != nil:
+				runs = c.GetIval().Ival != 0
+			case c.GetSval() != nil:
+				runs = !slices.Contains([]string{"false", "off", "0", "no"}, strings.ToLower(c.GetSval().Sval))
+			}
+		} else if sv := d.GetArg().GetString_(); sv != nil {
+			runs = !slices.Contains([]string{"false", "off", "0", "no"}, strings.ToLower(sv.Sval))
+		}
+	}
+	return runs
 }
 
 // statement adds the effects of one statement n (a script's, or the query of a WITH clause: sql is then
@@ -294,9 +427,20 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 		}
 		return rvName(rv)
 	}
+	// fires records that a write to rv fires its triggers for event ev.
+	fires := func(rv *pg_query.RangeVar, ev int32) {
+		t := strings.ToLower(rv.GetRelname())
+		if e.Written[t] == nil {
+			e.Written[t] = map[int32]int{}
+		}
+		if _, ok := e.Written[t][ev]; !ok {
+			e.Written[t][ev] = line
+		}
+	}
 	// fill records rows written into rv.
 	fill := func(rv *pg_query.RangeVar) {
 		e.Rows[name(rv)], e.Filled[e.orig(name(rv))], e.touched[e.orig(name(rv))] = true, true, true
+		fires(rv, trigInsert)
 	}
 	// create records a table it creates; ifNotExists that it may find the one that was there.
 	create := func(rv *pg_query.RangeVar, ifNotExists bool) {
@@ -313,15 +457,18 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 		// ON CONFLICT DO UPDATE overwrites the rows it finds, as an UPDATE.
 		if oc := n.InsertStmt.OnConflictClause; oc != nil && oc.Action == pg_query.OnConflictAction_ONCONFLICT_UPDATE {
 			e.overwrite(name(n.InsertStmt.Relation), oc.TargetList, line)
+			fires(n.InsertStmt.Relation, trigUpdate)
 		}
 	case *pg_query.Node_DeleteStmt:
 		rel := name(n.DeleteStmt.Relation)
 		e.Rows[rel], e.touched[e.orig(rel)] = true, true
+		fires(n.DeleteStmt.Relation, trigDelete)
 		if !e.madeTables[e.orig(rel)] {
 			e.Losses = append(e.Losses, loss{what: "delete", relation: e.orig(rel), line: line, all: n.DeleteStmt.WhereClause == nil})
 		}
 	case *pg_query.Node_UpdateStmt:
 		e.overwrite(name(n.UpdateStmt.Relation), n.UpdateStmt.TargetList, line)
+		fires(n.UpdateStmt.Relation, trigUpdate)
 	case *pg_query.Node_MergeStmt:
 		// Its WHEN clauses insert, update and delete as the statements alone would.
 		rel := name(n.MergeStmt.Relation)
@@ -332,7 +479,9 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 				fill(n.MergeStmt.Relation)
 			case pg_query.CmdType_CMD_UPDATE:
 				e.overwrite(rel, c.TargetList, line)
+				fires(n.MergeStmt.Relation, trigUpdate)
 			case pg_query.CmdType_CMD_DELETE:
+				fires(n.MergeStmt.Relation, trigDelete)
 				if !e.madeTables[e.orig(rel)] {
 					e.Losses = append(e.Losses, loss{what: "delete", relation: e.orig(rel), line: line})
 				}
@@ -346,6 +495,7 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 		for _, r := range n.TruncateStmt.Relations {
 			rel := name(r.GetRangeVar())
 			e.Rows[rel], e.touched[e.orig(rel)] = true, true
+			fires(r.GetRangeVar(), trigTruncate)
 			if !e.madeTables[e.orig(rel)] {
 				e.Losses = append(e.Losses, loss{what: "truncate", relation: e.orig(rel), line: line, all: true})
 			}
@@ -698,7 +848,7 @@ func downLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPat
 				return fmt.Sprintf("%s drops every object role %s owns (DROP OWNED), tables included, which its up did not create", at, strings.Join(l.roles, ", "))
 			}
 		case "code":
-			return fmt.Sprintf("%s runs a DO block that holds %q, which may destroy data that was there before the up", at, l.code)
+			return fmt.Sprintf("%s runs %s, which may destroy data that was there before the up", at, l.ran())
 		}
 	}
 	// Emptying a table the run created may reach tables from before the run (links).
@@ -743,26 +893,62 @@ func ownRoles(roles []string, created map[string]bool) bool {
 // the functions' bodies are followed (codeDef.calls), each function once, to maxCallDepth: deeper calls
 // count as code that cannot be read.
 func calledCodeLoses(s *migrate.Script, up *effects, code map[string][]codeDef, what string) string {
-	if f, why := calledCodeLoss(up, code); f != "" {
-		return fmt.Sprintf("%s:%d calls %s%s may destroy %s", s.File, up.CalledAt[f], f, why, what)
+	if call, why, line := calledCodeLoss(up, code); call != "" {
+		return fmt.Sprintf("%s:%d %s%s may destroy %s", s.File, line, call, why, what)
 	}
 	return ""
 }
 
-// calledCodeLoss is the first function (by the line of its first call) of those a script whose effects
-// are up calls that may destroy data, and why, as codeLoses says it; "" when none may.
-func calledCodeLoss(up *effects, code map[string][]codeDef) (f, why string) {
-	funcs := make([]string, 0, len(up.Funcs))
-	for f := range up.Funcs {
-		funcs = append(funcs, f)
+// Trigger events, as CREATE TRIGGER's parse tree (and pg_trigger.tgtype) holds them.
+const (
+	trigInsert   int32 = 1 << 2
+	trigDelete   int32 = 1 << 3
+	trigUpdate   int32 = 1 << 4
+	trigTruncate int32 = 1 << 5
+)
+
+// calledCodeLoss is the first call (by its line) of those a script whose effects are up makes that may
+// destroy data, what it is ("calls purge", "writes to orders, whose trigger bump (1_x.up.sql:2) calls
+// bump"), why, as codeLoses says it, and its line; "" when none may. A write to a table fires the
+// triggers the folder creates on it for that event (code's "on table" entries, see folderCode): their
+// function runs as if the script called it there, whatever a migration does to the trigger between
+// (it errs on the side of a loss).
+func calledCodeLoss(up *effects, code map[string][]codeDef) (call, why string, line int) {
+	type called struct {
+		line    int
+		f, call string
 	}
-	slices.SortFunc(funcs, func(a, b string) int { return cmp.Or(up.CalledAt[a]-up.CalledAt[b], strings.Compare(a, b)) })
-	for _, f := range funcs {
-		if why := codeLoses(f, code, map[string]bool{}, 1); why != "" {
-			return f, why
+	var cs []called
+	for f := range up.Funcs {
+		cs = append(cs, called{up.CalledAt[f], f, "calls " + f})
+	}
+	for t, evs := range up.Written {
+		for _, c := range code["on "+t] {
+			for ev, l := range evs {
+				if c.events&ev == 0 {
+					continue
+				}
+				for _, f := range c.calls {
+					cs = append(cs, called{l, f, fmt.Sprintf("writes to %s, whose trigger %s (%s) calls %s", t, c.trigger, c.place, f)})
+				}
+			}
 		}
 	}
-	return "", ""
+	slices.SortFunc(cs, func(a, b called) int { return cmp.Or(a.line-b.line, strings.Compare(a.call, b.call)) })
+	for _, c := range cs {
+		if why := codeLoses(c.f, code, map[string]bool{}, 1); why != "" {
+			return c.call, why, c.line
+		}
+	}
+	return "", "", 0
+}
+
+// loWriters are the built-in functions that destroy or overwrite the content of large objects, which the
+// tables hold only by oid, and what they do to them. Called without a schema they are pg_catalog's,
+// which the search path puts first. The others create (lo_create, lo_from_bytea, lo_import) or read.
+var loWriters = map[string]string{
+	"lo_unlink": "unlinks", "lo_put": "overwrites", "lowrite": "overwrites",
+	"lo_truncate": "truncates", "lo_truncate64": "truncates",
 }
 
 // codeLoses says why function f (as a call names it) may destroy data, by what code says of it and of
@@ -772,6 +958,9 @@ func calledCodeLoss(up *effects, code map[string][]codeDef) (f, why string) {
 // each other end), depth is how deep f is called.
 func codeLoses(f string, code map[string][]codeDef, seen map[string]bool, depth int) string {
 	n := bareName(f)
+	if what := loWriters[n]; what != "" && (n == f || f == "pg_catalog."+n) {
+		return fmt.Sprintf(", a built-in function that %s large objects, which", what)
+	}
 	if seen[n] {
 		return ""
 	}

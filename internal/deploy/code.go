@@ -99,6 +99,10 @@ type codeDef struct {
 	calls           []string
 	// opaque says why its calls cannot be followed (opaqueBody): a call of it may destroy data.
 	opaque string
+	// trigger is set for a trigger (folderCode's "on table" entries): its name, the events it fires on
+	// (trigInsert, ...), and its function in calls.
+	trigger string
+	events  int32
 }
 
 // maxCallDepth is how deep calls are followed from function body to function body: a function whose
@@ -107,7 +111,8 @@ const maxCallDepth = 16
 
 // folderCode reads the functions and procedures that the scripts of migs create (CREATE [OR REPLACE]
 // FUNCTION / PROCEDURE), by name without schema, lower case: every definition of a name, as a run may
-// call any of them.
+// call any of them. The triggers they create (CREATE TRIGGER) are there too, under "on " and their
+// table's bare name (lower case): a write to the table calls the trigger's function (calledCodeLoss).
 func folderCode(migs []*migrate.Migration) map[string][]codeDef {
 	code := map[string][]codeDef{}
 	for _, m := range migs {
@@ -116,6 +121,11 @@ func folderCode(migs []*migrate.Migration) map[string][]codeDef {
 				continue
 			}
 			for _, st := range s.Statements {
+				if tr := st.Node.GetCreateTrigStmt(); tr != nil {
+					on := "on " + strings.ToLower(tr.GetRelation().GetRelname())
+					code[on] = append(code[on], codeDef{place: fmt.Sprintf("%s:%d", s.File, st.Pos.Line), trigger: tr.Trigname,
+						events: tr.Events, calls: []string{funcName(tr.Funcname)}})
+				}
 				if f := st.Node.GetCreateFunctionStmt(); f != nil {
 					name := bareName(funcName(f.Funcname))
 					code[name] = append(code[name], codeDef{place: fmt.Sprintf("%s:%d", s.File, st.Pos.Line), destroys: destroyingCode(st.SQL),
@@ -143,11 +153,23 @@ func (d *deployer) funcCode(ctx context.Context, migs []*migrate.Migration) map[
 		d.code = folderCode(d.o.Set.Migrations)
 	}
 	var names []string
+	add := func(f string) {
+		if n := bareName(f); !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
 	for _, m := range migs {
 		for _, s := range []*migrate.Script{m.Up, m.Down} {
-			for f := range analyze(s).Funcs {
-				if n := bareName(f); !slices.Contains(names, n) {
-					names = append(names, n)
+			e := analyze(s)
+			for f := range e.Funcs {
+				add(f)
+			}
+			// The functions of the folder's triggers on the tables it writes (calledCodeLoss).
+			for t := range e.Written {
+				for _, c := range d.code["on "+t] {
+					for _, f := range c.calls {
+						add(f)
+					}
 				}
 			}
 		}

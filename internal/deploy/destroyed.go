@@ -41,8 +41,8 @@ func UpDestroys(m *migrate.Migration, earlier []*migrate.Migration, searchPath s
 		}
 	}
 	code := folderCode(append(append([]*migrate.Migration{}, earlier...), m))
-	if f, why := calledCodeLoss(analyze(m.Up), code); f != "" {
-		out = append(out, Destroyed{File: m.Up.File, Line: analyze(m.Up).CalledAt[f], What: "calls " + f + why + " may destroy data"})
+	if call, why, line := calledCodeLoss(analyze(m.Up), code); call != "" {
+		out = append(out, Destroyed{File: m.Up.File, Line: line, What: call + why + " may destroy data"})
 	}
 	slices.SortStableFunc(out, func(a, b Destroyed) int { return a.Line - b.Line })
 	return out
@@ -272,7 +272,11 @@ func upLosses(m *migrate.Migration, downScript *migrate.Script, earlier []*migra
 			}
 			retyped[col] = l.typ
 		case "code":
-			if lost(l, fmt.Sprintf("DO block that holds %q", l.code), fmt.Sprintf("%s runs a DO block that holds %q, which may destroy data the down of %s does not bring back", at, l.code, m.ID())) {
+			short := fmt.Sprintf("DO block that holds %q", l.code)
+			if l.object == "execute" {
+				short = "EXECUTE " + l.code + " of a statement prepared elsewhere"
+			}
+			if lost(l, short, fmt.Sprintf("%s runs %s, which may destroy data the down of %s does not bring back", at, l.ran(), m.ID())) {
 				return out
 			}
 		}

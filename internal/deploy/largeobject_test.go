@@ -130,3 +130,53 @@ func TestLargeObjectWritesWithoutReadingPgLargeobject(t *testing.T) {
 		t.Errorf("large objects written: %s, want [424242 434343]", got)
 	}
 }
+
+// TestDeployRestoresLargeObjectsAnUpDestroys: an up that unlinks or overwrites large objects (lo_unlink,
+// lo_put, lowrite, lo_truncate, lo_truncate64, in a query, a DO block or a function it calls) and a
+// later migration that fails: the built-in functions counted as destroying nothing, so the downs ran,
+// the run said rolled back by down (the database as it was) and the documents were gone. They now count
+// as destroying data: the snapshot is restored, and the documents are back. Reading them (lo_get)
+// destroys nothing: the downs roll that back.
+func TestDeployRestoresLargeObjectsAnUpDestroys(t *testing.T) {
+	t.Parallel()
+	const write = "131072" // INV_WRITE
+	for _, tc := range []struct {
+		name, up string
+		method   string // the rollback's
+	}{
+		{name: "lo_unlink", up: "SELECT lo_unlink(oid) FROM pg_largeobject_metadata;", method: "snapshot"},
+		{name: "lo_put", up: `SELECT lo_put(doc, 0, '\x00000000'::bytea) FROM invoices WHERE doc IS NOT NULL;`, method: "snapshot"},
+		{name: "lowrite", up: "SELECT lowrite(lo_open(doc, " + write + "), 'XXXX') FROM invoices;", method: "snapshot"},
+		{name: "lo_truncate", up: "SELECT lo_truncate(lo_open(doc, " + write + "), 0) FROM invoices;", method: "snapshot"},
+		{name: "lo_truncate64", up: "SELECT pg_catalog.lo_truncate64(lo_open(doc, " + write + "), 1) FROM invoices;", method: "snapshot"},
+		{name: "do block", up: "DO $$BEGIN PERFORM lo_unlink(doc) FROM invoices; END$$;", method: "snapshot"},
+		{name: "function", up: "CREATE FUNCTION drop_docs() RETURNS void LANGUAGE sql AS $$SELECT lo_unlink(doc) FROM invoices$$;\nSELECT drop_docs();",
+			method: "snapshot"},
+		{name: "delete from pg_largeobject", up: "DELETE FROM pg_largeobject WHERE loid IN (SELECT doc FROM invoices);", method: "snapshot"},
+		{name: "lo_get", up: "SELECT lo_get(doc) FROM invoices;", method: "down"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			tg.exec(t, "CREATE TABLE invoices (id int PRIMARY KEY, doc oid);\n"+
+				"INSERT INTO invoices SELECT g, lo_from_bytea(0, convert_to('invoice ' || g, 'UTF8')) FROM generate_series(1, 3) g;")
+			const docs = "SELECT string_agg(i.id || '=' || coalesce((SELECT md5(lo_get(i.doc)) FROM pg_largeobject_metadata m WHERE m.oid = i.doc), 'gone'), ',' ORDER BY i.id) FROM invoices i"
+			before := tg.value(t, docs)
+			res, err := Run(t.Context(), tg.options(t, folder(t, map[string]string{
+				"1_x.up.sql":      tc.up,
+				"1_x.down.sql":    "DROP FUNCTION IF EXISTS drop_docs();",
+				"2_fail.up.sql":   "CREATE TABLE lo_b (id int);\nSELECT 1/0;",
+				"2_fail.down.sql": "DROP TABLE lo_b;",
+			}), "run-lo-up"))
+			if err == nil || res.Outcome != OutcomeRolledBack || res.Rollback == nil || !res.Rollback.OK || res.Rollback.Method != tc.method {
+				t.Fatalf("deploy: %v, outcome %s, rollback %+v; want rolled back by %s", err, res.Outcome, res.Rollback, tc.method)
+			}
+			if tc.method == "snapshot" && !strings.Contains(res.Rollback.Why, "1_x.up.sql:") {
+				t.Errorf("rollback's why %q; want it to name the up's statement", res.Rollback.Why)
+			}
+			if got := tg.value(t, docs); got != before {
+				t.Errorf("large objects after the rollback: %s, want %s", got, before)
+			}
+		})
+	}
+}

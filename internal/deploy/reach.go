@@ -204,9 +204,19 @@ func (l *links) script(s *migrate.Script, report func(reached)) {
 		return
 	}
 	l.path = ""
+	// An EXECUTE deletes what the statement the script prepared under its name deletes (runner.run).
+	prepared := map[string]*pg_query.Node{}
 	for _, st := range s.Statements {
 		if st.Node == nil {
 			continue
+		}
+		switch x := st.Node.Node.(type) {
+		case *pg_query.Node_PrepareStmt:
+			prepared[strings.ToLower(x.PrepareStmt.Name)] = x.PrepareStmt.Query
+		case *pg_query.Node_ExecuteStmt:
+			if q := prepared[strings.ToLower(x.ExecuteStmt.Name)]; q != nil {
+				l.statement(q, "", fmt.Sprintf("%s:%d", s.File, st.Pos.Line), st.Pos.Line, report)
+			}
 		}
 		// Only a SET or a set_config call sets the search path: the text says whether to look (the
 		// scripts before the one checked are replayed for each migration of a run).
