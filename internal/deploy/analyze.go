@@ -55,6 +55,9 @@ type effects struct {
 	// changes (ALTER COLUMN ... TYPE), which may narrow; and DO blocks whose text holds such a statement
 	// (see destroyingCode).
 	Losses []loss
+	// Sequences are the sequences it names where the parse tree shows no relation (setval's, by name,
+	// or the table of pg_get_serial_sequence), for the check that sequences are not behind their columns.
+	Sequences map[string]bool
 	// Filled are relations it writes rows into (INSERT, a MERGE that inserts, COPY FROM, CREATE TABLE
 	// AS): how a down may bring back rows its up deleted.
 	Filled map[string]bool
@@ -117,7 +120,7 @@ func newEffects() *effects {
 		CalledAt: map[string]int{}, Filled: map[string]bool{}, CreatedSchemas: map[string]bool{},
 		CreatedTypes: map[string]bool{}, CreatedExtensions: map[string]bool{}, CreatedRoles: map[string]bool{},
 		renamed: map[string]string{}, renamedCols: map[string]string{}, shadowed: map[string]bool{}, touched: map[string]bool{}, rewrote: map[string]bool{},
-		madeTables: map[string]bool{}, madeSchemas: map[string]bool{}, madeSeqs: map[string]bool{}, madeIdents: map[string]bool{}}
+		madeTables: map[string]bool{}, madeSchemas: map[string]bool{}, madeSeqs: map[string]bool{}, madeIdents: map[string]bool{}, Sequences: map[string]bool{}}
 }
 
 // orig is the name relation rel (as the script names it at this point) had before the script.

@@ -179,6 +179,11 @@ func (e *effects) setvals(n *pg_query.Node, line int, path string) {
 			return
 		}
 		seq, rel, col := setvalTarget(fc, path)
+		if seq != "" {
+			e.Sequences[seq] = true
+		} else if rel != "" {
+			e.Sequences[rel] = true
+		}
 		switch {
 		case seq != "":
 			if !e.madeSeqs[seq] {

@@ -137,7 +137,7 @@ func TestDeployUpThatMovesASequenceBackRestoresSnapshot(t *testing.T) {
 					return
 				}
 				if rb == nil || !rb.OK {
-					t.Fatalf("outcome %s, rollback %+v", res.Outcome, rb)
+					t.Fatalf("outcome %s (%v), rollback %+v", res.Outcome, err, rb)
 				}
 				if !snap && tc.method == "snapshot" {
 					// The downs bring the schema back, not the position: not "as it was".
@@ -209,5 +209,71 @@ func TestSeqNamesAsPostgreSQL(t *testing.T) {
 		if got := regclassKey(tc.literal, tc.path); got != tc.want {
 			t.Errorf("regclassKey(%q, %q) = %q, want %q", tc.literal, tc.path, got, tc.want)
 		}
+	}
+}
+
+// TestDeployChecksSequencesAreAheadOfTheirColumns: a sequence its column has passed hands out a key that
+// is there, and the application's next INSERT fails with a duplicate key; nothing checked it, after the
+// migrations or after a rollback. An up that inserted rows with explicit keys past the sequence deployed
+// (exit 0) with the next INSERT failing; one that set the position back where the loss judgement cannot
+// read it (setval's name split in a DO block's EXECUTE) was rolled back by its down and called as it
+// was. The check now fails both: the first run is rolled back, the second restores the snapshot after
+// the downs. A sequence that was behind before the run is not the run's doing, and fails nothing.
+func TestDeployChecksSequencesAreAheadOfTheirColumns(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, setup, up, down, fail string
+		outcome, method, phase      string // the run's outcome, the rollback's method, the phase the check failed in
+		want                        string // what the failed check says
+	}{
+		{name: "explicit keys past the sequence", up: "INSERT INTO customers (id, email) VALUES (51, 'a@x'), (52, 'b@x');",
+			down: "DELETE FROM customers WHERE id > 50;", outcome: OutcomeRolledBack, method: "down", phase: "apply",
+			want: "public.customers_id_seq hands out 51 next, and public.customers.id holds 52 already (SELECT setval('public.customers_id_seq', max(id)) FROM public.customers puts it past them)"},
+		{name: "position set back where the parse tree cannot show it",
+			up: "DO $$ BEGIN EXECUTE 'SELECT set' || 'val(''orders_id_seq'', 1)'; END $$;", down: "SELECT 1;",
+			fail: "ALTER TABLE orders ADD CONSTRAINT bad CHECK (amount < 0);", outcome: OutcomeRolledBack, method: "down+snapshot", phase: "rollback",
+			want: "public.orders_id_seq hands out 2 next, and public.orders.id holds 80 already"},
+		{name: "a sequence behind before the run", setup: "SELECT setval('events_id_seq', 10);",
+			up: "ALTER TABLE events ADD COLUMN at timestamptz;", down: "ALTER TABLE events DROP COLUMN at;", outcome: OutcomeDeployed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newSequenceTarget(t)
+			if tc.setup != "" {
+				tg.exec(t, tc.setup)
+			}
+			before := tg.positions(t)
+			files := map[string]string{"5_x.up.sql": tc.up, "5_x.down.sql": tc.down}
+			if tc.fail != "" {
+				files["6_fail.up.sql"], files["6_fail.down.sql"] = tc.fail, "SELECT 1;"
+			}
+			res, err := Run(t.Context(), tg.options(t, folder(t, files), "run-seqcheck"))
+			if res.Outcome != tc.outcome {
+				t.Fatalf("outcome %s (%v), rollback %+v; want %s", res.Outcome, err, res.Rollback, tc.outcome)
+			}
+			var failed []string
+			for _, c := range res.Verify {
+				if c.Name == "sequences ahead of their columns" && !c.OK {
+					failed = append(failed, c.Phase+": "+c.Message)
+				}
+			}
+			if tc.want == "" {
+				if len(failed) > 0 {
+					t.Errorf("the check failed: %q", failed)
+				}
+				return
+			}
+			if len(failed) != 1 || !strings.HasPrefix(failed[0], tc.phase+": ") || !strings.Contains(failed[0], tc.want) {
+				t.Errorf("failed checks %q; want one after %s saying %q", failed, tc.phase, tc.want)
+			}
+			if rb := res.Rollback; rb == nil || !rb.OK || rb.Method != tc.method {
+				t.Fatalf("rollback %+v; want %s", rb, tc.method)
+			}
+			if after := tg.positions(t); after != before {
+				t.Errorf("sequence positions after the rollback:\n%s\nwant\n%s", after, before)
+			}
+			tg.exec(t, "INSERT INTO customers (email) VALUES ('new@x'); INSERT INTO orders (customer_id, amount) VALUES (1, 1); INSERT INTO events (kind) VALUES ('new')")
+		})
 	}
 }
