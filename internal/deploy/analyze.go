@@ -59,6 +59,9 @@ type effects struct {
 	// changes (ALTER COLUMN ... TYPE), which may narrow; and DO blocks whose text holds such a statement
 	// (see destroyingCode).
 	Losses []loss
+	// Sequences are the sequences it names where the parse tree shows no relation (setval's, by name,
+	// or the table of pg_get_serial_sequence), for the check that sequences are not behind their columns.
+	Sequences map[string]bool
 	// Filled are relations it writes rows into (INSERT, a MERGE that inserts, COPY FROM, CREATE TABLE
 	// AS): how a down may bring back rows its up deleted.
 	Filled map[string]bool
@@ -79,13 +82,19 @@ type effects struct {
 	// the name before it creates it (DROP TABLE t; CREATE TABLE t) is. A table created under the name of
 	// one it renamed away (shadowed) is not among them.
 	madeTables, madeSchemas map[string]bool
+	// madeSeqs are the sequences it made (CREATE SEQUENCE without IF NOT EXISTS, and those of the serial
+	// and identity columns of the tables it made and of the columns it added or gave an identity), by
+	// their keys as it names them (seqOfColumn), as long as it does not drop them; madeIdents the
+	// "table.column" pairs it gave an identity (ADD GENERATED ... AS IDENTITY). Setting their positions,
+	// or dropping them, loses nothing that was there before it (see seqpos.go).
+	madeSeqs, madeIdents map[string]bool
 	// touched are the relations whose row count it may change (Rows); rewrote the "table.column" pairs
 	// whose values it may change in place (Updated), named as they were before the script.
 	touched, rewrote map[string]bool
 }
 
 type loss struct {
-	what     string // "table", "schema", "column", "truncate", "delete", "update", "type", "cascade", "owned"; "code" for a DO block
+	what     string // "table", "schema", "column", "truncate", "delete", "update", "type", "cascade", "owned", "sequence"; "code" for a DO block
 	relation string // the schema for "schema"; the type, domain or extension for "cascade"
 	// object is what a DROP ... CASCADE drops ("type", "domain", "extension"); roles are those whose
 	// objects DROP OWNED drops.
@@ -105,6 +114,10 @@ type loss struct {
 	// all says that a "truncate" or "delete" takes every row of the table (TRUNCATE, DELETE without
 	// WHERE): the rows that were there before an up that filled it too.
 	all bool
+	// seq is how a "sequence" loss sets a sequence's position or loses it (seqSetval, seqRestart, ...);
+	// relation is the sequence, or, with column, the table whose column's sequence it is; both "" for
+	// a setval of a sequence named at run time.
+	seq string
 }
 
 // ran says what a "code" loss l runs: "a DO block that holds \"DELETE FROM\"", "EXECUTE wipe, a
@@ -122,7 +135,7 @@ func newEffects() *effects {
 		CalledAt: map[string]int{}, Written: map[string]map[int32]int{}, Filled: map[string]bool{}, CreatedSchemas: map[string]bool{},
 		CreatedTypes: map[string]bool{}, CreatedExtensions: map[string]bool{}, CreatedRoles: map[string]bool{},
 		renamed: map[string]string{}, renamedCols: map[string]string{}, shadowed: map[string]bool{}, touched: map[string]bool{}, rewrote: map[string]bool{},
-		madeTables: map[string]bool{}, madeSchemas: map[string]bool{}}
+		madeTables: map[string]bool{}, madeSchemas: map[string]bool{}, madeSeqs: map[string]bool{}, madeIdents: map[string]bool{}, Sequences: map[string]bool{}}
 }
 
 // orig is the name relation rel (as the script names it at this point) had before the script.
@@ -317,6 +330,11 @@ func (r *runner) run(n *pg_query.Node, sql string, line, depth int) {
 		return
 	}
 	r.e.statement(n, sql, line, r.path)
+	// The setval calls of what runs: an EXPLAIN ANALYZE's or a COPY's query, and a prepared statement, are
+	// read when run below (a plain EXPLAIN runs nothing).
+	if x := n.GetCopyStmt(); n.GetExplainStmt() == nil && (x == nil || x.Query == nil) {
+		r.e.setvals(n, line, r.path)
+	}
 	switch x := n.Node.(type) {
 	case *pg_query.Node_CreateFunctionStmt, *pg_query.Node_PrepareStmt, *pg_query.Node_RuleStmt:
 	case *pg_query.Node_ExplainStmt:
@@ -502,6 +520,21 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 		}
 	case *pg_query.Node_CreateStmt:
 		create(n.CreateStmt.Relation, n.CreateStmt.IfNotExists)
+		if rv := n.CreateStmt.Relation; e.madeTables[name(rv)] {
+			for _, el := range n.CreateStmt.TableElts {
+				if seq := seqOfColumn(seqSchema(rv, path), rv.Relname, el.GetColumnDef()); seq != "" {
+					e.madeSeqs[seq] = true
+				}
+			}
+		}
+	case *pg_query.Node_CreateSeqStmt:
+		if !n.CreateSeqStmt.IfNotExists {
+			e.madeSeqs[name(n.CreateSeqStmt.Sequence)] = true
+		}
+	case *pg_query.Node_AlterSeqStmt:
+		if seq := name(n.AlterSeqStmt.Sequence); !e.madeSeqs[seq] && hasOption(n.AlterSeqStmt.Options, "restart") {
+			e.Losses = append(e.Losses, loss{what: "sequence", seq: seqRestart, relation: seq, line: line})
+		}
 	case *pg_query.Node_CreateTableAsStmt:
 		if n.CreateTableAsStmt.Into != nil {
 			create(n.CreateTableAsStmt.Into.Rel, n.CreateTableAsStmt.IfNotExists)
@@ -553,6 +586,25 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 				// there: it is not counted as added.
 				if cd := cmd.Def.GetColumnDef(); cd != nil && !renamedAway(cd.Colname) {
 					e.AddedColumns[colKey(o, cd.Colname)] = true
+				}
+				if seq := seqOfColumn(seqSchema(n.AlterTableStmt.Relation, path), n.AlterTableStmt.Relation.GetRelname(), cmd.Def.GetColumnDef()); seq != "" {
+					e.madeSeqs[seq] = true
+				}
+			case pg_query.AlterTableType_AT_AddIdentity:
+				e.madeIdents[colKey(o, e.origCol(o, cmd.Name))] = true
+				if con := cmd.Def.GetConstraint(); con != nil {
+					e.madeSeqs[identitySeq(seqSchema(n.AlterTableStmt.Relation, path), n.AlterTableStmt.Relation.GetRelname(), cmd.Name, con.Options)] = true
+				}
+			case pg_query.AlterTableType_AT_SetIdentity:
+				// SET START, SET INCREMENT and SET GENERATED leave the position where it is; RESTART sets it.
+				if hasOption(cmd.Def.GetList().GetItems(), "restart") && !e.ownColumn(o, cmd.Name) {
+					e.Losses = append(e.Losses, loss{what: "sequence", seq: seqRestartColumn, relation: o, column: e.origCol(o, cmd.Name), line: line})
+				}
+			case pg_query.AlterTableType_AT_DropIdentity:
+				if k := colKey(o, e.origCol(o, cmd.Name)); e.madeIdents[k] {
+					delete(e.madeIdents, k)
+				} else if !e.ownColumn(o, cmd.Name) {
+					e.Losses = append(e.Losses, loss{what: "sequence", seq: seqDropIdentity, relation: o, column: e.origCol(o, cmd.Name), line: line})
 				}
 			case pg_query.AlterTableType_AT_DropColumn:
 				// One it added before loses nothing that was there.
@@ -627,6 +679,23 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 					delete(created, obj)
 				} else if n.DropStmt.Behavior == pg_query.DropBehavior_DROP_CASCADE {
 					e.Losses = append(e.Losses, loss{what: "cascade", object: kind, relation: obj, line: line})
+				}
+			}
+		}
+		if n.DropStmt.RemoveType == pg_query.ObjectType_OBJECT_SEQUENCE {
+			for _, o := range n.DropStmt.Objects {
+				var parts []string
+				for _, it := range o.GetList().GetItems() {
+					parts = append(parts, it.GetString_().GetSval())
+				}
+				seq := schema.Key(parts...)
+				if len(parts) == 1 && path != "" {
+					seq = relKey(path, parts[0])
+				}
+				if e.madeSeqs[seq] {
+					delete(e.madeSeqs, seq)
+				} else {
+					e.Losses = append(e.Losses, loss{what: "sequence", seq: seqDrop, relation: seq, line: line})
 				}
 			}
 		}
@@ -849,6 +918,16 @@ func downLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPat
 			}
 		case "code":
 			return fmt.Sprintf("%s runs %s, which may destroy data that was there before the up", at, l.ran())
+		case "sequence":
+			// A sequence its up made, or one of a column its up added, had no position before the up.
+			switch col := colKey(rel, column); {
+			case l.relation == "":
+			case l.column != "" && (created[rel] || added[col] || hasCol(up.madeIdents, col, q) || made.idents[col]):
+				continue
+			case l.column == "" && (hasRel(up.madeSeqs, rel, q) || made.seqs[rel]):
+				continue
+			}
+			return seqLossLong(m.Down.File, l, "the rollback")
 		}
 	}
 	// Emptying a table the run created may reach tables from before the run (links).

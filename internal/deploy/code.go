@@ -20,17 +20,24 @@ import (
 // codeVerb finds, in code the server runs from text (a DO block, a function's body), the words that
 // start a statement destroying data, with the word after them: they may be apart, quoted and
 // concatenated, as code that builds statements for EXECUTE writes them ('DROP ' || 'COLUMN ').
-var codeVerb = regexp.MustCompile(`(?is)\b(drop|truncate|delete|update)\b([\s'"|+,()]*)(\w*)`)
+var codeVerb = regexp.MustCompile(`(?is)\b(drop|truncate|delete|update|setval|restart)\b([\s'"|+,()]*)(\w*)`)
 
-// alterTable is ALTER TABLE written in code, as codeVerb reads words.
-var alterTable = regexp.MustCompile(`(?is)\balter\b[\s'"|+,()]*\btable\b`)
+// alterTable is ALTER TABLE written in code, as codeVerb reads words; alterSequence ALTER TABLE or ALTER
+// SEQUENCE, whose RESTART sets a sequence's position.
+var (
+	alterTable    = regexp.MustCompile(`(?is)\balter\b[\s'"|+,()]*\btable\b`)
+	alterSequence = regexp.MustCompile(`(?is)\balter\b[\s'"|+,()]*\b(table|sequence)\b`)
+)
 
-// keptByAlterDrop are the words after DROP in an ALTER TABLE that drop no column.
-var keptByAlterDrop = []string{"constraint", "default", "not", "identity", "expression"}
+// keptByAlterDrop are the words after DROP in an ALTER TABLE that drop no column (DROP IDENTITY drops
+// the column's sequence, and with it its position).
+var keptByAlterDrop = []string{"constraint", "default", "not", "expression"}
 
 // destroyingCode tells what in text (code run from text) destroys data as the statements upLosesData
 // counts do: DROP TABLE, DROP SCHEMA, DROP OWNED, a dropped column (ALTER TABLE ... DROP [COLUMN]),
-// TRUNCATE, DELETE FROM, UPDATE ... SET. "" when it holds none. It errs on the side of finding one (in a
+// TRUNCATE, DELETE FROM, UPDATE ... SET, and what sets a sequence's position or loses it (setval, an
+// ALTER SEQUENCE's or ALTER TABLE's RESTART, DROP SEQUENCE, DROP IDENTITY: see seqpos.go). "" when it
+// holds none. It errs on the side of finding one (in a
 // comment or a string too): a find makes the rollback restore the snapshot rather than trust the downs.
 // FOR UPDATE, ON UPDATE / ON DELETE (a foreign key's actions) and trigger events are not statements.
 func destroyingCode(text string) string {
@@ -51,13 +58,20 @@ func destroyingCode(text string) string {
 		switch verb {
 		case "drop":
 			switch {
-			case next == "table" || next == "schema" || next == "column" || next == "owned":
+			case next == "table" || next == "schema" || next == "column" || next == "owned" || next == "sequence":
 				found = text[m[0]:m[7]]
 			case alterTable.MatchString(stmt) && next != "" && !slices.Contains(keptByAlterDrop, next):
 				found = text[m[0]:m[7]]
 			}
 		case "truncate":
 			if prev != "before" && prev != "after" && prev != "or" {
+				found = text[m[0]:m[3]]
+			}
+		case "setval":
+			found = text[m[0]:m[3]]
+		case "restart":
+			// TRUNCATE ... RESTART IDENTITY is a TRUNCATE, found as one.
+			if alterSequence.MatchString(stmt) {
 				found = text[m[0]:m[3]]
 			}
 		case "delete":

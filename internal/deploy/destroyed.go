@@ -36,7 +36,7 @@ func UpDestroys(m *migrate.Migration, earlier []*migrate.Migration, searchPath s
 	var out []Destroyed
 	for _, l := range upLosses(m, nil, nil, searchPath, nil, true) {
 		switch l.what {
-		case "table", "column", "truncate", "delete", "update", "code":
+		case "table", "column", "truncate", "delete", "update", "code", "sequence":
 			out = append(out, Destroyed{File: m.Up.File, Line: l.line, What: l.short})
 		}
 	}
@@ -210,6 +210,21 @@ func upLosses(m *migrate.Migration, downScript *migrate.Script, earlier []*migra
 				if lost(l, "DROP OWNED BY "+strings.Join(l.roles, ", "), fmt.Sprintf("%s drops every object role %s owns (DROP OWNED), tables included, which the down of %s cannot bring back", at, strings.Join(l.roles, ", "), m.ID())) {
 					return out
 				}
+			}
+			continue
+		case "sequence":
+			// A sequence or identity an earlier migration of the run made is the run's own.
+			rel := q(l.relation)
+			switch col := colKey(rel, l.column); {
+			case l.relation == "":
+			case l.column != "" && (created[rel] || addedEarlier[col] || made.idents[col]):
+				continue
+			case l.column == "" && made.seqs[rel]:
+				continue
+			}
+			short, _ := seqLossText(l)
+			if lost(l, short, seqLossLong(m.Up.File, l, "the down of "+m.ID())) {
+				return out
 			}
 			continue
 		}

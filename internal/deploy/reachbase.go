@@ -114,9 +114,11 @@ func withBase(searchPath string, scripts []*migrate.Script, facts map[string]str
 // soFar is what the ups of the migrations a run applies before the one judged (downLosesData,
 // upLosesData) made and left standing: the tables they created (by the names they left them), schemas,
 // types, domains and extensions ("type name", "domain name", "extension name"), roles, columns they
-// added ("table.column"), and whether one of them hands objects to a role.
+// added ("table.column"), sequences (madeSeqs) and identities they gave columns ("table.column"), and
+// whether one of them hands objects to a role.
 type soFar struct {
 	created, schemas, types, roles, columns map[string]bool
+	seqs, idents                            map[string]bool
 	gives                                   bool
 }
 
@@ -135,7 +137,8 @@ func earlierMade(searchPath string, earlier []*migrate.Migration) (*soFar, func(
 	}()
 	q := qualifier(searchPath)
 	fresh := func() *soFar {
-		return &soFar{created: map[string]bool{}, schemas: map[string]bool{}, types: map[string]bool{}, roles: map[string]bool{}, columns: map[string]bool{}}
+		return &soFar{created: map[string]bool{}, schemas: map[string]bool{}, types: map[string]bool{}, roles: map[string]bool{}, columns: map[string]bool{},
+			seqs: map[string]bool{}, idents: map[string]bool{}}
 	}
 	made := soFars.extend(searchPath, earlier, fresh, func(m *soFar, e *migrate.Migration) {
 		eff := analyze(e.Up)
@@ -153,6 +156,13 @@ func earlierMade(searchPath string, earlier []*migrate.Migration) (*soFar, func(
 		for rc := range eff.AddedColumns {
 			rel, col := cutColKey(rc)
 			m.columns[colKey(q(rel), col)] = true
+		}
+		for sq := range eff.madeSeqs {
+			m.seqs[q(sq)] = true
+		}
+		for rc := range eff.madeIdents {
+			rel, col := cutColKey(rc)
+			m.idents[colKey(q(rel), col)] = true
 		}
 		for t := range eff.CreatedTypes {
 			m.types["type "+q(t)], m.types["domain "+q(t)] = true, true

@@ -57,6 +57,9 @@ func (d *deployer) protect(ctx context.Context, pending []*migrate.Migration) er
 		if d.base, err = takeBaseline(ctx, d.conn, d.hist.schema, eff, countRows, d.hist.lockTimeout); err != nil {
 			return baselineBlocked(err)
 		}
+		if err := d.baseSequences(ctx, pending); err != nil {
+			return baselineBlocked(err)
+		}
 		d.base.checksOK = d.verifier().checksBefore(ctx)
 	} else {
 		d.step = "turning maintenance mode on"
@@ -88,6 +91,9 @@ func (d *deployer) protect(ctx context.Context, pending []*migrate.Migration) er
 			return err
 		}
 		d.base, d.snapOK = br.b, true
+		if err := d.baseSequences(ctx, pending); err != nil {
+			return baselineBlocked(err)
+		}
 		d.base.checksOK = d.verifier().checksBefore(ctx)
 	}
 	if d.res.Snapshot != nil {

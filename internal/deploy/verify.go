@@ -30,6 +30,10 @@ type baseline struct {
 	// checksOK tells, by index into verify.checks, which user checks passed before the migrations: a
 	// rollback must leave them passing (nil: not run).
 	checksOK []bool
+	// seqScope is what the check that sequences are not behind their columns reads (the run's scripts'
+	// relations and sequences), seqsBehind those of its sequences that were behind already (by name).
+	seqScope   seqScope
+	seqsBehind map[string]bool
 	// snap is the snapshot the counts were taken in: the transactions it did not see wrote what others
 	// wrote since (see foreignRows).
 	snap txSnapshot
@@ -342,6 +346,9 @@ func (v *verifier) afterApply(ctx context.Context, b *baseline, migs []*migrate.
 	if enabled(v.cfg.ForeignKeys) {
 		out = append(out, v.foreignKeys(ctx, b, eff, phase))
 	}
+	if b != nil && (b.seqScope.all || len(b.seqScope.names) > 0) {
+		out = append(out, v.sequencesAhead(ctx, b, phase))
+	}
 	out = append(out, v.userChecks(ctx, phase, nil)...)
 	return out
 }
@@ -365,6 +372,9 @@ func (v *verifier) afterRollback(ctx context.Context, b *baseline) []Check {
 		out = append(out, v.rowCounts(ctx, b, newEffects(), phase))
 	}
 	out = append(out, v.invalidIndexes(ctx, b, phase))
+	if b.seqScope.all || len(b.seqScope.names) > 0 {
+		out = append(out, v.sequencesAhead(ctx, b, phase))
+	}
 	if slices.Contains(b.checksOK, true) {
 		out = append(out, v.userChecks(ctx, phase, b.checksOK)...)
 	}
