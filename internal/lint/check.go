@@ -132,7 +132,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 		if key := a.st.rel(s.Sequence); s.Sequence != nil && !a.st.isNew(key) && !(s.MissingOk && a.st.absent(key, s.Sequence.Schemaname != "")) {
 			a.takesOn(lockSRE, "S")
 			if hasRestart(s.Options) {
-				a.restartSequence(s.Sequence, key)
+				a.restartSequence(s.Sequence, key, s.Options)
 			}
 		}
 	case n.GetRefreshMatViewStmt() != nil:

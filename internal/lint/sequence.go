@@ -91,12 +91,43 @@ func (s *state) seqOwnedBy(key string, options []*pg_query.Node) {
 
 // hasRestart reports whether sequence options hold RESTART [WITH n].
 func hasRestart(options []*pg_query.Node) bool {
+	_, ok := restartWith(options)
+	return ok
+}
+
+// restartWith is the n of RESTART WITH n in sequence options ("" for a RESTART to the START), and
+// whether they hold a RESTART.
+func restartWith(options []*pg_query.Node) (string, bool) {
 	for _, o := range options {
-		if d := o.GetDefElem(); d != nil && d.Defname == "restart" {
-			return true
+		d := o.GetDefElem()
+		if d == nil || d.Defname != "restart" {
+			continue
 		}
+		switch {
+		case d.Arg.GetInteger() != nil:
+			return strconv.FormatInt(int64(d.Arg.GetInteger().Ival), 10), true
+		case d.Arg.GetFloat() != nil:
+			return d.Arg.GetFloat().Fval, true
+		}
+		return "", true
 	}
-	return false
+	return "", false
+}
+
+// restartMoves says where a RESTART (WITH n) or a setval to n moves sequence what ("its sequence",
+// "it") and what follows. Without n it goes back to its START, under every value drawn. The lint cannot
+// tell whether n is under the values in use, as it does not know how far the sequence is: it says so.
+// The next nextval returns n after RESTART WITH n or setval(…, n, false), n+1 after setval(…, n)
+// (called): the values that collide start there.
+func restartMoves(what, n string, called bool) string {
+	if n == "" {
+		return "sets " + what + " back to its START"
+	}
+	from := "from " + n + " on"
+	if called {
+		from = "past " + n
+	}
+	return fmt.Sprintf("may move %s back (it does when values %s are in use; the file cannot tell how far the sequence is)", what, from)
 }
 
 // setvalSuggestion is the statement that moves sequence seq (an SQL expression giving its name) past
@@ -121,8 +152,8 @@ func (a *analyzer) identityCmd(rv *pg_query.RangeVar, rel, name string, cmd *pg_
 		f.Suggestion = fmt.Sprintf("SET lock_timeout first; give the column a default first (ALTER TABLE %s ALTER COLUMN %s SET DEFAULT nextval(…)) or have every writer supply the id", relIdent(rv), col)
 	default: // AT_SetIdentity
 		opts := cmd.Def.GetList().GetItems()
-		if hasRestart(opts) {
-			f := a.add("restart-sequence", fmt.Sprintf("RESTART of the identity of %s.%s moves its sequence back: the next INSERT that draws an id collides with the ids the table already holds (duplicate key)", rel, name))
+		if n, ok := restartWith(opts); ok {
+			f := a.add("restart-sequence", fmt.Sprintf("RESTART%s of the identity of %s.%s %s: the INSERTs that draw an id then collide with the ids the table already holds (duplicate key) until the sequence passes them all", withN(n), rel, name, restartMoves("its sequence", n, false)))
 			f.Suggestion = "move the sequence forward instead, past the existing ids: " + setval
 			return
 		}
@@ -137,9 +168,10 @@ func (a *analyzer) identityCmd(rv *pg_query.RangeVar, rel, name string, cmd *pg_
 	}
 }
 
-// restartSequence judges ALTER SEQUENCE … RESTART [WITH n] of pre-existing sequence key.
-func (a *analyzer) restartSequence(rv *pg_query.RangeVar, key string) {
-	f := a.add("restart-sequence", fmt.Sprintf("ALTER SEQUENCE %s RESTART moves it back: the next INSERT that draws from it can collide with values already used (duplicate key)", relName(rv)))
+// restartSequence judges ALTER SEQUENCE … RESTART [WITH n] (options) of pre-existing sequence key.
+func (a *analyzer) restartSequence(rv *pg_query.RangeVar, key string, options []*pg_query.Node) {
+	n, _ := restartWith(options)
+	f := a.add("restart-sequence", fmt.Sprintf("ALTER SEQUENCE %s RESTART%s %s: the INSERTs that draw from it then collide with the values already used (duplicate key) until the sequence passes them all", relName(rv), withN(n), restartMoves("it", n, false)))
 	rel, col, more := a.numberedBy(key)
 	f.Suggestion = "move the sequence forward instead, past the values in use: " + setvalSuggestion(quoteLiteral(relIdent(rv)), rel, col) + more
 }
@@ -189,7 +221,7 @@ func (a *analyzer) setval(fc *pg_query.FuncCall) {
 	const collide = "the INSERTs that draw from it then collide with those values (duplicate key) until the sequence passes them all"
 	var f *Finding
 	if constant {
-		f = a.add("restart-sequence", fmt.Sprintf("setval() sets %s to %s, back under the values in use unless none reaches past %s (the file cannot tell how far the sequence is): %s", seq.name, value, value, collide))
+		f = a.add("restart-sequence", fmt.Sprintf("setval() sets %s to %s, which %s: %s", seq.name, value, restartMoves("it", value, !notCalled(fc)), collide))
 	} else {
 		f = a.add("restart-sequence", fmt.Sprintf("setval() sets %s to a computed value that is not max() of the column it numbers: below the values in use, it moves the sequence back, and %s", seq.name, collide))
 		f.Risk = Caution
@@ -236,6 +268,34 @@ func (a *analyzer) setvalTarget(arg *pg_query.Node) setvalSequence {
 		}
 	}
 	return setvalSequence{name: "a sequence", expr: "seq", rel: "t", col: "id", more: " (seq being the sequence, t.id the column it numbers)"}
+}
+
+// withN is " WITH n" for the n of RESTART WITH n, "" for none.
+func withN(n string) string {
+	if n == "" {
+		return ""
+	}
+	return " WITH " + n
+}
+
+// notCalled tells whether setval call fc says is_called false: the next nextval returns the value
+// itself.
+func notCalled(fc *pg_query.FuncCall) bool {
+	if len(fc.Args) < 3 {
+		return false
+	}
+	c := fc.Args[2].GetAConst()
+	if tc := fc.Args[2].GetTypeCast(); tc != nil {
+		c = tc.Arg.GetAConst()
+	}
+	switch {
+	case c.GetBoolval() != nil:
+		return !c.GetBoolval().Boolval
+	case c.GetSval() != nil:
+		v := strings.ToLower(strings.TrimSpace(c.GetSval().Sval))
+		return v != "" && strings.HasPrefix("false", v) || v == "off" || v == "no" || v == "n" || v == "0"
+	}
+	return false
 }
 
 // builtinCall tells whether fc calls PostgreSQL's function name, written bare or as pg_catalog.name.
