@@ -135,7 +135,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 		if key := a.st.rel(s.Sequence); s.Sequence != nil && !a.st.isNew(key) && !(s.MissingOk && a.st.absent(key, s.Sequence.Schemaname != "")) {
 			a.takesOn(lockSRE, "S")
 			if hasRestart(s.Options) {
-				a.restartSequence(s.Sequence, key)
+				a.restartSequence(s.Sequence, key, s.Options)
 			}
 		}
 	case n.GetRefreshMatViewStmt() != nil:
@@ -305,6 +305,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 	case n.GetSelectStmt() != nil:
 		a.modifyCTEs(n.GetSelectStmt().GetWithClause())
 		a.setConfig(n)
+		a.setvals(n)
 		if fn := calledFunction(n); fn != "" {
 			a.add("opaque-statement", fmt.Sprintf("SELECT calls %s(): a function may change the schema invisibly; the rehearsal's trace judges it", fn))
 		}
@@ -351,11 +352,26 @@ var harmlessFuncs = map[string]bool{"set_config": true, "current_setting": true,
 
 func calledFunction(n *pg_query.Node) string {
 	found := ""
+	// setval changes no schema (restart-sequence judges where it moves the sequence, see setvals), nor
+	// do the built-ins its arguments call to name the sequence or compute the value (walk visits a call
+	// before its arguments).
+	inSetval := map[*pg_query.FuncCall]bool{}
 	walk(n, func(m proto.Message) {
-		if fc, ok := m.(*pg_query.FuncCall); ok && found == "" {
-			if name := lastName(fc.Funcname); !harmlessFuncs[name] {
-				found = name
+		fc, ok := m.(*pg_query.FuncCall)
+		if !ok || found != "" || inSetval[fc] {
+			return
+		}
+		switch name := lastName(fc.Funcname); {
+		case builtinCall(fc, "setval"):
+			for _, arg := range fc.Args {
+				walk(arg, func(m proto.Message) {
+					if c, ok := m.(*pg_query.FuncCall); ok && (inertFuncs[lastName(c.Funcname)] || harmlessFuncs[lastName(c.Funcname)]) {
+						inSetval[c] = true
+					}
+				})
 			}
+		case !harmlessFuncs[name]:
+			found = name
 		}
 	})
 	return found

@@ -2,9 +2,11 @@ package lint
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/schemagate/schemagate/internal/schema"
 )
@@ -89,12 +91,43 @@ func (s *state) seqOwnedBy(key string, options []*pg_query.Node) {
 
 // hasRestart reports whether sequence options hold RESTART [WITH n].
 func hasRestart(options []*pg_query.Node) bool {
+	_, ok := restartWith(options)
+	return ok
+}
+
+// restartWith is the n of RESTART WITH n in sequence options ("" for a RESTART to the START), and
+// whether they hold a RESTART.
+func restartWith(options []*pg_query.Node) (string, bool) {
 	for _, o := range options {
-		if d := o.GetDefElem(); d != nil && d.Defname == "restart" {
-			return true
+		d := o.GetDefElem()
+		if d == nil || d.Defname != "restart" {
+			continue
 		}
+		switch {
+		case d.Arg.GetInteger() != nil:
+			return strconv.FormatInt(int64(d.Arg.GetInteger().Ival), 10), true
+		case d.Arg.GetFloat() != nil:
+			return d.Arg.GetFloat().Fval, true
+		}
+		return "", true
 	}
-	return false
+	return "", false
+}
+
+// restartMoves says where a RESTART (WITH n) or a setval to n moves sequence what ("its sequence",
+// "it") and what follows. Without n it goes back to its START, under every value drawn. The lint cannot
+// tell whether n is under the values in use, as it does not know how far the sequence is: it says so.
+// The next nextval returns n after RESTART WITH n or setval(…, n, false), n+1 after setval(…, n)
+// (called): the values that collide start there.
+func restartMoves(what, n string, called bool) string {
+	if n == "" {
+		return "sets " + what + " back to its START"
+	}
+	from := "from " + n + " on"
+	if called {
+		from = "past " + n
+	}
+	return fmt.Sprintf("may move %s back (it does when values %s are in use; the file cannot tell how far the sequence is)", what, from)
 }
 
 // setvalSuggestion is the statement that moves sequence seq (an SQL expression giving its name) past
@@ -119,8 +152,8 @@ func (a *analyzer) identityCmd(rv *pg_query.RangeVar, rel, name string, cmd *pg_
 		f.Suggestion = fmt.Sprintf("SET lock_timeout first; give the column a default first (ALTER TABLE %s ALTER COLUMN %s SET DEFAULT nextval(…)) or have every writer supply the id", relIdent(rv), col)
 	default: // AT_SetIdentity
 		opts := cmd.Def.GetList().GetItems()
-		if hasRestart(opts) {
-			f := a.add("restart-sequence", fmt.Sprintf("RESTART of the identity of %s.%s moves its sequence back: the next INSERT that draws an id collides with the ids the table already holds (duplicate key)", rel, name))
+		if n, ok := restartWith(opts); ok {
+			f := a.add("restart-sequence", fmt.Sprintf("RESTART%s of the identity of %s.%s %s: the INSERTs that draw an id then collide with the ids the table already holds (duplicate key) until the sequence passes them all", withN(n), rel, name, restartMoves("its sequence", n, false)))
 			f.Suggestion = "move the sequence forward instead, past the existing ids: " + setval
 			return
 		}
@@ -135,20 +168,240 @@ func (a *analyzer) identityCmd(rv *pg_query.RangeVar, rel, name string, cmd *pg_
 	}
 }
 
-// restartSequence judges ALTER SEQUENCE … RESTART [WITH n] of pre-existing sequence key.
-func (a *analyzer) restartSequence(rv *pg_query.RangeVar, key string) {
-	f := a.add("restart-sequence", fmt.Sprintf("ALTER SEQUENCE %s RESTART moves it back: the next INSERT that draws from it can collide with values already used (duplicate key)", relName(rv)))
-	rel, col, more := "t", "id", " (t.id being the column it numbers)"
-	if owner, ok := a.st.owned[key]; ok {
-		t, c := splitOwner(owner)
-		parts := schema.SplitKey(t)
-		if keySchema(t) == a.st.schema {
-			parts = parts[len(parts)-1:]
-		}
-		for i := range parts {
-			parts[i] = quoteIdent(parts[i])
-		}
-		rel, col, more = strings.Join(parts, "."), quoteIdent(c), ""
-	}
+// restartSequence judges ALTER SEQUENCE … RESTART [WITH n] (options) of pre-existing sequence key.
+func (a *analyzer) restartSequence(rv *pg_query.RangeVar, key string, options []*pg_query.Node) {
+	n, _ := restartWith(options)
+	f := a.add("restart-sequence", fmt.Sprintf("ALTER SEQUENCE %s RESTART%s %s: the INSERTs that draw from it then collide with the values already used (duplicate key) until the sequence passes them all", relName(rv), withN(n), restartMoves("it", n, false)))
+	rel, col, more := a.numberedBy(key)
 	f.Suggestion = "move the sequence forward instead, past the values in use: " + setvalSuggestion(quoteLiteral(relIdent(rv)), rel, col) + more
+}
+
+// numberedBy is the table and column (SQL) that sequence key numbers, for a setval suggestion, and
+// what to add to the suggestion when the state does not know them (t.id stand in for them).
+func (a *analyzer) numberedBy(key string) (rel, col, more string) {
+	owner, ok := a.st.owned[key]
+	if !ok {
+		return "t", "id", " (t.id being the column it numbers)"
+	}
+	t, c := splitOwner(owner)
+	parts := schema.SplitKey(t)
+	if keySchema(t) == a.st.schema {
+		parts = parts[len(parts)-1:]
+	}
+	for i := range parts {
+		parts[i] = quoteIdent(parts[i])
+	}
+	return strings.Join(parts, "."), quoteIdent(c), ""
+}
+
+// setvals judges each setval(sequence, value [, is_called]) a SELECT calls as restart-sequence judges
+// RESTART WITH: setval moves the sequence wherever value says, back as well as forward, and PostgreSQL
+// does not undo it when the transaction rolls back. A constant value moves it back when values past it
+// are in use (dangerous: the lint cannot know how far production's sequence is); a value computed
+// from max() of a column is the rule's own advice (past the values in use), and says nothing; any
+// other computed value is caution. A sequence, or table, created earlier in the change has no rows to
+// collide with, and is not flagged.
+func (a *analyzer) setvals(n *pg_query.Node) {
+	walk(n, func(m proto.Message) {
+		if fc, ok := m.(*pg_query.FuncCall); ok && builtinCall(fc, "setval") && (len(fc.Args) == 2 || len(fc.Args) == 3) {
+			a.setval(fc)
+		}
+	})
+}
+
+func (a *analyzer) setval(fc *pg_query.FuncCall) {
+	seq := a.setvalTarget(fc.Args[0])
+	if seq.fresh {
+		return
+	}
+	value, constant := constantText(fc.Args[1])
+	if !constant && callsMax(fc.Args[1]) {
+		return
+	}
+	const collide = "the INSERTs that draw from it then collide with those values (duplicate key) until the sequence passes them all"
+	var f *Finding
+	if constant {
+		f = a.add("restart-sequence", fmt.Sprintf("setval() sets %s to %s, which %s: %s", seq.name, value, restartMoves("it", value, !notCalled(fc)), collide))
+	} else {
+		f = a.add("restart-sequence", fmt.Sprintf("setval() sets %s to a computed value that is not max() of the column it numbers: below the values in use, it moves the sequence back, and %s", seq.name, collide))
+		f.Risk = Caution
+	}
+	// setval takes the ROW EXCLUSIVE nextval() takes, which queues nothing.
+	f.Lock = "ROW EXCLUSIVE on the sequence"
+	f.Suggestion = "move the sequence forward instead, past the values in use: " + setvalSuggestion(seq.expr, seq.rel, seq.col) + seq.more
+}
+
+// setvalSequence is the sequence a setval names, as far as the file tells.
+type setvalSequence struct {
+	name           string // for messages: "sequence tickets_id_seq", "the sequence of tickets.id"
+	expr           string // SQL that names it, for the suggestion
+	rel, col, more string // the table and column it numbers, as numberedBy gives them
+	fresh          bool   // created in the change, or numbers a table created in the change
+}
+
+// setvalTarget reads setval's first argument: a sequence's name ('tickets_id_seq', or cast to
+// regclass), or pg_get_serial_sequence('table', 'column') with constant arguments. Anything else is
+// some sequence the file does not name.
+func (a *analyzer) setvalTarget(arg *pg_query.Node) setvalSequence {
+	if name, ok := constantString(arg); ok {
+		if rv := qualifiedName(name); rv != nil {
+			key := a.st.rel(rv)
+			rel, col, more := a.numberedBy(key)
+			return setvalSequence{name: "sequence " + relName(rv), expr: quoteLiteral(name), rel: rel, col: col, more: more, fresh: a.st.isNew(key)}
+		}
+	}
+	if fc := arg.GetFuncCall(); fc != nil && builtinCall(fc, "pg_get_serial_sequence") && len(fc.Args) == 2 {
+		table, tok := constantString(fc.Args[0])
+		column, cok := constantString(fc.Args[1])
+		if rv := qualifiedName(table); tok && cok && rv != nil {
+			tkey := a.st.rel(rv)
+			fresh := a.st.isNew(tkey)
+			for _, seq := range a.st.ownedSeqs(tkey) {
+				if _, c := splitOwner(a.st.owned[seq]); c == column {
+					fresh = fresh || a.st.isNew(seq)
+				}
+			}
+			// pg_get_serial_sequence reads the table's name as SQL does, and the column's as it is.
+			return setvalSequence{name: "the sequence of " + relName(rv) + "." + column,
+				expr: fmt.Sprintf("pg_get_serial_sequence(%s, %s)", quoteLiteral(table), quoteLiteral(column)),
+				rel:  relIdent(rv), col: quoteIdent(column), fresh: fresh}
+		}
+	}
+	return setvalSequence{name: "a sequence", expr: "seq", rel: "t", col: "id", more: " (seq being the sequence, t.id the column it numbers)"}
+}
+
+// withN is " WITH n" for the n of RESTART WITH n, "" for none.
+func withN(n string) string {
+	if n == "" {
+		return ""
+	}
+	return " WITH " + n
+}
+
+// notCalled tells whether setval call fc says is_called false: the next nextval returns the value
+// itself.
+func notCalled(fc *pg_query.FuncCall) bool {
+	if len(fc.Args) < 3 {
+		return false
+	}
+	c := fc.Args[2].GetAConst()
+	if tc := fc.Args[2].GetTypeCast(); tc != nil {
+		c = tc.Arg.GetAConst()
+	}
+	switch {
+	case c.GetBoolval() != nil:
+		return !c.GetBoolval().Boolval
+	case c.GetSval() != nil:
+		v := strings.ToLower(strings.TrimSpace(c.GetSval().Sval))
+		return v != "" && strings.HasPrefix("false", v) || v == "off" || v == "no" || v == "n" || v == "0"
+	}
+	return false
+}
+
+// builtinCall tells whether fc calls PostgreSQL's function name, written bare or as pg_catalog.name.
+func builtinCall(fc *pg_query.FuncCall, name string) bool {
+	switch len(fc.Funcname) {
+	case 1:
+		return lastName(fc.Funcname) == name
+	case 2:
+		return fc.Funcname[0].GetString_().GetSval() == "pg_catalog" && lastName(fc.Funcname) == name
+	}
+	return false
+}
+
+// constantText is the text of a constant, cast or not ('1', 1, 1::bigint), and whether n is one.
+func constantText(n *pg_query.Node) (string, bool) {
+	if tc := n.GetTypeCast(); tc != nil {
+		n = tc.Arg
+	}
+	c := n.GetAConst()
+	switch {
+	case c == nil || c.Isnull:
+		return "", false
+	case c.GetIval() != nil:
+		return strconv.FormatInt(int64(c.GetIval().Ival), 10), true
+	case c.GetFval() != nil:
+		return c.GetFval().Fval, true
+	case c.GetSval() != nil:
+		return c.GetSval().Sval, true
+	}
+	return "", false
+}
+
+// constantString is the text of a string constant, cast or not ('s', 's'::regclass).
+func constantString(n *pg_query.Node) (string, bool) {
+	if tc := n.GetTypeCast(); tc != nil {
+		n = tc.Arg
+	}
+	if s := n.GetAConst().GetSval(); s != nil {
+		return s.Sval, true
+	}
+	return "", false
+}
+
+// callsMax tells whether expression n calls max(), as the setval of the values in use does
+// ((SELECT max(id) FROM t), COALESCE(max(id), 1)).
+func callsMax(n *pg_query.Node) bool {
+	found := false
+	walk(n, func(m proto.Message) {
+		if fc, ok := m.(*pg_query.FuncCall); ok && builtinCall(fc, "max") {
+			found = true
+		}
+	})
+	return found
+}
+
+// qualifiedName reads a relation's name written as a string ('tickets_id_seq', 'app."Seq"'), as
+// PostgreSQL reads regclass input and pg_get_serial_sequence's table: parts cut at dots, each folded to
+// lower case unless double-quoted ("" stands for a quote inside). It is nil for text that is no such
+// name.
+func qualifiedName(s string) *pg_query.RangeVar {
+	var parts []string
+	for {
+		s = strings.TrimLeft(s, " \t\n\r\f\v")
+		var part string
+		if strings.HasPrefix(s, `"`) {
+			var b strings.Builder
+			s = s[1:]
+			for {
+				i := strings.IndexByte(s, '"')
+				if i < 0 {
+					return nil // unterminated
+				}
+				b.WriteString(s[:i])
+				s = s[i+1:]
+				if !strings.HasPrefix(s, `"`) {
+					break
+				}
+				b.WriteByte('"')
+				s = s[1:]
+			}
+			part = b.String()
+		} else {
+			i := strings.IndexAny(s, ". \t\n\r\f\v")
+			if i < 0 {
+				i = len(s)
+			}
+			part, s = asciiLower(s[:i]), s[i:]
+		}
+		if part == "" {
+			return nil
+		}
+		parts = append(parts, part)
+		s = strings.TrimLeft(s, " \t\n\r\f\v")
+		if s == "" {
+			break
+		}
+		if s[0] != '.' {
+			return nil
+		}
+		s = s[1:]
+	}
+	switch len(parts) {
+	case 1:
+		return &pg_query.RangeVar{Relname: parts[0]}
+	case 2, 3: // database.schema.name: the database must be the current one
+		return &pg_query.RangeVar{Schemaname: parts[len(parts)-2], Relname: parts[len(parts)-1]}
+	}
+	return nil
 }

@@ -21,6 +21,19 @@ ALTER SEQUENCE invoice_no INCREMENT BY 2;
 SELECT setval('invoice_no', (SELECT max(id) FROM users));
 
 -- case
+-- want: restart-sequence
+SELECT setval('invoice_no', 1);
+
+-- case
+-- want: restart-sequence
+SELECT setval(pg_get_serial_sequence('users', 'id'), 1, false);
+
+-- case
+CREATE SEQUENCE fresh_no;
+-- want-none
+SELECT setval('fresh_no', 5);
+
+-- case
 CREATE SEQUENCE fresh_no;
 -- want-none
 ALTER SEQUENCE fresh_no RESTART WITH 5;
