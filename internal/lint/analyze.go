@@ -249,8 +249,15 @@ type stmtFacts struct {
 	// escalate says a strong lock taken without a lock_timeout is dangerous, as missing-lock-timeout
 	// is unless the configuration makes that rule safe or turns it off.
 	escalate bool
-	// dml says the statement changes rows (UPDATE, DELETE, INSERT, MERGE).
-	dml bool
+	// scanAdvice is what table-scan suggests when the trace shows the statement scan a table under a
+	// lock that blocks writes (scanSuggestion): "" for the rule's own.
+	scanAdvice string
+	// shortScans are relations (by the name the trace gives them) that the trace may show the statement
+	// scan in full where production reads little of them: the target of an UPDATE or DELETE whose WHERE a
+	// key range bounds (on the empty rehearsal database the planner picks a sequential scan over the
+	// key's index), a table that gets a NOT NULL column without a default (its check stops at the first
+	// row, which fails the statement, as add-column-required says).
+	shortScans map[string]bool
 	// block numbers the transaction block the tool runs the statement in, from 1 in the script: the
 	// tool's transaction, or each BEGIN … COMMIT of the script's own. 0 when none is open (psql outside
 	// the script's BEGIN … COMMIT): the statement is a transaction of its own. The rehearsal may have run
@@ -542,9 +549,21 @@ func (a *analyzer) noteFacts(n *pg_query.Node) {
 		sf.escalate = err == nil && r != Safe // "off" or safe: a missing lock_timeout is accepted
 	}
 	if n != nil {
-		sf.dml = n.GetUpdateStmt() != nil || n.GetDeleteStmt() != nil || n.GetInsertStmt() != nil || n.GetMergeStmt() != nil
+		sf.scanAdvice = scanSuggestion(n)
 	}
 	a.facts.stmts[[2]int{a.stmt.Pos.Line, a.stmt.Pos.Column}] = sf
+}
+
+// scansShort notes that the trace may show the statement scan rv in full where production reads
+// little of it (stmtFacts.shortScans).
+func (a *analyzer) scansShort(rv *pg_query.RangeVar) {
+	k := [2]int{a.stmt.Pos.Line, a.stmt.Pos.Column}
+	sf := a.facts.stmts[k]
+	if sf.shortScans == nil {
+		sf.shortScans = map[string]bool{}
+	}
+	sf.shortScans[traceName(a.st.rel(rv))] = true
+	a.facts.stmts[k] = sf
 }
 
 // shortDuration writes d in the largest unit PostgreSQL's settings take that divides it: 5s, 2min, 1h.

@@ -810,6 +810,7 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) *add
 			without = "with DEFAULT NULL, which is no default,"
 		}
 		a.add("add-column-required", fmt.Sprintf("ADD COLUMN %s NOT NULL %s fails on a table that has rows", col, without))
+		a.scansShort(rv) // PostgreSQL's check of the new column stops at the first row, failing the statement
 		flagged = true
 	}
 	if unique {

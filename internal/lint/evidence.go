@@ -80,9 +80,11 @@ const SourceBoth = "static+dynamic"
 //     when the trace shows that rewrite, scan or a lock on a pre-existing relation.
 //   - A rewrite of a pre-existing table that no finding of the statement explains adds table-rewrite
 //     (dangerous); a full scan of a relation that no scanning finding of the statement names adds
-//     table-scan (dangerous when SHARE or stronger was held on the table, caution otherwise). Both
-//     name the strongest lock held on the table, also one an earlier statement of the transaction
-//     took; table-scan on an UPDATE, DELETE, INSERT or MERGE suggests batching it.
+//     table-scan (dangerous) when SHARE or stronger was held on the table, or on another relation
+//     while a weaker lock was (see scanFindings), and not for a scan production will not do (a key-
+//     bounded UPDATE's, which the empty rehearsal database's planner chose). Both name the strongest
+//     lock held, also one an earlier statement of the transaction took; table-scan suggests the
+//     statement's own safe form (scanSuggestion).
 //   - SHARE or a stronger lock on a pre-existing relation, in a statement no finding claims a lock for,
 //     adds unexplained-exclusive-lock (caution; dangerous when no lock_timeout is in effect at the
 //     statement: none set earlier in its script and none from schemagate deploy, unless the
@@ -471,6 +473,7 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 				reported[rel] = true
 			}
 		}
+		var unexplained []string
 		for _, rel := range e.Scanned {
 			if reported[rel] || slices.Contains(e.Rewritten, rel) && explainedRewrite || scanExplained(rel) {
 				continue
@@ -478,22 +481,15 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 			if !explainedRewrite && len(e.Rewritten) > 0 {
 				continue // an unexplained rewrite was reported: it reads the table
 			}
-			f := withRule(base, "table-scan")
-			l := held(rel)
-			f.Lock = lockName(l)
-			if l < lockSH {
-				f.Risk = Caution
-			}
-			f.Message = fmt.Sprintf("the rehearsal saw a full scan of %s while holding %s", rel, f.Lock)
-			if l > max(newLocks[rel], retaken[rel]) {
-				f.Message += ", which an earlier statement of the transaction took"
-			}
-			f.Message += blocksDuring(l)
-			if sf, ok := facts[e.File].at(e.Line, e.Column); ok && sf.dml || !ok && dmlText(stmtSQL) {
-				f.Suggestion = dmlScanSuggestion
-			}
+			unexplained = append(unexplained, rel)
+		}
+		ownLock := func(rel string) lockLevel { return max(newLocks[rel], retaken[rel]) }
+		scans, scanned := scanFindings(base, e, unexplained, heldModes, ownLock, sf, known)
+		for _, f := range scans {
 			f.Ignored, f.Reason = scanIgnored, scanReason
 			out = append(out, f)
+		}
+		for _, rel := range scanned {
 			reported[rel] = true
 		}
 		if !lockClaimed {
@@ -655,21 +651,6 @@ func uncountedLock(lockers []*Finding, e Evidence, newLocks map[string]lockLevel
 		rel, l = r, newLocks[r]
 	}
 	return rel, l
-}
-
-// dmlScanSuggestion is table-scan's advice for a statement that changes rows: the rule's (validate
-// separately, build indexes concurrently) is for DDL.
-const dmlScanSuggestion = "batch it in a later migration (a bounded key range per short transaction), or run it outside the transaction that holds the lock, so no long scan runs under it"
-
-// dmlText tells from a statement's text whether it changes rows, when the static analysis has no facts
-// of it.
-func dmlText(sql string) bool {
-	word, _, _ := strings.Cut(strings.TrimSpace(sql), " ")
-	switch strings.ToUpper(word) {
-	case "UPDATE", "DELETE", "INSERT", "MERGE":
-		return true
-	}
-	return false
 }
 
 // revive judges a finding of a statement the static analysis found to do nothing (ifExists is set) by

@@ -59,7 +59,6 @@ ALTER TABLE users ADD COLUMN token uuid DEFAULT my_uuid();
 		{"unknown old type corrected to rewrite", 4, "change-column-type-rewrite", Dangerous, SourceBoth, ""},
 		{"dropped FK locks the referenced table", 5, "drop-constraint", Caution, SourceBoth, "ACCESS EXCLUSIVE on orgs (observed)"},
 		{"unexplained rewrite", 6, "table-rewrite", Dangerous, "dynamic", "ACCESS EXCLUSIVE"},
-		{"unexplained scan under a weak lock", 7, "table-scan", Caution, "dynamic", "SHARE UPDATE EXCLUSIVE"},
 		{"explained scan confirmed", 8, "set-not-null", Dangerous, SourceBoth, ""},
 		{"non-volatile default that rewrote", 9, "add-column-volatile-default", Dangerous, SourceBoth, ""},
 		{"invalid index", 10, "invalid-index", Dangerous, "dynamic", ""},
@@ -80,6 +79,9 @@ ALTER TABLE users ADD COLUMN token uuid DEFAULT my_uuid();
 	}
 	if f := at(4, "change-column-type-coercible"); f != nil {
 		t.Errorf("line 4 keeps the coercible finding: %v", f)
+	}
+	if f := at(7, "table-scan"); f != nil {
+		t.Errorf("a scan under SHARE UPDATE EXCLUSIVE, which blocks no reads or writes, added table-scan: %v", f)
 	}
 	if f := at(8, "table-scan"); f != nil {
 		t.Errorf("scan explained by set-not-null still added table-scan: %v", f)
@@ -159,7 +161,8 @@ func TestMentions(t *testing.T) {
 // TestApplyEvidenceLocksHeldAcrossTransaction: a scan in a later statement of the same transaction
 // runs under the locks earlier statements took, also when it takes a weaker mode of its own (pg_locks
 // has a row per mode, so the trace reports it as new); autocommit statements (Concurrent) and a
-// transaction that ended (the trace reports a mode the transaction held again) start afresh.
+// transaction that ended (the trace reports a mode the transaction held again) start afresh, and their
+// scan under no lock or SHARE UPDATE EXCLUSIVE, which blocks no reads or writes, is no table-scan.
 func TestApplyEvidenceLocksHeldAcrossTransaction(t *testing.T) {
 	t.Parallel()
 	ae := []LockEvidence{{Relation: "public.users", Mode: "AccessExclusiveLock", Preexisting: true}}
@@ -169,16 +172,16 @@ func TestApplyEvidenceLocksHeldAcrossTransaction(t *testing.T) {
 	tests := []struct {
 		name string
 		ev   []Evidence
-		lock string
+		lock string // "": no table-scan
 		risk Risk
 	}{
 		{"held since an earlier statement", []Evidence{{Line: 1, Locks: ae}, {Line: 2, Scanned: scan}}, "ACCESS EXCLUSIVE", Dangerous},
 		{"strongest of the transaction", []Evidence{{Line: 1, Locks: ae}, {Line: 2, Locks: []LockEvidence{{Relation: "public.orgs", Mode: "ShareLock", Preexisting: true}}}, {Line: 3, Scanned: scan}}, "ACCESS EXCLUSIVE", Dangerous},
-		{"autocommit statements", []Evidence{{Line: 1, Locks: ae, Concurrent: true}, {Line: 2, Scanned: scan, Concurrent: true}}, "no lock on it", Caution},
+		{"autocommit statements", []Evidence{{Line: 1, Locks: ae, Concurrent: true}, {Line: 2, Scanned: scan, Concurrent: true}}, "", Safe},
 		{"weaker mode of its own", []Evidence{{Line: 1, Locks: ae}, {Line: 2, Locks: sue, Scanned: scan}}, "ACCESS EXCLUSIVE", Dangerous},
 		{"after the transaction ended", []Evidence{{Line: 1, Locks: append(slices.Clone(ae), orgsSUE)}, {Line: 2, Locks: append(slices.Clone(sue), orgsSUE), Scanned: scan}},
-			"SHARE UPDATE EXCLUSIVE", Caution},
-		{"another file", []Evidence{{File: "a.sql", Line: 1, Locks: ae}, {Line: 2, Scanned: scan}}, "no lock on it", Caution},
+			"", Safe},
+		{"another file", []Evidence{{File: "a.sql", Line: 1, Locks: ae}, {Line: 2, Scanned: scan}}, "", Safe},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -196,7 +199,7 @@ func TestApplyEvidenceLocksHeldAcrossTransaction(t *testing.T) {
 					scanF = &got[i]
 				}
 			}
-			if scanF == nil || scanF.Lock != tt.lock || scanF.Risk != tt.risk {
+			if tt.lock == "" && scanF != nil || tt.lock != "" && (scanF == nil || scanF.Lock != tt.lock || scanF.Risk != tt.risk) {
 				t.Errorf("table-scan %+v, want lock %s risk %s", scanF, tt.lock, tt.risk)
 			}
 		})
@@ -596,7 +599,7 @@ func TestApplyEvidenceWithRuleClasses(t *testing.T) {
 	t.Parallel()
 	src := "DO $$ BEGIN UPDATE t SET v = v + 1; END $$;\nALTER TABLE t ALTER COLUMN v SET NOT NULL;\nDO $$ BEGIN EXECUTE 'ALTER TABLE u ADD COLUMN w int'; END $$;\n"
 	ev := []Evidence{
-		{File: "m.sql", Line: 1, Column: 1, Scanned: []string{"public.t"}, Locks: []LockEvidence{{Relation: "public.t", Mode: "RowExclusiveLock", Preexisting: true, Kind: "r"}}},
+		{File: "m.sql", Line: 1, Column: 1, Scanned: []string{"public.t"}, Locks: []LockEvidence{{Relation: "public.t", Mode: "ShareLock", Preexisting: true, Kind: "r"}}},
 		{File: "m.sql", Line: 2, Column: 1, Locks: []LockEvidence{{Relation: "public.t", Mode: "AccessExclusiveLock", Preexisting: true, Kind: "r"}}},
 		{File: "m.sql", Line: 3, Column: 1, Locks: []LockEvidence{{Relation: "public.u", Mode: "AccessExclusiveLock", Preexisting: true, Kind: "r"}}},
 	}
@@ -671,8 +674,9 @@ func TestTimeZoneUTCSkipsRewrite(t *testing.T) {
 // TestApplyEvidenceStatementsAlone: a script the tool runs statement by statement (psql, outside the
 // script's own BEGIN … COMMIT) holds no lock from one statement to the next, though the rehearsal ran
 // it in one transaction and its trace carries the locks over; each BEGIN … COMMIT of the script is a
-// transaction of its own. Inside one, and in a script the tool runs in one transaction, the scan runs
-// under the earlier ACCESS EXCLUSIVE. A lock the rehearsal's transaction held already, which a
+// transaction of its own, and its UPDATE's scan under ROW EXCLUSIVE blocks no reads or writes: no
+// table-scan. Inside one, and in a script the tool runs in one transaction, the scan runs under the
+// earlier ACCESS EXCLUSIVE. A lock the rehearsal's transaction held already, which a
 // statement takes again under the tool, is not in its trace: it still runs under it.
 func TestApplyEvidenceStatementsAlone(t *testing.T) {
 	t.Parallel()
@@ -691,14 +695,14 @@ func TestApplyEvidenceStatementsAlone(t *testing.T) {
 		inTx    bool
 		ev      []Evidence
 		risk    Risk
-		lock    string
-		earlier bool // says an earlier statement of the transaction took the lock
+		lock    string // "": no table-scan
+		earlier bool   // says an earlier statement of the transaction took the lock
 	}{
-		{"psql, no BEGIN", "SET lock_timeout = '1s';\n" + alter + update, false, alterThenUpdate(2, 3), Caution, "ROW EXCLUSIVE", false},
+		{"psql, no BEGIN", "SET lock_timeout = '1s';\n" + alter + update, false, alterThenUpdate(2, 3), Safe, "", false},
 		{"psql, the script's BEGIN … COMMIT", "SET lock_timeout = '1s';\nBEGIN;\n" + alter + update + "COMMIT;\n", false, alterThenUpdate(3, 4), Dangerous, "ACCESS EXCLUSIVE", true},
-		{"psql, two blocks of the script", "SET lock_timeout = '1s';\nBEGIN;\n" + alter + "COMMIT;\nBEGIN;\n" + update + "COMMIT;\n", false, alterThenUpdate(3, 6), Caution, "ROW EXCLUSIVE", false},
+		{"psql, two blocks of the script", "SET lock_timeout = '1s';\nBEGIN;\n" + alter + "COMMIT;\nBEGIN;\n" + update + "COMMIT;\n", false, alterThenUpdate(3, 6), Safe, "", false},
 		{"psql, a lock taken again", "SET lock_timeout = '1s';\n" + update + update, false,
-			[]Evidence{{Line: 2, Locks: rx, Scanned: scan}, {Line: 3, Scanned: scan}}, Caution, "ROW EXCLUSIVE", false},
+			[]Evidence{{Line: 2, Locks: rx, Scanned: scan}, {Line: 3, Scanned: scan}}, Safe, "", false},
 		{"the tool's transaction", "SET lock_timeout = '1s';\n" + alter + update, true, alterThenUpdate(2, 3), Dangerous, "ACCESS EXCLUSIVE", true},
 	}
 	for _, tt := range tests {
@@ -715,6 +719,12 @@ func TestApplyEvidenceStatementsAlone(t *testing.T) {
 				if g.Rule == "table-scan" && g.Line == last {
 					f = &g
 				}
+			}
+			if tt.lock == "" {
+				if f != nil {
+					t.Fatalf("table-scan on line %d %+v, want none", last, f)
+				}
+				return
 			}
 			if f == nil || f.Risk != tt.risk || f.Lock != tt.lock {
 				t.Fatalf("table-scan on line %d %+v, want %s under %s", last, f, tt.risk, tt.lock)

@@ -79,14 +79,21 @@ var extraRules = []Rule{
 		Bad:        "ALTER TABLE users ALTER COLUMN age TYPE bigint;",
 		Good:       "ALTER TABLE users ADD COLUMN age_big bigint;"},
 	{ID: "table-scan", Risk: Dangerous, Lock: "as observed", Scan: true, Dynamic: true,
-		Summary:    "the rehearsal saw a full scan of a pre-existing table that no static rule explains",
-		Suggestion: "validate constraints separately (NOT VALID, then VALIDATE CONSTRAINT) or build indexes CONCURRENTLY",
-		Why:        "Risk: dangerous while a lock of SHARE or stronger is held on the table (writes wait for the whole scan); caution under weaker locks.",
-		Bad:        "ALTER TABLE users ADD CONSTRAINT age_pos CHECK (age > 0);",
-		Good:       "ALTER TABLE users ADD CONSTRAINT age_pos CHECK (age > 0) NOT VALID;",
+		Summary:    "the rehearsal saw a full scan of a pre-existing table, under a lock that blocks writes, that no static rule explains",
+		Suggestion: "give what scans the table its safe form: ADD CONSTRAINT … NOT VALID, then VALIDATE CONSTRAINT; CREATE INDEX CONCURRENTLY; a backfill batched by key range; a query outside the transaction that holds the lock",
+		Why: "Risk: dangerous. While the scan runs under SHARE, SHARE ROW EXCLUSIVE or EXCLUSIVE on the table, writes wait for it (reads and writes under ACCESS EXCLUSIVE), and the scan grows with the table. " +
+			"A scan under a weaker lock (ACCESS SHARE for a query or CREATE MATERIALIZED VIEW, ROW EXCLUSIVE for an UPDATE, SHARE UPDATE EXCLUSIVE for VALIDATE CONSTRAINT) blocks no reads or writes and raises nothing, " +
+			"unless the transaction holds SHARE or stronger on another relation, whose queries then wait for the scan.",
+		Bad:  "ALTER TABLE users ADD CONSTRAINT age_pos CHECK (age > 0);",
+		Good: "ALTER TABLE users ADD CONSTRAINT age_pos CHECK (age > 0) NOT VALID;",
 		Notes: "The lock named is the strongest the transaction holds on the table at the statement, also one an earlier statement of the transaction took: " +
 			"PostgreSQL keeps locks until the transaction ends, so an UPDATE after an ALTER TABLE scans under the ALTER's ACCESS EXCLUSIVE. " +
-			"For a statement that changes rows (UPDATE, DELETE, INSERT, MERGE) the suggestion is to batch it in a later migration or run it outside the transaction that holds the lock."},
+			"The suggestion fits the statement: batch an UPDATE, DELETE, INSERT or MERGE in a later migration (or run it outside the transaction that holds the lock); " +
+			"create a materialized view or CREATE TABLE … AS, or run a query, in a migration of its own; add a constraint NOT VALID and validate it later; build an index CONCURRENTLY; " +
+			"give a DEFAULT partition a validated CHECK that excludes the bound before ATTACH PARTITION. " +
+			"The rehearsal's tables hold no rows (or the history's few), so its planner scans where production would not: " +
+			"a scan of the table an UPDATE, DELETE or MERGE changes, whose WHERE a key range bounds (the batched form backfill-in-migration asks for, `WHERE id IN (SELECT id … LIMIT 1000)`), is taken for the key's index and raises nothing; " +
+			"nor does the check of a NOT NULL column added without a default, which stops at production's first row (add-column-required)."},
 	{ID: "unexplained-exclusive-lock", Risk: Caution, Lock: "as observed", Dynamic: true,
 		Summary:    "the rehearsal saw a statement take SHARE or a stronger lock on a pre-existing relation that no static rule explains",
 		Suggestion: "SET lock_timeout = '1s'…'5s' before the statement and retry on SQLSTATE 55P03; check what the statement does to the table",
