@@ -42,7 +42,7 @@ the report later with 'schemagate comment' from a workflow_run workflow.`,
 // actionInputs reads the action's inputs into check options.
 func actionInputs(env *ci.GitHubEnv) (*CheckOptions, error) {
 	o := &CheckOptions{
-		Dir: env.Input("dir"), Format: env.Input("format"), ConfigFile: env.Input("config"), Base: env.Input("base"),
+		ci: true, Dir: env.Input("dir"), Format: env.Input("format"), ConfigFile: env.Input("config"), Base: env.Input("base"),
 		Provider: env.Input("provider"), Image: env.Input("image"), DatabaseURL: env.Input("database-url"),
 		FailOn: env.Input("fail-on"), ReportJSON: env.Input("report-json"), set: map[string]bool{},
 	}

@@ -68,6 +68,8 @@ type CheckOptions struct {
 	head string
 	// configFile is the configuration file read (or looked for): no report may be written over it.
 	configFile string
+	// ci marks a CI job's run (the action) whatever the environment says: see refuseServerAccess.
+	ci bool
 }
 
 func (a *App) newCheckCmd() *cobra.Command {
@@ -337,6 +339,7 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 	if err != nil {
 		return nil, err
 	}
+	refuseAccess := a.refuseServerAccess(ctx, cfg, o, &baseNotes)
 	// The notes come first, before a rehearsal that may take minutes; the report repeats them. With
 	// --quiet they are printed only when no report follows. "note: ", not the errors' "schemagate: ":
 	// a CI log must not read a passing run's note as its failure.
@@ -393,7 +396,7 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 	}
 	rep, err = rehearse.Run(ctx, rehearse.Options{
 		Set: set, Base: base, BaseRef: o.Base, Dir: cfg.Dir, Provider: prov, Lint: lcfg, Setup: setup,
-		NoTrace: o.NoTrace, NoRoundtrip: o.NoRoundtrip, GenerateDown: o.GenerateDown,
+		RefuseServerAccess: refuseAccess, NoTrace: o.NoTrace, NoRoundtrip: o.NoRoundtrip, GenerateDown: o.GenerateDown,
 		StatementTimeout: cfg.Database.RehearsalStatementTimeout(), Progress: progress, Logger: a.checkLogger(o),
 	})
 	// A run its server stopped (it no longer answers) fails as the tool's, but with the report of what
@@ -494,6 +497,28 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 		errs = append([]error{stopped}, errs...)
 	}
 	return rep, errors.Join(errs...)
+}
+
+// refuseServerAccess says whether the rehearsal refuses the migrations that reach the files or programs
+// of its server's machine (rehearse.Options.RefuseServerAccess): in a CI job (the action, or
+// GITHUB_ACTIONS or GITLAB_CI true), where the server runs the change's SQL as a superuser beside the
+// job's files and the clone's credentials, unless rehearsal.allow_server_access says otherwise where the
+// change cannot have said it itself: the base's file held over the change's (see enforceBasePolicy), or
+// a file outside the repository (the job's own). A setting that does not count is noted. Outside CI (a
+// developer's machine) nothing is refused.
+func (a *App) refuseServerAccess(ctx context.Context, cfg *config.Config, o *CheckOptions, notes *[]string) bool {
+	if !o.ci && a.Getenv("GITHUB_ACTIONS") != "true" && a.Getenv("GITLAB_CI") != "true" {
+		return false
+	}
+	if !cfg.Rehearsal.AllowServerAccess {
+		return true
+	}
+	if _, _, inRepo := configInRepo(ctx, o.configFile); o.policy.held || !inRepo {
+		return false
+	}
+	*notes = append(*notes, fmt.Sprintf("rehearsal.allow_server_access in %s is ignored: no base commit's policy holds over the file, which may then be the change's own, "+
+		"and a change cannot let its own migrations reach the files or programs of the rehearsal's machine (pass --base: the base's file decides)", o.configFile))
+	return true
 }
 
 // checkLogger is the rehearsal's logger: with -q, errors only (what a warning says, such as a statement

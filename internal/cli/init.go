@@ -621,6 +621,7 @@ jobs:
       - uses: actions/checkout@v4
         with:
           fetch-depth: 0   # the base commit must be in the clone
+          persist-credentials: false   # no token in .git/config, where the migrations' server could read it
       - id: schemagate
         uses: schemagate/schemagate@v1
         with:

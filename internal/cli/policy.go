@@ -134,6 +134,7 @@ func (a *App) applyBasePolicy(ctx context.Context, cfg *config.Config, rel, ref 
 	}
 	p := enforce(cfg, base, rel, where, dirFlag)
 	p.notes = append(notes, p.notes...)
+	p.held = true
 	return p, nil
 }
 
@@ -203,6 +204,9 @@ func readBasePolicy(rel, where, ref string, data []byte, base *config.Config) ([
 		case path == "approval.stale_on_push":
 			base.Approval.StaleOnPush = nil // true
 			note(p, "approval.stale_on_push counts as true, the strictest value, until the file is fixed")
+		case path == "rehearsal" || strings.HasPrefix(path, "rehearsal."):
+			base.Rehearsal.AllowServerAccess = false
+			note(p, "rehearsal.allow_server_access counts as false, the strictest value, until the file is fixed")
 		case path == "environments" || strings.HasPrefix(path, "environments."):
 			off := false
 			base.Lint.DeployTimeouts = &off
@@ -220,7 +224,7 @@ func readBasePolicy(rel, where, ref string, data []byte, base *config.Config) ([
 			msgs[i] = p.Error()
 		}
 		return nil, usageErr(fmt.Errorf("the policy in %s does not read:\n  %s\nhint: a change is held to the policy of its base "+
-			"(approval, lint.fail_on, lint.rules, dir, database.pg_version, the deploy timeouts), and what the base's file says there "+
+			"(approval, lint.fail_on, lint.rules, dir, database.pg_version, the deploy timeouts, rehearsal.allow_server_access), and what the base's file says there "+
 			"cannot be told: fix %s on %s first",
 			where, strings.Join(msgs, "\n  "), rel, ref))
 	}
@@ -273,6 +277,8 @@ type basePolicy struct {
 	dirIgnored, baseDir, where string
 	// dirFrom says where baseDir comes from: "from <where>", or the default's words.
 	dirFrom string
+	// held is set when the base's file (or its absence) was read and its policy holds over the change's.
+	held bool
 }
 
 // folderHint says, for an error about the migration folder, that the base's dir applies and the
@@ -289,7 +295,7 @@ func (p basePolicy) folderHint() string {
 }
 
 // enforceBasePolicy makes the policy settings of base (the configuration at the base ref) hold over cfg
-// (the change's): approval.*, lint.fail_on, lint.rules, the deploy timeouts the rules count
+// (the change's): approval.*, rehearsal.allow_server_access, lint.fail_on, lint.rules, the deploy timeouts the rules count
 // (environments, lint.deploy_timeouts), database.pg_version (a newer server relaxes some rules) and dir
 // (an empty folder has no risky migration) unless dirFlag (--dir decides). Where cfg is stricter it
 // stays; where it is looser, base's setting replaces it and a note says so. file names the configuration
@@ -358,6 +364,12 @@ func enforcePolicy(cfg, base *config.Config, where string, dirFlag bool, note fu
 	if ap.CodeownersPath != bp.CodeownersPath {
 		ignored("approval.codeowners_path", show(ap.CodeownersPath), show(bp.CodeownersPath))
 		ap.CodeownersPath = bp.CodeownersPath
+	}
+
+	// What a CI job's rehearsal lets the migrations reach: the change's SQL must not open it for itself.
+	if cfg.Rehearsal.AllowServerAccess && !base.Rehearsal.AllowServerAccess {
+		ignored("rehearsal.allow_server_access", "true", "false")
+		cfg.Rehearsal.AllowServerAccess = false
 	}
 
 	// Rules.

@@ -28,7 +28,8 @@ func (a *App) newProvider(name string, opts sandbox.Options) (sandbox.Provider, 
 
 // rehearsalErr gives an error of a rehearsal (check, rollback-script) its exit code: a provider this
 // machine cannot run is the tool's failure (exit 1); what the request can change is bad input (exit 2):
-// a setup script that fails, migrations that would change a shared server or reach the network, a
+// a setup script that fails, migrations that would change a shared server or reach the network (or,
+// in a CI job, the files or programs of the server's machine), a
 // version the provider cannot start here or a server of another version, a migration rollback-script
 // cannot serve. Any other error stays the tool's failure.
 func rehearsalErr(err error) error {
@@ -38,7 +39,7 @@ func rehearsalErr(err error) error {
 	case errors.Is(err, sandbox.ErrUnavailable):
 		return exitCode(ExitFailure, err)
 	case errors.Is(err, rehearse.ErrSetup), errors.Is(err, rehearse.ErrInput), errors.Is(err, rehearse.ErrSharedServer),
-		errors.Is(err, rehearse.ErrNetwork), errors.Is(err, rehearse.ErrVersionMismatch), errors.Is(err, sandbox.ErrVersionUnavailable):
+		errors.Is(err, rehearse.ErrNetwork), errors.Is(err, rehearse.ErrServerAccess), errors.Is(err, rehearse.ErrVersionMismatch), errors.Is(err, sandbox.ErrVersionUnavailable):
 		return usageErr(err)
 	}
 	return err

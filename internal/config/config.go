@@ -25,6 +25,8 @@ type Config struct {
 	Lint Lint `yaml:"lint" json:"lint,omitempty"`
 	// Approval is the DBA approval policy.
 	Approval Approval `yaml:"approval" json:"approval,omitempty"`
+	// Rehearsal holds what `check` lets the migrations do in a CI job.
+	Rehearsal Rehearsal `yaml:"rehearsal" json:"rehearsal,omitempty"`
 	// Environments are the deploy targets, by name.
 	Environments map[string]*Environment `yaml:"environments" json:"environments,omitempty"`
 
@@ -117,6 +119,16 @@ func (d Database) RehearsalStatementTimeout() time.Duration {
 		return -1
 	}
 	return *d.StatementTimeout
+}
+
+// Rehearsal holds what the rehearsal of a CI job (GitHub Actions, GitLab CI) lets the migrations do.
+type Rehearsal struct {
+	// AllowServerAccess lets the migrations reach the files and programs of the rehearsal server's
+	// machine in a CI job (COPY … PROGRAM or to and from a file, pg_read_file, lo_import, file_fdw,
+	// adminpack, untrusted languages), which check refuses there by default: the server runs them as a
+	// superuser beside the job's files, the clone's credentials among them. Only the base branch's
+	// schemagate.yml can turn it on for a change (default false).
+	AllowServerAccess bool `yaml:"allow_server_access" json:"allow_server_access,omitempty"`
 }
 
 // Lint configures the rules.

@@ -15,8 +15,8 @@ import (
 )
 
 // ErrNetwork marks migrations that would make a rehearsal server that can reach the network connect to
-// the servers they name.
-var ErrNetwork = errors.New("the migrations connect to other servers")
+// the servers they name, or run a program (which may connect anywhere).
+var ErrNetwork = errors.New("the migrations connect to other servers or run programs")
 
 // networkReach refuses, before anything runs, the statements that make the server connect to another
 // server, when the rehearsal's server can reach the network: a docker container, or the local
@@ -26,6 +26,11 @@ var ErrNetwork = errors.New("the migrations connect to other servers")
 // there. The url provider refuses these with the rest of what changes a shared server
 // (sharedServerChanges). On a server without network they run, and fail with a connection error (see
 // networkHint).
+//
+// It refuses as well the statements that make the server run a program (runsProgram: COPY … PROGRAM,
+// a file_fdw foreign table's program, a function in an untrusted language or C): the program reaches
+// whatever the network reaches (COPY … FROM PROGRAM 'curl …'), and which servers it names no parse
+// tree shows.
 //
 // What the parse trees cannot show is not caught here: a function that calls dblink or reads a foreign
 // table, a materialized view over one refreshed.
@@ -37,7 +42,19 @@ func networkReach(inst *sandbox.Instance, provider string, scripts []*migrate.Sc
 		return nil
 	}
 	st := newReach()
-	found := statementsThat(scripts, func(s *sqlparse.Statement) string { return st.connects(s.Node, s.SQL) })
+	var connects, programs bool
+	found := statementsThat(scripts, func(s *sqlparse.Statement) string {
+		// connects first, for every statement: it follows the subscriptions and foreign tables made.
+		if what := st.connects(s.Node, s.SQL); what != "" {
+			connects = true
+			return what
+		}
+		if what := runsProgram(s.Node, s.SQL); what != "" {
+			programs = true
+			return what
+		}
+		return ""
+	})
 	if len(found) == 0 {
 		return nil
 	}
@@ -45,10 +62,17 @@ func networkReach(inst *sandbox.Instance, provider string, scripts []*migrate.Sc
 	if inst.Network == sandbox.NetworkShared {
 		where = "the network schemagate runs in: no network namespace may be created here"
 	}
+	var advice []string
+	if connects {
+		advice = append(advice, "a rehearsal must not touch the servers a migration names. Create a subscription WITH (connect = false, slot_name = NONE), and give it its slot and enable it when the deploy is done")
+	}
+	if programs {
+		advice = append(advice, "a program the server runs reaches whatever the network reaches, and a rehearsal must not. Load data with COPY … FROM STDIN or INSERT, and leave programs, file_fdw's program option and functions in untrusted languages out of migrations")
+	}
 	return fmt.Errorf("%w, and the rehearsal's server (%s provider) can reach the network (%s):\n  %s\n"+
-		"hint: a rehearsal must not touch the servers a migration names. Create a subscription WITH (connect = false, slot_name = NONE), and give it its slot and enable it when the deploy is done; "+
+		"hint: %s; "+
 		"or rehearse with --provider local as root (outside a container) or where unprivileged user namespaces are allowed: its server then runs without network, and such a statement fails with a connection error",
-		ErrNetwork, provider, where, strings.Join(found, "\n  "))
+		ErrNetwork, provider, where, strings.Join(found, "\n  "), strings.Join(advice, "; "))
 }
 
 // reach is what the statements so far made that later ones connect through: subscriptions, foreign

@@ -212,3 +212,43 @@ func TestSubscriptionWithoutConnectionRehearses(t *testing.T) {
 		t.Fatalf("the publisher saw %d connections", n)
 	}
 }
+
+// TestRehearsalSharingTheNetworkRefusesPrograms: the local server where no network namespace may be
+// created shares the network, so a program a migration makes it run (COPY … FROM PROGRAM 'curl …', a
+// file_fdw program, a function in an untrusted language) could reach any server: such statements are
+// refused with their file and line before anything runs, and the server the program names sees no
+// connection.
+func TestRehearsalSharingTheNetworkRefusesPrograms(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the local server runs as another user than the tests (postgres) only as root: not assumed here")
+	}
+	target := nettest.NewCounter(t)
+	p := sandbox.NewLocal(sandbox.WithSharedNetwork(sandbox.Options{}))
+	inst, err := p.Start(context.Background())
+	if err != nil {
+		pgtest.Unavailable(t, "local PostgreSQL: %v", err)
+	}
+	inst.Close(context.Background())
+	curl := fmt.Sprintf("curl -s -m 5 http://127.0.0.1:%d/", target.Port())
+	set := folderFS(t, fstest.MapFS{
+		"001_items.sql": {Data: []byte("-- +goose Up\nCREATE TABLE items (line text);\n-- +goose Down\nDROP TABLE items;\n")},
+		"002_fetch.sql": {Data: []byte("-- +goose Up\nCOPY items FROM PROGRAM '" + curl + "';\n-- +goose Down\nDELETE FROM items;\n")},
+		"003_feed.sql": {Data: []byte("-- +goose Up\nCREATE EXTENSION file_fdw;\nCREATE SERVER files FOREIGN DATA WRAPPER file_fdw;\n" +
+			"CREATE FOREIGN TABLE feed (line text) SERVER files OPTIONS (program '" + curl + "');\n" +
+			"CREATE FUNCTION fetch_feed() RETURNS text LANGUAGE plperlu AS $$ return `" + curl + "`; $$;\n" +
+			"-- +goose Down\nDROP FUNCTION fetch_feed();\nDROP FOREIGN TABLE feed;\nDROP SERVER files;\nDROP EXTENSION file_fdw;\n")},
+	})
+	_, err = Run(context.Background(), Options{Set: set, Provider: p, Dir: "db"})
+	if n := target.Stop(); n != 0 {
+		t.Errorf("a program the rehearsal's server ran connected %d times", n)
+	}
+	if !errors.Is(err, ErrNetwork) {
+		t.Fatalf("error %v, want ErrNetwork", err)
+	}
+	for _, want := range []string{"002_fetch.sql:2: COPY … PROGRAM runs a program", "003_feed.sql:4: a foreign table's program option",
+		"003_feed.sql:5: a function in LANGUAGE plperlu", "local provider", "no network namespace may be created here", "COPY … FROM STDIN"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+}

@@ -49,6 +49,11 @@ type Options struct {
 	Setup []*migrate.Script
 	// Lint configures the risk rules.
 	Lint lint.Config
+	// RefuseServerAccess refuses, before the server starts, scripts that reach the files or programs of
+	// the server's machine (COPY … PROGRAM, pg_read_file, untrusted languages: see serverAccess), with
+	// an ErrServerAccess: a CI job's rehearsal, whose server runs the change's SQL beside the job's
+	// files and the clone's credentials.
+	RefuseServerAccess bool
 	// NoTrace turns off per-statement tracing (dynamic evidence).
 	NoTrace bool
 	// NoRoundtrip skips the down/up proof.
@@ -113,6 +118,11 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	// replay is history as it replays: its subscriptions connect nowhere (quietHistory).
 	replay, quieted := quietHistory(history)
 
+	if opts.RefuseServerAccess {
+		if err := serverAccessRefused(rehearsalOrder(opts.Setup, replay, fresh)); err != nil {
+			return nil, "", err
+		}
+	}
 	if opts.Provider.Name() == "url" {
 		if err := sharedServerChanges(opts.Setup, opts.Set, opts.Base, nil); err != nil {
 			return nil, "", err

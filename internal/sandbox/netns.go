@@ -99,6 +99,14 @@ func (l *Local) startServer(newCmd func() *exec.Cmd, ra runAs) (*exec.Cmd, netMo
 	return nil, 0, err
 }
 
+// WithSharedNetwork returns opts with which the local provider's server shares the network schemagate
+// runs in, as where no network namespace may be created (a container without CAP_SYS_ADMIN): for tests
+// of what a rehearsal on such a server refuses.
+func WithSharedNetwork(opts Options) Options {
+	opts.netModes = []netMode{netShared}
+	return opts
+}
+
 // NetworkNone and NetworkShared are the values of Instance.Network.
 const (
 	NetworkNone   = "none"
