@@ -353,7 +353,7 @@ var catalog = []Rule{
 	{ID: "reindex-blocking", Risk: Dangerous, Lock: "SHARE on table + ACCESS EXCLUSIVE on index", Rewrite: true, Scan: true,
 		Summary:    "REINDEX without CONCURRENTLY",
 		Suggestion: "REINDEX … CONCURRENTLY (PG12+)",
-		Why:        "Risk: dangerous. Rewrite/scan: the index is rebuilt into new files (the rewrite the rehearsal sees) from a scan of the table. Also flagged by: S require-concurrent-reindex (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
+		Why:        "Risk: dangerous: REINDEX holds SHARE on the table, so writes wait, and ACCESS EXCLUSIVE on the index (every index of the table for REINDEX TABLE) for the whole rebuild. The planner takes ACCESS SHARE on every index of a table it plans a query against, so reads wait too, also those that never use the rebuilt index (`SELECT name FROM users WHERE id = 5` during `REINDEX INDEX users_email_idx`, measured on PostgreSQL 15; the PostgreSQL documentation: it blocks virtually any queries); only prepared statements with cached plans go on. Rewrite/scan: the index is rebuilt into new files (the rewrite the rehearsal sees) from a scan of the table, which this finding covers (no separate table-scan). Also flagged by: S require-concurrent-reindex (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "REINDEX INDEX users_email_idx;",
 		Good:       "-- +goose NO TRANSACTION\n-- +goose Up\nREINDEX INDEX CONCURRENTLY users_email_idx;"},
 	{ID: "fk-missing-index", Risk: Caution, Lock: "", Rewrite: false, Scan: false,

@@ -728,9 +728,11 @@ var (
 )
 
 // scansRelated are rules whose statement also scans relations it does not name: the referenced table
-// of a foreign key being validated, every table using a domain, a materialized view's sources.
+// of a foreign key being validated, every table using a domain, a materialized view's sources, the
+// table of a reindexed index (whose finding says what the scan blocks: under the index's ACCESS
+// EXCLUSIVE, reads that plan against the table wait too, which a table-scan's "reads go on" denied).
 var scansRelated = map[string]bool{"validate-constraint": true, "validate-in-same-transaction": true, "domain-constraint": true,
-	"refresh-matview-blocking": true, "refresh-matview-concurrently": true}
+	"refresh-matview-blocking": true, "refresh-matview-concurrently": true, "reindex-blocking": true}
 
 // names tells whether a finding names relation rel (as the trace writes it, "public.users") in its
 // message, lock or statement: as "users", "public.users", "users.email", in any letter case.
