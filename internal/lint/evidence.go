@@ -310,6 +310,14 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 			switch f.Rule {
 			case "change-column-type-coercible", "change-column-type-rewrite":
 				setTypeOutcome(f, e.Rewritten)
+				// ACCESS EXCLUSIVE on another table is that of a foreign key over the column, dropped
+				// and added again, which the history the rules read may not have shown.
+				for _, rel := range slices.Sorted(maps.Keys(newLocks)) {
+					if newLocks[rel] == lockAE && lockedKind(e, rel) != "i" && !names(f, rel) && !mentions(f.Lock, rel) {
+						f.Lock += "; ACCESS EXCLUSIVE on " + rel + " (observed)"
+						f.Message += fmt.Sprintf("; it also held ACCESS EXCLUSIVE on %s (a foreign key over the column dropped and added again)", rel)
+					}
+				}
 			case "add-column-volatile-default":
 				if len(e.FastDefault) > 0 && len(e.Rewritten) == 0 {
 					retarget(f, "add-column-default-nonvolatile", Safe)
@@ -833,12 +841,12 @@ func setTypeOutcome(f *Finding, rewritten []string) {
 	switch {
 	case len(rewritten) > 0:
 		retarget(f, "change-column-type-rewrite", Dangerous)
-		f.Message = fmt.Sprintf("the rehearsal saw %s rewrite %s (new relfilenode) under ACCESS EXCLUSIVE", subject, strings.Join(rewritten, ", "))
+		f.Message = fmt.Sprintf("the rehearsal saw %s rewrite %s (new relfilenode) under ACCESS EXCLUSIVE", subject, strings.Join(rewritten, ", ")) + f.foreignKeys
 	case f.timeZoneDependent:
 		f.Message += "; the rehearsal saw no rewrite only because it runs with TimeZone UTC"
 	default:
 		retarget(f, "change-column-type-coercible", Caution)
-		f.Message = fmt.Sprintf("the rehearsal saw no rewrite: %s is binary-coercible, a brief ACCESS EXCLUSIVE only", subject)
+		f.Message = fmt.Sprintf("the rehearsal saw no rewrite: %s is binary-coercible, a brief ACCESS EXCLUSIVE only", subject) + f.foreignKeys
 	}
 	f.Source = SourceBoth
 }

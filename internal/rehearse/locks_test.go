@@ -5,9 +5,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/rehearse"
 	"github.com/schemagate/schemagate/internal/report"
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // lockHistory is the schema the lock tests change: a table referenced by a foreign key, with two
@@ -74,5 +76,67 @@ func TestReindexSaysPlannedReadsWait(t *testing.T) {
 				t.Errorf("findings %q, want reindex-blocking saying every query that plans against the table waits (prepared statements aside)", got)
 			}
 		})
+	}
+}
+
+// TestTypeChangeOfAForeignKeyColumnNamesTheOtherTable: changing the type of a column a foreign key
+// uses, on either side, drops the foreign key and adds it again: PostgreSQL takes ACCESS EXCLUSIVE on the
+// other table (RemoveConstraintById) until the transaction ends and, unless the types stay compatible,
+// validates the key again, a scan of both tables (measured on 15: orders.user_id bigint to int locks
+// users AccessExclusive, ShareRowExclusive and RowShare). The finding names that table and its lock,
+// statically from the history and from the trace of a lone file, whose history the rules do not read.
+func TestTypeChangeOfAForeignKeyColumnNamesTheOtherTable(t *testing.T) {
+	tests := []struct{ stmt, other string }{
+		{"ALTER TABLE orders ALTER COLUMN user_id TYPE int;", "users"},
+		{"ALTER TABLE users ALTER COLUMN id TYPE int;", "orders"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.stmt, func(t *testing.T) {
+			up := lockTimeouts + tt.stmt + "\n"
+			script := &migrate.Script{File: "2_change.up.sql", SQL: up, Statements: sqlparse.Parse(up)}
+			// Statically, with the history that made the foreign key.
+			wantNamed(t, "lint", lint.AnalyzeScript(script, true, lint.Config{Schema: lockHistory}), tt.other)
+			// From the trace.
+			m := rehearseLockChange(t, up, "SELECT 1;\n")
+			var fs []lint.Finding
+			for _, f := range m.Findings {
+				fs = append(fs, lint.Finding{Rule: f.Rule, Line: f.Line, Message: f.Message, Lock: f.Lock, File: "2_change.up.sql"})
+			}
+			wantNamed(t, "check", fs, tt.other)
+			// From the trace alone: the rules judge the statement without the foreign key.
+			ev := []lint.Evidence{}
+			for _, tr := range m.Trace {
+				if tr.Line == 3 {
+					e := lint.Evidence{File: "2_change.up.sql", Line: 3, Column: 1, Rewritten: tr.Rewritten, Scanned: tr.Scanned}
+					for _, l := range tr.Locks {
+						e.Locks = append(e.Locks, lint.LockEvidence{Relation: l.Relation, Mode: l.Mode, Preexisting: true, Kind: "r"})
+					}
+					ev = append(ev, e)
+				}
+			}
+			lone := lint.AnalyzeScript(script, true, lint.Config{})
+			wantNamed(t, "trace of a lone file", lint.ApplyEvidence(lone, ev), tt.other)
+		})
+	}
+}
+
+// wantNamed fails unless the type change's finding at line 3 names table other with ACCESS EXCLUSIVE
+// in its lock, and no table-scan finding stands beside it.
+func wantNamed(t *testing.T, what string, fs []lint.Finding, other string) {
+	t.Helper()
+	found := false
+	for _, f := range fs {
+		if f.Line != 3 || !strings.HasSuffix(f.File, "2_change.up.sql") {
+			continue
+		}
+		if f.Rule == "table-scan" {
+			t.Errorf("%s: %s: %s, want the type change's finding to cover the scan", what, f.Rule, f.Message)
+		}
+		if strings.HasPrefix(f.Rule, "change-column-type") && strings.Contains(f.Lock, "ACCESS EXCLUSIVE on public."+other) && strings.Contains(f.Message, other) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("%s: findings %+v, want the type change's naming ACCESS EXCLUSIVE on public.%s", what, fs, other)
 	}
 }
