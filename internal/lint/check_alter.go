@@ -363,10 +363,15 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 			if a.cfg.Major() < 14 {
 				a.add("version-unsupported", fmt.Sprintf("DETACH PARTITION … CONCURRENTLY is not available on PostgreSQL %d (it arrived in 14): the statement fails", a.cfg.Major()))
 			}
-			if refused := a.refusesTx("DETACH PARTITION … CONCURRENTLY"); !refused && def != "" && a.cfg.Major() >= 14 {
+			refused := a.refusesTx("DETACH PARTITION … CONCURRENTLY")
+			if !refused && def != "" && a.cfg.Major() >= 14 {
 				f := a.add("detach-partition-blocking", fmt.Sprintf("DETACH PARTITION … CONCURRENTLY fails: %s has a DEFAULT partition %s, and PostgreSQL refuses to detach concurrently while one exists (\"cannot detach partitions concurrently when a default partition exists\"), so the deploy stops here", rel, bare(def)))
 				f.Risk, f.Lock = Dangerous, "— (ERROR)"
 				f.Suggestion = fmt.Sprintf("DETACH PARTITION without CONCURRENTLY (ACCESS EXCLUSIVE on %s, the partition and %s) under a short lock_timeout, with retries", rel, bare(def))
+			} else if !refused && !fresh && !a.st.isNew(a.st.rel(pc.GetName())) {
+				// Its second transaction takes ACCESS EXCLUSIVE on the partition: the rehearsal sees it.
+				a.takesKnown(lockAE, pc.GetName())
+				a.queue = detachConcurrentlyQueue(rel, relName(pc.GetName()))
 			}
 		} else if !fresh {
 			if def != "" && def != a.st.rel(pc.GetName()) {

@@ -511,10 +511,11 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 					continue
 				}
 				sf, ok := facts[e.File].at(e.Line, e.Column)
-				if ok && sf.known[rel] >= l || !ok && l == lockSH && madeInvalid && lockedKind(e, rel) == "p" {
+				if ok && sf.known[rel] >= l || !ok && l == lockSH && madeInvalid && lockedKind(e, rel) == "p" || !ok && l == lockAE && detachedConcurrently(e, rel) {
 					// The static analysis knows it and counted it for missing-lock-timeout. Without its
 					// facts (a script with no finding), SHARE on a partitioned table by a statement that
-					// made an index INVALID is CREATE INDEX … ON ONLY's, which builds nothing.
+					// made an index INVALID is CREATE INDEX … ON ONLY's, which builds nothing, and ACCESS
+					// EXCLUSIVE on the partition DETACH PARTITION … CONCURRENTLY's, which the rules count.
 					continue
 				}
 				sequence := lockedKind(e, rel) == "S"
@@ -678,6 +679,24 @@ func dmlText(sql string) bool {
 		return true
 	}
 	return false
+}
+
+// detachedConcurrently tells whether e, with its ACCESS EXCLUSIVE on rel, is what DETACH PARTITION …
+// CONCURRENTLY leaves in a trace: a statement outside a transaction that took SHARE UPDATE EXCLUSIVE on
+// a partitioned table and on rel, then ACCESS EXCLUSIVE on rel in its second transaction.
+func detachedConcurrently(e Evidence, rel string) bool {
+	if !e.Concurrent {
+		return false
+	}
+	parent, part := false, false
+	for _, l := range e.Locks {
+		if l.Mode != "ShareUpdateExclusiveLock" {
+			continue
+		}
+		parent = parent || l.Kind == "p" && l.Relation != rel
+		part = part || l.Relation == rel
+	}
+	return parent && part
 }
 
 // revive judges a finding of a statement the static analysis found to do nothing (ifExists is set) by
