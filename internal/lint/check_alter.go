@@ -363,10 +363,15 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 			if a.cfg.Major() < 14 {
 				a.add("version-unsupported", fmt.Sprintf("DETACH PARTITION … CONCURRENTLY is not available on PostgreSQL %d (it arrived in 14): the statement fails", a.cfg.Major()))
 			}
-			if refused := a.refusesTx("DETACH PARTITION … CONCURRENTLY"); !refused && def != "" && a.cfg.Major() >= 14 {
+			refused := a.refusesTx("DETACH PARTITION … CONCURRENTLY")
+			if !refused && def != "" && a.cfg.Major() >= 14 {
 				f := a.add("detach-partition-blocking", fmt.Sprintf("DETACH PARTITION … CONCURRENTLY fails: %s has a DEFAULT partition %s, and PostgreSQL refuses to detach concurrently while one exists (\"cannot detach partitions concurrently when a default partition exists\"), so the deploy stops here", rel, bare(def)))
 				f.Risk, f.Lock = Dangerous, "— (ERROR)"
 				f.Suggestion = fmt.Sprintf("DETACH PARTITION without CONCURRENTLY (ACCESS EXCLUSIVE on %s, the partition and %s) under a short lock_timeout, with retries", rel, bare(def))
+			} else if !refused && !fresh && !a.st.isNew(a.st.rel(pc.GetName())) {
+				// Its second transaction takes ACCESS EXCLUSIVE on the partition: the rehearsal sees it.
+				a.takesKnown(lockAE, pc.GetName())
+				a.queue = detachConcurrentlyQueue(rel, relName(pc.GetName()))
 			}
 		} else if !fresh {
 			if def != "" && def != a.st.rel(pc.GetName()) {
@@ -1177,6 +1182,24 @@ func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 	}
 	if f.subject == "" { // before any later finding moves it
 		f.subject = fmt.Sprintf("%s.%s changing type to %s", rel, name, shownNew)
+	}
+	if partners := a.st.foreignKeyPartners(key, col); len(partners) > 0 {
+		// PostgreSQL drops and adds again every foreign key over the column, on either side
+		// (RememberConstraintForRebuilding): dropping one takes ACCESS EXCLUSIVE on its other table until
+		// the transaction ends, and adding it validates it again, reading both tables, unless the types
+		// stay compatible (measured on 15: orders.user_id bigint to int locks users ACCESS EXCLUSIVE,
+		// SHARE ROW EXCLUSIVE and ROW SHARE, and reads both tables).
+		others := slices.Sorted(maps.Keys(partners))
+		var keys []string
+		for _, o := range others {
+			keys = append(keys, partners[o])
+		}
+		f.foreignKeys = fmt.Sprintf("; the foreign key %s is dropped and added again: ACCESS EXCLUSIVE on %s until the transaction ends, "+
+			"through the rewrite and the key's validation (a scan of both tables, skipped only when the types stay compatible)", andList(keys), andList(others))
+		f.Message += f.foreignKeys
+		for _, o := range others {
+			f.Lock += "; ACCESS EXCLUSIVE on " + o + " (foreign key dropped and added again)"
+		}
 	}
 	if views := a.st.viewsUsing(key, col); len(views) > 0 {
 		for i, v := range views {

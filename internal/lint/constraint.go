@@ -3,6 +3,8 @@ package lint
 import (
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
@@ -20,6 +22,9 @@ type keyConstraint struct {
 	cols []string // the table's columns it uses: DROP COLUMN drops it with any of them
 	// ref is a foreign key's referenced table, which goes only with its foreign keys (DROP … CASCADE).
 	ref string
+	// refCols are a foreign key's referenced columns as written, none for the referenced table's
+	// primary key.
+	refCols []string
 	// indexed says an index of the constraint's name backs it (not a foreign key): renaming the index
 	// renames the constraint.
 	indexed bool
@@ -32,6 +37,11 @@ func (s *state) addKeyConstraint(t *table, tname string, c *pg_query.Constraint,
 	name := c.Conname
 	if name == "" {
 		name = c.Indexname
+	}
+	if name == "" && c.Contype == pg_query.ConstrType_CONSTR_FOREIGN {
+		// A foreign key is kept without a name too: a type change of its columns, on either side,
+		// drops and adds it again, which locks the other table (see alterType).
+		name = s.foreignKeyName(tname, col, colNames(c.FkAttrs))
 	}
 	if name == "" {
 		return
@@ -57,6 +67,7 @@ func (s *state) addKeyConstraint(t *table, tname string, c *pg_query.Constraint,
 	}
 	if c.Contype == pg_query.ConstrType_CONSTR_FOREIGN {
 		kc.ref = s.rel(c.Pktable)
+		kc.refCols = colNames(c.PkAttrs)
 	}
 	if t.constraints == nil {
 		t.constraints = map[string]*keyConstraint{}
@@ -66,6 +77,56 @@ func (s *state) addKeyConstraint(t *table, tname string, c *pg_query.Constraint,
 		s.refBy.add(kc.ref, tname)
 	}
 	s.conNamed.add(constraintKey(keySchema(tname), name), tname)
+}
+
+// foreignKeyName is the name PostgreSQL gives an unnamed foreign key of table tname over column col (a
+// column constraint) or cols: ChooseConstraintName's <table>_<columns>_fkey, then fkey1, fkey2 … while
+// a key constraint of the schema has it (the CHECKs, which could have it too, are not looked at: a
+// CHECK named as a foreign key would be is rare, and walking every table's made lint quadratic).
+func (s *state) foreignKeyName(tname, col string, cols []string) string {
+	if col != "" {
+		cols = []string{col}
+	}
+	schema := keySchema(tname)
+	for pass := 0; ; pass++ {
+		label := "fkey"
+		if pass > 0 {
+			label += strconv.Itoa(pass)
+		}
+		if name := makeObjectName(bare(tname), strings.Join(cols, "_"), label); len(s.constraintTables(schema, name)) == 0 {
+			return name
+		}
+	}
+}
+
+// foreignKeyPartners are the tables, other than table key and not new to the change, that a foreign key
+// over its column col joins it to, with the key's name: those it references, and those whose foreign
+// key references col (named, or as the primary key: a unique key of col alone, as the state knows
+// keys). A type change of col drops and adds such a key again.
+func (s *state) foreignKeyPartners(key, col string) map[string]string {
+	out := map[string]string{}
+	if t := s.tables[key]; t != nil {
+		for _, kc := range t.constraints {
+			if kc.ref != "" && kc.ref != key && slices.Contains(kc.cols, col) && !s.isNew(kc.ref) {
+				out[kc.ref] = kc.name
+			}
+		}
+	}
+	t := s.tables[key]
+	for _, other := range s.referencing(key) {
+		if other == key || s.isNew(other) {
+			continue
+		}
+		for _, kc := range s.tables[other].constraints {
+			if kc.ref != key {
+				continue
+			}
+			if slices.Contains(kc.refCols, col) || len(kc.refCols) == 0 && t != nil && slices.ContainsFunc(t.uniques, func(u []string) bool { return len(u) == 1 && u[0] == col }) {
+				out[other] = kc.name
+			}
+		}
+	}
+	return out
 }
 
 // constraintTables lists the tables of schema with a key constraint named name.

@@ -312,6 +312,14 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 			switch f.Rule {
 			case "change-column-type-coercible", "change-column-type-rewrite":
 				setTypeOutcome(f, e.Rewritten)
+				// ACCESS EXCLUSIVE on another table is that of a foreign key over the column, dropped
+				// and added again, which the history the rules read may not have shown.
+				for _, rel := range slices.Sorted(maps.Keys(newLocks)) {
+					if newLocks[rel] == lockAE && lockedKind(e, rel) != "i" && !names(f, rel) && !mentions(f.Lock, rel) {
+						f.Lock += "; ACCESS EXCLUSIVE on " + rel + " (observed)"
+						f.Message += fmt.Sprintf("; it also held ACCESS EXCLUSIVE on %s (a foreign key over the column dropped and added again)", rel)
+					}
+				}
 			case "add-column-volatile-default":
 				if len(e.FastDefault) > 0 && len(e.Rewritten) == 0 {
 					retarget(f, "add-column-default-nonvolatile", Safe)
@@ -499,10 +507,11 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 					continue
 				}
 				sf, ok := facts[e.File].at(e.Line, e.Column)
-				if ok && sf.known[rel] >= l || !ok && l == lockSH && madeInvalid && lockedKind(e, rel) == "p" {
+				if ok && sf.known[rel] >= l || !ok && l == lockSH && madeInvalid && lockedKind(e, rel) == "p" || !ok && l == lockAE && detachedConcurrently(e, rel) {
 					// The static analysis knows it and counted it for missing-lock-timeout. Without its
 					// facts (a script with no finding), SHARE on a partitioned table by a statement that
-					// made an index INVALID is CREATE INDEX … ON ONLY's, which builds nothing.
+					// made an index INVALID is CREATE INDEX … ON ONLY's, which builds nothing, and ACCESS
+					// EXCLUSIVE on the partition DETACH PARTITION … CONCURRENTLY's, which the rules count.
 					continue
 				}
 				sequence := lockedKind(e, rel) == "S"
@@ -653,6 +662,24 @@ func uncountedLock(lockers []*Finding, e Evidence, newLocks map[string]lockLevel
 	return rel, l
 }
 
+// detachedConcurrently tells whether e, with its ACCESS EXCLUSIVE on rel, is what DETACH PARTITION …
+// CONCURRENTLY leaves in a trace: a statement outside a transaction that took SHARE UPDATE EXCLUSIVE on
+// a partitioned table and on rel, then ACCESS EXCLUSIVE on rel in its second transaction.
+func detachedConcurrently(e Evidence, rel string) bool {
+	if !e.Concurrent {
+		return false
+	}
+	parent, part := false, false
+	for _, l := range e.Locks {
+		if l.Mode != "ShareUpdateExclusiveLock" {
+			continue
+		}
+		parent = parent || l.Kind == "p" && l.Relation != rel
+		part = part || l.Relation == rel
+	}
+	return parent && part
+}
+
 // revive judges a finding of a statement the static analysis found to do nothing (ifExists is set) by
 // what the rehearsal saw: a lock on a relation that existed before the migration, one the statement
 // names or dropped, means the object existed after all (the schema the rules read lacked it), and the
@@ -709,9 +736,11 @@ var (
 )
 
 // scansRelated are rules whose statement also scans relations it does not name: the referenced table
-// of a foreign key being validated, every table using a domain, a materialized view's sources.
+// of a foreign key being validated, every table using a domain, a materialized view's sources, the
+// table of a reindexed index (whose finding says what the scan blocks: under the index's ACCESS
+// EXCLUSIVE, reads that plan against the table wait too, which a table-scan's "reads go on" denied).
 var scansRelated = map[string]bool{"validate-constraint": true, "validate-in-same-transaction": true, "domain-constraint": true,
-	"refresh-matview-blocking": true, "refresh-matview-concurrently": true}
+	"refresh-matview-blocking": true, "refresh-matview-concurrently": true, "reindex-blocking": true}
 
 // names tells whether a finding names relation rel (as the trace writes it, "public.users") in its
 // message, lock or statement: as "users", "public.users", "users.email", in any letter case.
@@ -812,12 +841,12 @@ func setTypeOutcome(f *Finding, rewritten []string) {
 	switch {
 	case len(rewritten) > 0:
 		retarget(f, "change-column-type-rewrite", Dangerous)
-		f.Message = fmt.Sprintf("the rehearsal saw %s rewrite %s (new relfilenode) under ACCESS EXCLUSIVE", subject, strings.Join(rewritten, ", "))
+		f.Message = fmt.Sprintf("the rehearsal saw %s rewrite %s (new relfilenode) under ACCESS EXCLUSIVE", subject, strings.Join(rewritten, ", ")) + f.foreignKeys
 	case f.timeZoneDependent:
 		f.Message += "; the rehearsal saw no rewrite only because it runs with TimeZone UTC"
 	default:
 		retarget(f, "change-column-type-coercible", Caution)
-		f.Message = fmt.Sprintf("the rehearsal saw no rewrite: %s is binary-coercible, a brief ACCESS EXCLUSIVE only", subject)
+		f.Message = fmt.Sprintf("the rehearsal saw no rewrite: %s is binary-coercible, a brief ACCESS EXCLUSIVE only", subject) + f.foreignKeys
 	}
 	f.Source = SourceBoth
 }

@@ -94,6 +94,9 @@ type Finding struct {
 	// subject names what a type change or SET ACCESS METHOD finding is about ("users.created_at: timestamp -> timestamptz"),
 	// for ApplyEvidence to restate.
 	subject string
+	// foreignKeys says, for a type change, which foreign keys it drops and adds again and the lock that
+	// takes on their other tables: kept when the rehearsal's outcome rewrites the message.
+	foreignKeys string
 	// timeZoneDependent marks a type change between timestamp and timestamptz, which rewrites the table
 	// unless the session's TimeZone is UTC: the rehearsal's (UTC) trace cannot clear it.
 	timeZoneDependent bool

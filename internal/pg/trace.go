@@ -882,7 +882,10 @@ func sequenceNoise(kind, mode string) bool {
 
 // ConcurrentTracer traces statements that run outside a transaction (CREATE INDEX CONCURRENTLY and
 // friends): each runs in autocommit on the migration's connection while a second connection polls
-// pg_locks for that backend, and compares relations and indexes before and after.
+// pg_locks for that backend, and compares relations and indexes before and after. A CONCURRENTLY
+// statement waits for the polls where it locks a relation it names (see concurrentgate.go), so those
+// locks are seen every time; what else a statement run in autocommit locks is seen when a poll comes
+// while it holds it.
 //
 // Such a script may open transaction blocks of its own (BEGIN … COMMIT, psql style). The observer
 // cannot see what a statement inside one changed (its catalog rows are uncommitted, and the scan
@@ -959,6 +962,26 @@ func (t *ConcurrentTracer) Exec(ctx context.Context, stmt *sqlparse.Statement) e
 	if err := poll(false); err != nil {
 		return err
 	}
+	// A CONCURRENTLY statement is over too soon for the polls: it waits at gates (see concurrentgate.go).
+	gates := t.openGates(ctx, stmt)
+	defer closeGates(gates)
+	// release lets the statement past the gates it waits at, once a poll has seen the lock it waits for
+	// (it stays in pg_locks, not granted, until a gate lets it go).
+	release := func() error {
+		blocking, err := t.blockingGates(ctx, gates)
+		if err != nil || len(blocking) == 0 {
+			return err
+		}
+		if err := poll(true); err != nil {
+			return err
+		}
+		for _, g := range blocking {
+			if err := g.step(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	before := t.run.PgConn().TxStatus()
 	done := make(chan error, 1)
 	start := time.Now()
@@ -970,8 +993,13 @@ func (t *ConcurrentTracer) Exec(ctx context.Context, stmt *sqlparse.Statement) e
 			polling = false
 		case <-time.After(t.pollWait(time.Since(start))):
 		}
-		if err := poll(true); err != nil {
+		err := poll(true)
+		if err == nil && polling && len(gates) > 0 {
+			err = release()
+		}
+		if err != nil {
 			if polling {
+				closeGates(gates) // the statement may wait at one
 				<-done
 			}
 			return err

@@ -41,6 +41,18 @@ SET lock_timeout = '2s';
 -- want-none
 DROP INDEX CONCURRENTLY IF EXISTS users_email_idx;
 
+-- case notx
+-- DETACH PARTITION … CONCURRENTLY: ACCESS EXCLUSIVE on the partition in its second transaction, which
+-- a query naming the partition queues behind.
+-- want: missing-lock-timeout
+ALTER TABLE events DETACH PARTITION events_2024 CONCURRENTLY;
+
+-- case notx
+-- want-none
+SET lock_timeout = '2s';
+-- want-none
+ALTER TABLE events DETACH PARTITION events_2024 CONCURRENTLY;
+
 -- case
 -- want: missing-lock-timeout
 ALTER SEQUENCE invoice_no SET SCHEMA app;
