@@ -44,7 +44,8 @@ type Environment struct {
 	HistorySchema string `yaml:"history_schema" json:"history_schema,omitempty"`
 	// ImportHistory says where the first deploy to a database finds what another tool already applied:
 	// "auto" (default: the folder's tool's own table, e.g. golang-migrate's schema_migrations), "none",
-	// or a table name ([schema.]table) laid out as that tool lays it out.
+	// or a table name ([schema.]table) laid out as that tool lays it out. Later deploys read it again and
+	// block on a migration the tool applied after the import.
 	ImportHistory string `yaml:"import_history" json:"import_history,omitempty"`
 	// Snapshot configures the backup taken before migrating.
 	Snapshot Snapshot `yaml:"snapshot" json:"snapshot,omitempty"`
