@@ -70,14 +70,20 @@ type importer struct {
 	drift []string
 	notes []string
 	done  map[*migrate.Migration]*time.Time
+	// accept takes an applied version the folder lacks as pruned (import_missing: accept): a note, not
+	// drift.
+	accept bool
 }
+
+// ImportAccept is the import_missing setting that accepts applied versions the folder no longer has.
+const ImportAccept = "accept"
 
 // readImport reads the history the folder's tool left in the database. setting is the environment's
 // import_history: "" or "auto" for the tool's usual table, "none", or a table name. It returns nil
 // when there is nothing to import; drift lists applied versions the folder lacks, notes what the
 // report should say. after says that schemagate_history has rows already: a table that is missing or
 // not the tool's then means no more than that the tool never kept its history there, and is no block.
-func readImport(ctx context.Context, conn *pgx.Conn, set *migrate.Set, setting string, lockTimeout time.Duration, after bool) (res *Imported, drift, notes []string, err error) {
+func readImport(ctx context.Context, conn *pgx.Conn, set *migrate.Set, setting, missing string, lockTimeout time.Duration, after bool) (res *Imported, drift, notes []string, err error) {
 	src, known := importSources[set.Format]
 	if setting == ImportNone || !known {
 		return nil, nil, nil, nil
@@ -113,7 +119,7 @@ func readImport(ctx context.Context, conn *pgx.Conn, set *migrate.Set, setting s
 		}
 		return nil, nil, nil, nil
 	}
-	im := &importer{conn: conn, set: set, table: *table, res: &Imported{Tool: src.tool, Table: *table}, done: map[*migrate.Migration]*time.Time{}}
+	im := &importer{conn: conn, set: set, table: *table, res: &Imported{Tool: src.tool, Table: *table}, done: map[*migrate.Migration]*time.Time{}, accept: missing == ImportAccept}
 	switch set.Format {
 	case migrate.FormatGolangMigrate:
 		err = im.golangMigrate(ctx)
@@ -167,7 +173,7 @@ func readImport(ctx context.Context, conn *pgx.Conn, set *migrate.Set, setting s
 // schemagate rolled back keeps its row, so the tool's stale record of it (the import left the tool's
 // table as it was) is no such migration. nil when there is none, or no table of the tool.
 func appliedSince(ctx context.Context, conn *pgx.Conn, set *migrate.Set, setting string, lockTimeout time.Duration, latest []appliedRow) (*Imported, error) {
-	im, _, _, err := readImport(ctx, conn, set, setting, lockTimeout, true)
+	im, _, _, err := readImport(ctx, conn, set, setting, ImportAccept, lockTimeout, true)
 	if err != nil || im == nil {
 		return nil, err
 	}
@@ -221,7 +227,33 @@ func (im *importer) record(m *migrate.Migration, version string, at *time.Time) 
 
 // missing records an applied version the folder does not have.
 func (im *importer) missing(version string) {
-	im.drift = append(im.drift, fmt.Sprintf("version %s is applied (%s's %s) but missing from the migration folder", version, im.res.Tool, im.table))
+	im.gone(fmt.Sprintf("version %s is applied (%s's %s) but missing from the migration folder", version, im.res.Tool, im.table))
+}
+
+// gone records what, applied, the folder no longer has: drift, or with import_missing: accept a note.
+func (im *importer) gone(what string) {
+	if im.accept {
+		im.notes = append(im.notes, what+": taken as deleted on purpose (import_missing: accept), so not recorded in schemagate_history")
+		return
+	}
+	im.drift = append(im.drift, what)
+}
+
+// missingHint is the hint of a first deploy blocked on applied versions the folder lacks: what the
+// folder's tool does with them, that a wrong folder looks the same, and how to accept them.
+func missingHint(format migrate.Format) string {
+	tool := map[migrate.Format]string{
+		migrate.FormatGoose:      "goose up goes on without them (it runs only the files goose_db_version lacks)",
+		migrate.FormatDbmate:     "dbmate up goes on without them (it runs only the files schema_migrations lacks)",
+		migrate.FormatFlyway:     "Flyway's validate fails on them too, unless ignoreMigrationPatterns has *:missing",
+		migrate.FormatSQLMigrate: "sql-migrate up stops on them too (\"unknown migration in database\"), unless ignoreunknown is set",
+		migrate.FormatSqitch:     "sqitch refuses a plan that lost a deployed change too",
+	}[format]
+	if tool != "" {
+		tool += "; "
+	}
+	return tool + "check that the deploy reads the right folder (--dir, dir in schemagate.yml, the commit deployed): a wrong one looks the same; " +
+		"if those migrations were deleted on purpose (old ones pruned), set import_missing: accept in the environment, which notes them and deploys the rest"
 }
 
 // match finds the folder's migration for a recorded version.
@@ -343,7 +375,7 @@ func (im *importer) sqitch(ctx context.Context) error {
 	}
 	for _, name := range names {
 		if seen[name] < byName[name].n {
-			im.drift = append(im.drift, fmt.Sprintf("change %s is deployed (sqitch's %s) but missing from sqitch.plan", name, im.table))
+			im.gone(fmt.Sprintf("change %s is deployed (sqitch's %s) but missing from sqitch.plan", name, im.table))
 		}
 	}
 	return nil

@@ -742,7 +742,7 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 		// A database schemagate has never deployed to: take over what the folder's own tool applied.
 		var notes []string
 		d.step = "reading the history of the folder's tool"
-		if imported, importDrift, notes, err = readImport(ctx, d.conn, d.o.Set, d.env.ImportHistory, d.hist.lockTimeout, false); err != nil {
+		if imported, importDrift, notes, err = readImport(ctx, d.conn, d.o.Set, d.env.ImportHistory, d.env.ImportMissing, d.hist.lockTimeout, false); err != nil {
 			return nil, err
 		}
 		for _, n := range notes {
@@ -787,8 +787,13 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 			Checksum: m.Checksum, Status: StatusPending, NoTransaction: m.NoTransaction})
 	}
 	if len(drift) > 0 {
-		return nil, &Blocked{Reason: fmt.Sprintf("drift between history and the migration folder: %s", drift[0]),
-			Hint: "an applied migration must never change; add a new migration instead"}
+		hint := "an applied migration must never change; add a new migration instead"
+		if len(importDrift) > 0 && d.o.Set.Format != migrate.FormatGolangMigrate {
+			// The tool's record names migrations the folder lacks (golang-migrate's names the version it
+			// is at, which nothing can be imported without).
+			hint = missingHint(d.o.Set.Format)
+		}
+		return nil, &Blocked{Reason: fmt.Sprintf("drift between history and the migration folder: %s", drift[0]), Hint: hint}
 	}
 	if len(pending) > 0 {
 		d.step = "looking for the folder's default schema"
