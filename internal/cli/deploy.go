@@ -43,17 +43,19 @@ type DeployOptions struct {
 	Recover     bool
 	KeepApplied bool
 	Undone      string
-	BreakWindow bool
-	Reason      string
-	RunID       string
-	Commit      string
-	ReportJSON  string
-	ReportMD    string
-	Repo        string
-	PR          int
-	TokenEnv    string
-	APIURL      string
-	NoComment   bool
+	// ImportToolApplied records what the folder's tool applied after schemagate took the database over.
+	ImportToolApplied bool
+	BreakWindow       bool
+	Reason            string
+	RunID             string
+	Commit            string
+	ReportJSON        string
+	ReportMD          string
+	Repo              string
+	PR                int
+	TokenEnv          string
+	APIURL            string
+	NoComment         bool
 }
 
 func (a *App) newDeployCmd() *cobra.Command {
@@ -97,6 +99,7 @@ signal stopped before its first change, or that rolled back, exits 3: the databa
 	f.BoolVar(&o.Recover, "recover", false, "roll back an earlier run that died, turn maintenance mode off, then deploy")
 	f.BoolVar(&o.KeepApplied, "keep-applied", false, "with --recover: keep what the dead run applied instead of rolling it back (no down and no snapshot), a migration it left half applied included, once finished by hand")
 	f.StringVar(&o.Undone, "undone", "", "with --recover: the migration (`VERSION`) the dead run left half applied, outside a transaction, has been undone by hand: record it as rolled back")
+	f.BoolVar(&o.ImportToolApplied, "import-tool-applied", false, "record the migrations the folder's tool (goose, Flyway, ...) applied after schemagate took the database over as imported, where the deploy blocks on them; stop running that tool first")
 	f.BoolVar(&o.BreakWindow, "break-window", false, "deploy outside the maintenance window (needs --reason)")
 	f.StringVar(&o.Reason, "reason", "", "why the window is broken; recorded in history")
 	f.StringVar(&o.RunID, "run-id", "", "identifier of this run (default: the CI run, else local-<time>)")
@@ -220,7 +223,7 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 		Holder: a.ciHolder(),
 		Commit: firstNonEmpty(o.Commit, a.Getenv("GITHUB_SHA"), a.Getenv("CI_COMMIT_SHA")),
 		JobURL: a.ciJobURL(),
-		DryRun: o.DryRun, Recover: o.Recover, KeepApplied: o.KeepApplied, Undone: o.Undone, BreakWindow: o.BreakWindow, Reason: o.Reason,
+		DryRun: o.DryRun, Recover: o.Recover, KeepApplied: o.KeepApplied, Undone: o.Undone, ImportToolApplied: o.ImportToolApplied, BreakWindow: o.BreakWindow, Reason: o.Reason,
 		Snapshotter: deploySnapshotter(env, url, o.Env, deploy.Secrets(env.Maintenance, url, a.Getenv)),
 		Maintenance: maint,
 		Logger:      a.Logger,

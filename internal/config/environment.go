@@ -44,8 +44,13 @@ type Environment struct {
 	HistorySchema string `yaml:"history_schema" json:"history_schema,omitempty"`
 	// ImportHistory says where the first deploy to a database finds what another tool already applied:
 	// "auto" (default: the folder's tool's own table, e.g. golang-migrate's schema_migrations), "none",
-	// or a table name ([schema.]table) laid out as that tool lays it out.
+	// or a table name ([schema.]table) laid out as that tool lays it out. Later deploys read it again and
+	// block on a migration the tool applied after the import.
 	ImportHistory string `yaml:"import_history" json:"import_history,omitempty"`
+	// ImportMissing says what the first deploy does with a migration the tool's history records as applied
+	// and the folder no longer has: "block" (default: a wrong folder looks the same) or "accept" (the
+	// migrations were deleted on purpose, as goose and dbmate allow: noted, and the deploy goes on).
+	ImportMissing string `yaml:"import_missing" json:"import_missing,omitempty"`
 	// Snapshot configures the backup taken before migrating.
 	Snapshot Snapshot `yaml:"snapshot" json:"snapshot,omitempty"`
 	// Maintenance switches the application's maintenance mode around the deploy.
@@ -417,6 +422,9 @@ func (e *Environment) Problems(name string) Problems {
 	}
 	if v := e.ImportHistory; v != "" && v != "auto" && v != "none" && !plainTableName.MatchString(v) {
 		bad("import_history", "want auto, none or a table name ([schema.]table), got %q", v)
+	}
+	if v := e.ImportMissing; v != "" && v != "block" && v != "accept" {
+		bad("import_missing", "want block or accept, got %q", v)
 	}
 	return ps
 }

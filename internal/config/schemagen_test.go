@@ -62,6 +62,7 @@ var enums = map[string][]any{
 	"lint.rules.*":                                  {"off", "safe", "caution", "dangerous"},
 	"approval.require":                              {RequireRisky, RequireDangerous, RequireAlways, RequireNever},
 	"environments.*.outside_window":                 {"fail", "wait"},
+	"environments.*.import_missing":                 {"block", "accept"},
 	"environments.*.snapshot.kind":                  {"pg_dump", "command", "none"},
 	"environments.*.maintenance.on.webhook.method":  {"GET", "POST", "PUT", "PATCH", "DELETE"},
 	"environments.*.maintenance.off.webhook.method": {"GET", "POST", "PUT", "PATCH", "DELETE"},

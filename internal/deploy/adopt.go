@@ -23,6 +23,12 @@ import (
 // as applied (by the run, with applied_by naming the source) and only the rest is deployed. The tool's
 // table is left as it is: from then on schemagate_history is the record.
 //
+// Every later deploy reads the tool's table again (one query): a migration it records as applied that
+// schemagate_history has no row of was applied by the tool after the import, and deploying it again
+// would run it twice (an INSERT's rows doubled). The deploy blocks then, before it changes anything,
+// unless told to record those migrations as imported too (Options.ImportToolApplied, deploy
+// --import-tool-applied).
+//
 // What cannot be trusted blocks the deploy instead: a dirty golang-migrate version, a failed Flyway
 // migration, a partly applied Atlas version, a table of that name that is not the tool's, an applied
 // version the folder does not have (drift, as for schemagate's own history).
@@ -64,13 +70,20 @@ type importer struct {
 	drift []string
 	notes []string
 	done  map[*migrate.Migration]*time.Time
+	// accept takes an applied version the folder lacks as pruned (import_missing: accept): a note, not
+	// drift.
+	accept bool
 }
+
+// ImportAccept is the import_missing setting that accepts applied versions the folder no longer has.
+const ImportAccept = "accept"
 
 // readImport reads the history the folder's tool left in the database. setting is the environment's
 // import_history: "" or "auto" for the tool's usual table, "none", or a table name. It returns nil
 // when there is nothing to import; drift lists applied versions the folder lacks, notes what the
-// report should say.
-func readImport(ctx context.Context, conn *pgx.Conn, set *migrate.Set, setting string, lockTimeout time.Duration) (res *Imported, drift, notes []string, err error) {
+// report should say. after says that schemagate_history has rows already: a table that is missing or
+// not the tool's then means no more than that the tool never kept its history there, and is no block.
+func readImport(ctx context.Context, conn *pgx.Conn, set *migrate.Set, setting, missing string, lockTimeout time.Duration, after bool) (res *Imported, drift, notes []string, err error) {
 	src, known := importSources[set.Format]
 	if setting == ImportNone || !known {
 		return nil, nil, nil, nil
@@ -100,13 +113,13 @@ func readImport(ctx context.Context, conn *pgx.Conn, set *migrate.Set, setting s
 		return nil, nil, nil, fmt.Errorf("look for %s's history table %s: %w", src.tool, name, err)
 	}
 	if table == nil {
-		if explicit {
+		if explicit && !after {
 			return nil, nil, nil, &Blocked{Reason: fmt.Sprintf("import_history names %s, which does not exist in the database", name),
 				Hint: "name the table " + src.tool + " keeps its history in, or set import_history: none"}
 		}
 		return nil, nil, nil, nil
 	}
-	im := &importer{conn: conn, set: set, table: *table, res: &Imported{Tool: src.tool, Table: *table}, done: map[*migrate.Migration]*time.Time{}}
+	im := &importer{conn: conn, set: set, table: *table, res: &Imported{Tool: src.tool, Table: *table}, done: map[*migrate.Migration]*time.Time{}, accept: missing == ImportAccept}
 	switch set.Format {
 	case migrate.FormatGolangMigrate:
 		err = im.golangMigrate(ctx)
@@ -126,6 +139,9 @@ func readImport(ctx context.Context, conn *pgx.Conn, set *migrate.Set, setting s
 	if err != nil {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && (pe.Code == "42703" || pe.Code == "42804" || pe.Code == "42883") {
+			if after {
+				return nil, nil, nil, nil
+			}
 			return nil, nil, nil, &Blocked{Reason: fmt.Sprintf("%s is not %s's history table: %s", im.table, src.tool, pe.Message),
 				Hint: "name the right table in import_history, or set import_history: none"}
 		}
@@ -151,6 +167,49 @@ func readImport(ctx context.Context, conn *pgx.Conn, set *migrate.Set, setting s
 	return im.res, im.drift, im.notes, nil
 }
 
+// appliedSince reads the folder's tool's history on a deploy after the first (latest, schemagate_history's
+// rows, is not empty) and returns what the tool records as applied that schemagate_history has no row
+// of, whatever its status: the tool applied it after schemagate took the database over. A migration
+// schemagate rolled back keeps its row, so the tool's stale record of it (the import left the tool's
+// table as it was) is no such migration. nil when there is none, or no table of the tool.
+func appliedSince(ctx context.Context, conn *pgx.Conn, set *migrate.Set, setting string, lockTimeout time.Duration, latest []appliedRow) (*Imported, error) {
+	im, _, _, err := readImport(ctx, conn, set, setting, ImportAccept, lockTimeout, true)
+	if err != nil || im == nil {
+		return nil, err
+	}
+	known, repeatables := map[string]bool{}, map[string]bool{}
+	for _, r := range latest {
+		known[r.Version] = true
+		if r.Version == "" || strings.HasPrefix(r.Version, "R__") {
+			repeatables[r.Name] = true // earlier releases recorded a repeatable migration under ""
+		}
+	}
+	since := &Imported{Tool: im.Tool, Table: im.Table}
+	for _, r := range im.rows {
+		if known[r.m.Key()] || (r.m.Repeatable && repeatables[r.m.Name]) {
+			continue
+		}
+		since.rows = append(since.rows, r)
+		since.Versions = append(since.Versions, r.m.ID())
+	}
+	if len(since.rows) == 0 {
+		return nil, nil
+	}
+	return since, nil
+}
+
+// appliedSinceBlocked is the block of a deploy that found migrations the tool applied after the import.
+func appliedSinceBlocked(since *Imported) *Blocked {
+	them := "it"
+	if len(since.Versions) > 1 {
+		them = "them"
+	}
+	return &Blocked{Reason: fmt.Sprintf("%s's %s records %s as applied, which schemagate_history does not: %s applied %s after schemagate took this database over, and the deploy would run %s again",
+		since.Tool, since.Table, strings.Join(since.Versions, ", "), since.Tool, them, them),
+		Hint: fmt.Sprintf("stop running %s against this database (schemagate_history is its record now); check that the database has what %s applied, "+
+			"then deploy with --import-tool-applied, which records %s as imported from %s and deploys the rest; nothing was changed", since.Tool, since.Tool, them, since.Table)}
+}
+
 // applied records m as applied at at (nil: unknown).
 func (im *importer) applied(m *migrate.Migration, at *time.Time) {
 	im.done[m] = at
@@ -168,7 +227,33 @@ func (im *importer) record(m *migrate.Migration, version string, at *time.Time) 
 
 // missing records an applied version the folder does not have.
 func (im *importer) missing(version string) {
-	im.drift = append(im.drift, fmt.Sprintf("version %s is applied (%s's %s) but missing from the migration folder", version, im.res.Tool, im.table))
+	im.gone(fmt.Sprintf("version %s is applied (%s's %s) but missing from the migration folder", version, im.res.Tool, im.table))
+}
+
+// gone records what, applied, the folder no longer has: drift, or with import_missing: accept a note.
+func (im *importer) gone(what string) {
+	if im.accept {
+		im.notes = append(im.notes, what+": taken as deleted on purpose (import_missing: accept), so not recorded in schemagate_history")
+		return
+	}
+	im.drift = append(im.drift, what)
+}
+
+// missingHint is the hint of a first deploy blocked on applied versions the folder lacks: what the
+// folder's tool does with them, that a wrong folder looks the same, and how to accept them.
+func missingHint(format migrate.Format) string {
+	tool := map[migrate.Format]string{
+		migrate.FormatGoose:      "goose up goes on without them (it runs only the files goose_db_version lacks)",
+		migrate.FormatDbmate:     "dbmate up goes on without them (it runs only the files schema_migrations lacks)",
+		migrate.FormatFlyway:     "Flyway's validate fails on them too, unless ignoreMigrationPatterns has *:missing",
+		migrate.FormatSQLMigrate: "sql-migrate up stops on them too (\"unknown migration in database\"), unless ignoreunknown is set",
+		migrate.FormatSqitch:     "sqitch refuses a plan that lost a deployed change too",
+	}[format]
+	if tool != "" {
+		tool += "; "
+	}
+	return tool + "check that the deploy reads the right folder (--dir, dir in schemagate.yml, the commit deployed): a wrong one looks the same; " +
+		"if those migrations were deleted on purpose (old ones pruned), set import_missing: accept in the environment, which notes them and deploys the rest"
 }
 
 // match finds the folder's migration for a recorded version.
@@ -290,7 +375,7 @@ func (im *importer) sqitch(ctx context.Context) error {
 	}
 	for _, name := range names {
 		if seen[name] < byName[name].n {
-			im.drift = append(im.drift, fmt.Sprintf("change %s is deployed (sqitch's %s) but missing from sqitch.plan", name, im.table))
+			im.gone(fmt.Sprintf("change %s is deployed (sqitch's %s) but missing from sqitch.plan", name, im.table))
 		}
 	}
 	return nil

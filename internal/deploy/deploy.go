@@ -71,6 +71,9 @@ type Options struct {
 	// a person has undone by hand: it is recorded as rolled back, and the rest of the run is rolled back
 	// (or kept, with KeepApplied).
 	Undone string
+	// ImportToolApplied records the migrations the folder's tool applied after schemagate took the
+	// database over (see appliedSince) as imported, where the deploy would otherwise block on them.
+	ImportToolApplied bool
 	// BreakWindow deploys outside the window; Reason is required with it and recorded.
 	BreakWindow bool
 	Reason      string
@@ -739,7 +742,7 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 		// A database schemagate has never deployed to: take over what the folder's own tool applied.
 		var notes []string
 		d.step = "reading the history of the folder's tool"
-		if imported, importDrift, notes, err = readImport(ctx, d.conn, d.o.Set, d.env.ImportHistory, d.hist.lockTimeout); err != nil {
+		if imported, importDrift, notes, err = readImport(ctx, d.conn, d.o.Set, d.env.ImportHistory, d.env.ImportMissing, d.hist.lockTimeout, false); err != nil {
 			return nil, err
 		}
 		for _, n := range notes {
@@ -754,6 +757,25 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 		}
 	}
 	rekeys := rekeyed(d.o.Set, latest)
+	if imported == nil && len(latest) > 0 {
+		// A database schemagate deployed to before: what the folder's tool applied since would run again.
+		d.step = "reading the history of the folder's tool"
+		since, err := appliedSince(ctx, d.conn, d.o.Set, d.env.ImportHistory, d.hist.lockTimeout, latest)
+		if err != nil {
+			return nil, err
+		}
+		if since != nil {
+			if !d.o.ImportToolApplied {
+				return nil, appliedSinceBlocked(since)
+			}
+			imported = since
+			d.res.Imported = since
+			for _, r := range since.rows {
+				latest = append(latest, appliedRow{Version: r.m.Key(), Name: r.m.Name, Checksum: r.m.Checksum, Status: StatusApplied, UpChecksum: r.m.UpChecksum(),
+					StatementsChecksum: r.m.StatementsChecksum()})
+			}
+		}
+	}
 	pending, drift, changed := plan(d.o.Set, latest)
 	for _, c := range changed {
 		d.note("%s", c)
@@ -765,8 +787,13 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 			Checksum: m.Checksum, Status: StatusPending, NoTransaction: m.NoTransaction})
 	}
 	if len(drift) > 0 {
-		return nil, &Blocked{Reason: fmt.Sprintf("drift between history and the migration folder: %s", drift[0]),
-			Hint: "an applied migration must never change; add a new migration instead"}
+		hint := "an applied migration must never change; add a new migration instead"
+		if len(importDrift) > 0 && d.o.Set.Format != migrate.FormatGolangMigrate {
+			// The tool's record names migrations the folder lacks (golang-migrate's names the version it
+			// is at, which nothing can be imported without).
+			hint = missingHint(d.o.Set.Format)
+		}
+		return nil, &Blocked{Reason: fmt.Sprintf("drift between history and the migration folder: %s", drift[0]), Hint: hint}
 	}
 	if len(pending) > 0 {
 		d.step = "looking for the folder's default schema"

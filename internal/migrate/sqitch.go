@@ -269,7 +269,9 @@ func (r *reader) readSqitch() {
 		walked[dir] = true
 		_ = fs.WalkDir(r.fsys, dir, func(p string, d fs.DirEntry, err error) error {
 			if err == nil && strings.EqualFold(path.Ext(p), "."+lay.ext) && !used[p] && r.isFile(p, d) {
-				r.errorf(p, 0, "plan it with sqitch add, or delete it", "deploy script of no change in %s", planFile)
+				// sqitch opens only the scripts its plan names: a script left over (a change removed
+				// from the plan, one not planned yet) is never run, as other tools' stray files are not.
+				r.warnf(p, 0, "plan it with sqitch add if it is meant to run, or delete it", "ignored: deploy script of no change in %s, which sqitch never runs", planFile)
 			}
 			return nil
 		})

@@ -119,7 +119,9 @@ func TestFlywayDescriptionChange(t *testing.T) {
 
 // TestFlywayOutOfOrderSetting: a new V3 below the base's V5 gets out-of-order-migration, whatever Flyway's
 // outOfOrder, saying that schemagate deploy refuses it and what Flyway's migrate does: without outOfOrder
-// it fails its validation, and V3 fails; with it, Flyway applies V3 after V5, as the rehearsal does.
+// it fails its validation, and V3 fails; with it, Flyway applies V3 after V5, as the rehearsal does. The
+// finding is dangerous either way: schemagate deploy refuses V3 (it was a caution, which a check with
+// the default --fail-on never passes and the gate lets through without a DBA).
 func TestFlywayOutOfOrderSetting(t *testing.T) {
 	unsetFlywayEnv(t)
 	files := func(conf string, v3 bool) map[string]string {
@@ -144,9 +146,9 @@ func TestFlywayOutOfOrderSetting(t *testing.T) {
 			base := folderOf(t, migrate.FormatFlyway, files(tc.conf, false))
 			m := marked(folderOf(t, migrate.FormatFlyway, files(tc.conf, true)), base)["3"]
 			fs := m.Findings
-			if len(fs) != 1 || fs[0].Rule != "out-of-order-migration" || fs[0].Risk != lint.Caution || !strings.Contains(fs[0].Message, tc.says) ||
+			if len(fs) != 1 || fs[0].Rule != "out-of-order-migration" || fs[0].Risk != lint.Dangerous || !strings.Contains(fs[0].Message, tc.says) ||
 				!strings.Contains(fs[0].Message, "schemagate deploy refuses it") {
-				t.Errorf("V3: findings %+v, want a caution saying %q and that schemagate deploy refuses it", fs, tc.says)
+				t.Errorf("V3: findings %+v, want a dangerous finding saying %q and that schemagate deploy refuses it", fs, tc.says)
 			}
 			if on := tc.conf == "flyway.outOfOrder=true\n"; on == (m.Status == report.StatusFailed) {
 				t.Errorf("V3: %s with outOfOrder %v: want failed only when Flyway refuses it", m.Status, on)
@@ -220,13 +222,13 @@ func TestFlywayValidationSettings(t *testing.T) {
 		{"V5, the last, deleted, *:missing only", []string{"V1__a.sql", "V5__e.sql"}, []string{"V1__a.sql"}, "flyway.ignoreMigrationPatterns=*:missing\n",
 			[]want{{"deleted:5", lint.Dangerous, "Detected applied migration not resolved locally: 5"}}},
 		{"V3 below V5", []string{"V1__a.sql", "V5__e.sql"}, []string{"V1__a.sql", "V3__c.sql", "V5__e.sql"}, "",
-			[]want{{"3", lint.Caution, "outOfOrder is off, so Flyway's migrate fails its validation"}}},
+			[]want{{"3", lint.Dangerous, "outOfOrder is off, so Flyway's migrate fails its validation"}}},
 		{"V3 below V5, *:ignored", []string{"V1__a.sql", "V5__e.sql"}, []string{"V1__a.sql", "V3__c.sql", "V5__e.sql"}, "flyway.ignoreMigrationPatterns=*:future,versioned:ignored\n",
 			[]want{{"3", lint.Dangerous, "Flyway's validation lets it pass (ignoreMigrationPatterns versioned:ignored), so Flyway's migrate skips it there without a word and never applies it"}}},
 		{"V3 below V5, validateOnMigrate=false", []string{"V1__a.sql", "V5__e.sql"}, []string{"V1__a.sql", "V3__c.sql", "V5__e.sql"}, "flyway.validateOnMigrate=false\n",
 			[]want{{"3", lint.Dangerous, "(validateOnMigrate=false), so Flyway's migrate skips it there"}}},
 		{"V3 below V5, *:missing", []string{"V1__a.sql", "V5__e.sql"}, []string{"V1__a.sql", "V3__c.sql", "V5__e.sql"}, "flyway.ignoreMigrationPatterns=*:missing\n",
-			[]want{{"3", lint.Caution, "outOfOrder is off, so Flyway's migrate fails its validation"}}},
+			[]want{{"3", lint.Dangerous, "outOfOrder is off, so Flyway's migrate fails its validation"}}},
 		{"V2 renamed, validateOnMigrate=false", []string{"V1__a.sql", "V2__add_x.sql"}, []string{"V1__a.sql", "V2__add_column_x.sql"}, "flyway.validateOnMigrate=false\n",
 			[]want{{"2", lint.Dangerous, "Flyway's migrate would not stop on it (validateOnMigrate=false), and its history keeps the old description"}}},
 	} {

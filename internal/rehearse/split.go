@@ -519,15 +519,14 @@ func orNone(key string) string {
 }
 
 // outOfOrderFinding says that new migration m sorts before last, the base's last migration, and what
-// the owning tool does with it on a database already at last.
+// the owning tool does with it on a database already at last. It is dangerous in every format, as the
+// catalog has it: schemagate deploy refuses it whatever the tool does, a certain failure once merged.
 func outOfOrderFinding(m, last *migrate.Migration, set *migrate.Set) lint.Finding {
 	r, _ := lint.Lookup("out-of-order-migration")
 	format := set.Format
-	risk := r.Risk
 	what := "it runs after " + last.ID() + " there, not in folder order"
 	switch {
 	case format == migrate.FormatGolangMigrate:
-		risk = lint.Dangerous
 		what = "golang-migrate only moves forward, so it never applies it there"
 	case format == migrate.FormatGoose:
 		what = "goose refuses it as a missing migration unless run with --allow-missing"
@@ -536,14 +535,11 @@ func outOfOrderFinding(m, last *migrate.Migration, set *migrate.Set) lint.Findin
 		// refuses it (below).
 		what = "outOfOrder is on, so Flyway's migrate applies it there, after " + last.ID() + ", not in folder order"
 	case format == migrate.FormatFlyway:
-		// Without outOfOrder Flyway's migrate fails loudly before it changes anything, which a reviewer
-		// must see, but no database is left behind or half done: a caution, as the catalog has it, not
-		// golang-migrate's silent skip.
+		// Without outOfOrder Flyway's migrate fails loudly before it changes anything.
 		what = "outOfOrder is off, so Flyway's migrate fails its validation (\"Detected resolved migration not applied to database: " + m.Version + "\") and applies nothing"
 		if ok, why := set.FlywayPasses(false, "ignored"); ok {
 			// Its validation lets the ignored migration pass: migrate skips it without a word, and never
 			// applies it there, as golang-migrate does.
-			risk = lint.Dangerous
 			what = "outOfOrder is off and Flyway's validation lets it pass (" + why + "), so Flyway's migrate skips it there without a word and never applies it"
 		}
 	case format == migrate.FormatAtlas:
@@ -560,7 +556,7 @@ func outOfOrderFinding(m, last *migrate.Migration, set *migrate.Set) lint.Findin
 			last.ID() + " there, not in folder order"
 	}
 	what += "; schemagate deploy refuses it, as it does any unapplied migration that sorts before an applied one"
-	f := lint.Finding{Rule: r.ID, Risk: risk, File: m.Up.File, Line: 1, Column: 1, Source: "history",
+	f := lint.Finding{Rule: r.ID, Risk: r.Risk, File: m.Up.File, Line: 1, Column: 1, Source: "history",
 		Message:    fmt.Sprintf("new migration %s sorts before %s, which the base already has: on a database at %s, %s", m.ID(), last.ID(), last.Version, what),
 		Suggestion: "rename it to sort after " + path.Base(last.Up.File) + ", the last migration the base applied", URL: r.URL()}
 	if m.Plan != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/rehearse"
 	"github.com/schemagate/schemagate/internal/report"
@@ -47,8 +48,8 @@ func byFile(rep *report.Report) (string, map[string][]string) {
 // TestSQLMigrateNewFileSortingFirst: sql-migrate knows an applied migration by its file name. A change
 // that adds 1_a.sql to a base with 1_b.sql (which sorts after it, and used to lose the number 1 to it)
 // leaves 1_b.sql history, unchanged, and 1_a.sql new, out of order: sql-migrate's plan catches up on it
-// on a database at 1_b.sql, after 1_b.sql, as the rehearsal runs it (its finding says that schemagate
-// deploy refuses it).
+// on a database at 1_b.sql, after 1_b.sql, as the rehearsal runs it (its finding, dangerous, says that
+// schemagate deploy refuses it).
 func TestSQLMigrateNewFileSortingFirst(t *testing.T) {
 	base := folderOf(t, migrate.FormatSQLMigrate, map[string]string{"1_b.sql": sqlMigrateUp("b")})
 	set := folderOf(t, migrate.FormatSQLMigrate, map[string]string{"1_a.sql": sqlMigrateUp("a"), "1_b.sql": sqlMigrateUp("b")})
@@ -64,7 +65,7 @@ func TestSQLMigrateNewFileSortingFirst(t *testing.T) {
 	if want := "1_a.sql:applied:true 1_b.sql:base:false"; got != want {
 		t.Fatalf("migrations %q, want %q", got, want)
 	}
-	if f := findings["1_a.sql"]; len(f) != 1 || !strings.HasPrefix(f[0], "out-of-order-migration caution: new migration 1_a sorts before 1_b") ||
+	if f := findings["1_a.sql"]; len(f) != 1 || !strings.HasPrefix(f[0], "out-of-order-migration dangerous: new migration 1_a sorts before 1_b") ||
 		!strings.Contains(f[0], "sql-migrate's up applies it all the same") || !strings.Contains(f[0], "schemagate deploy refuses it") {
 		t.Errorf("1_a.sql: %q, want one out-of-order-migration finding saying that sql-migrate applies it", f)
 	}
@@ -116,5 +117,30 @@ func TestSQLMigrateRenamedFile(t *testing.T) {
 	if len(entry.Findings) != 1 || !strings.HasPrefix(entry.Findings[0].Message, "migration 2_pets is at the base but was deleted") ||
 		!strings.Contains(entry.Findings[0].Message, "unknown migration in database") || strings.Contains(entry.Findings[0].Message, "renamed") {
 		t.Errorf("deleted 2_pets.sql: %+v", entry.Findings)
+	}
+}
+
+// TestDbmateOutOfOrderIsDangerous: dbmate applies a new migration that sorts before the base's last one
+// after it, and the rehearsal runs it so; but schemagate deploy refuses the folder once it is merged
+// (an unapplied migration before an applied one is drift to its plan). The finding used to be a caution,
+// so `check --base` passed (exit 0 with the default --fail-on never) and the gate asked no one, and the
+// deploy after the merge was blocked; it is dangerous now, as for golang-migrate.
+func TestDbmateOutOfOrderIsDangerous(t *testing.T) {
+	up := func(table string) string {
+		return fmt.Sprintf("-- migrate:up\nCREATE TABLE %s (id bigint PRIMARY KEY);\n-- migrate:down\nDROP TABLE %[1]s;\n", table)
+	}
+	base := folderOf(t, migrate.FormatDbmate, map[string]string{"20240301000000_orders.sql": up("orders")})
+	set := folderOf(t, migrate.FormatDbmate, map[string]string{"20240215000000_invoices.sql": up("invoices"), "20240301000000_orders.sql": up("orders")})
+	rep, _ := rehearseAgainst(t, set, base)
+	got, findings := byFile(rep)
+	if want := "20240215000000_invoices.sql:applied:true 20240301000000_orders.sql:base:false"; got != want {
+		t.Fatalf("migrations %q, want %q", got, want)
+	}
+	if f := findings["20240215000000_invoices.sql"]; len(f) != 1 || !strings.HasPrefix(f[0], "out-of-order-migration dangerous: new migration 20240215000000_invoices sorts before 20240301000000_orders") ||
+		!strings.Contains(f[0], "schemagate deploy refuses it") {
+		t.Errorf("20240215000000_invoices.sql: %q, want one dangerous out-of-order-migration finding saying that schemagate deploy refuses it", f)
+	}
+	if rep.Risk != lint.Dangerous {
+		t.Errorf("the report's risk is %s, want dangerous", rep.Risk)
 	}
 }
