@@ -125,6 +125,7 @@ func configAnnotations(err error, name func(string) string) []report.Annotation 
 func (a *App) action(ctx context.Context, env *ci.GitHubEnv, acts *ci.Actions) error {
 	token := env.Input("github-token")
 	acts.Mask(token)
+	a.hideSecrets(token)
 	o, err := actionInputs(env)
 	if err != nil {
 		return usageErr(err)
@@ -135,6 +136,7 @@ func (a *App) action(ctx context.Context, env *ci.GitHubEnv, acts *ci.Actions) e
 		for _, secret := range sandbox.URLSecrets(dsn) {
 			acts.Mask(secret)
 		}
+		a.hideSecrets(sandbox.URLSecrets(dsn)...)
 	}
 	comment, err := env.BoolInput("comment", true)
 	if err != nil {

@@ -322,6 +322,7 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 	if err != nil {
 		return nil, err
 	}
+	a.hideSecrets(sandbox.URLSecrets(cfg.Database.URL)...)
 	baseNotes := slices.Clone(o.policy.notes)
 	hint := "pass --dir or set dir in schemagate.yml"
 	switch where := cfg.Where("dir"); {
@@ -469,6 +470,8 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 		rep.FailOn = o.FailOn
 		rep.FailOnReached = rep.ReachesFailOn()
 	}
+	// Before anything is written or rendered: every output quotes the server (see redactReport).
+	a.redactReport(rep)
 	writeCheckText(a.Stdout, rep, o.failOnFrom)
 	var errs []error // each report is written even when another cannot be
 	if o.ReportJSON != "" {
@@ -909,6 +912,9 @@ func writeCheckText(w io.Writer, rep *report.Report, failOnFrom string) {
 	}
 	for _, n := range rep.Notes {
 		fmt.Fprintf(w, "  note: %s\n", clean(n))
+	}
+	if rep.Redacted {
+		fmt.Fprintf(w, "  note: %s\n", report.RedactedNote)
 	}
 }
 

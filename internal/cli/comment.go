@@ -162,6 +162,9 @@ func (a *App) readCommentReport(ctx context.Context, o *CommentOptions) (*report
 	if note := rep.Rederive(); note != "" {
 		rep.Notes = append(rep.Notes, note)
 	}
+	// A report of an older schemagate, or of another job's environment, may hold a secret this one
+	// knows: it is posted without.
+	a.redactReport(rep)
 	if err := otherFolder(rep, folder, o.Report, "this comment is for", "dir in schemagate.yml", "overwrite that folder's comment",
 		"give the check and the comment the same folder (set dir in schemagate.yml on the default branch and check it out for the comment, or pass --dir)"); err != nil {
 		return nil, err
@@ -246,6 +249,7 @@ func (a *App) runComment(ctx context.Context, o *CommentOptions) error {
 	default:
 		o.Token = env.Token // GITHUB_TOKEN, else GH_TOKEN
 	}
+	a.hideSecrets(o.Token)
 	if o.APIURL == "" {
 		o.APIURL = env.APIURL
 	}

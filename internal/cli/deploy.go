@@ -175,6 +175,7 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 	}
 	urlEnv := env.URLEnv(o.Env)
 	url := a.Getenv(urlEnv)
+	a.hideSecrets(sandbox.URLSecrets(url)...)
 	if url == "" {
 		return usageErr(fmt.Errorf("no database URL for environment %s: set %s", o.Env, urlEnv))
 	}
@@ -301,6 +302,7 @@ func (a *App) deployForge(ctx context.Context, o *DeployOptions, commit string) 
 	}
 	repo := firstNonEmpty(o.Repo, a.Getenv("GITHUB_REPOSITORY"))
 	token := a.Getenv(o.TokenEnv)
+	a.hideSecrets(token)
 	if repo == "" || token == "" {
 		return nil, forge.Ref{}, nil
 	}
@@ -596,6 +598,11 @@ func approves(rec *gate.Record, pending []*migrate.Migration) (sum string, ok bo
 
 // writeDeployReports prints the text report and writes JSON, Markdown, the job summary and the comment.
 func (a *App) writeDeployReports(ctx context.Context, o *DeployOptions, res *deploy.Result, f forge.Forge, ref forge.Ref, env *config.Environment) error {
+	// The production server's messages are in the result: what it reports hides the secrets schemagate
+	// knows (see redactReport).
+	if a.redactor.Value(res) {
+		res.Notes = append(res.Notes, report.RedactedNote)
+	}
 	var errs []error
 	errs = append(errs, res.WriteText(a.Stdout))
 	if o.ReportJSON != "" {

@@ -220,6 +220,7 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 		}
 	}
 	token := a.Getenv(o.TokenEnv)
+	a.hideSecrets(token)
 	if token == "" {
 		return usageErr(fmt.Errorf("no GitHub token: set %s (in a workflow: env: %s: ${{ github.token }})", o.TokenEnv, o.TokenEnv))
 	}
@@ -509,6 +510,10 @@ func pipelineHead(gl *ci.GitLabEnv, o *GateOptions) string {
 
 // finishGate prints and publishes the decision and turns it into the exit code.
 func (a *App) finishGate(ctx context.Context, o *GateOptions, f forge.Forge, ref forge.Ref, cr *forge.ChangeRequest, rep *report.Report, d *gate.Decision) error {
+	// The report (an artifact) and the decision's notes may quote a server: what the gate writes, posts
+	// and saves hides the secrets it knows (see redactReport).
+	a.redactReport(rep)
+	a.redactor.Value(d)
 	a.writeGate(o, d)
 	statusErr := a.publishGate(ctx, o, f, ref, cr, rep, d)
 	if o.StatusOnly && statusErr != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/schemagate/schemagate/internal/ci"
+	"github.com/schemagate/schemagate/internal/redact"
 	"github.com/schemagate/schemagate/internal/sandbox"
 )
 
@@ -74,7 +75,10 @@ type App struct {
 	Stdin  io.Reader
 	// Getenv reads the environment (tests substitute it).
 	Getenv func(string) string
-	Logger *slog.Logger
+	// Environ lists the environment as os.Environ does, for the secrets to hide (see newRedactor): nil
+	// hides those of the variables schemagate reads itself.
+	Environ func() []string
+	Logger  *slog.Logger
 	// Version is the build's version string.
 	Version string
 	// newSandbox, when set, stands for sandbox.New in check and rollback-script (tests only: a machine
@@ -83,6 +87,8 @@ type App struct {
 	// rawStdout is Stdout before the workflow-command guard (see commandGuard), for the few workflow
 	// commands a command writes on purpose (::add-mask::).
 	rawStdout io.Writer
+	// redactor hides the secrets schemagate can see in all it publishes (see redactWriter, redactReport).
+	redactor *redact.Redactor
 }
 
 // commandOut is where a command writes workflow commands of its own: the unguarded stdout.
@@ -98,7 +104,7 @@ var Version = "dev"
 
 // Main runs schemagate with args (without the program name) and returns the exit code.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	app := &App{Stdout: stdout, Stderr: stderr, Stdin: stdin, Getenv: os.Getenv, Version: Version}
+	app := &App{Stdout: stdout, Stderr: stderr, Stdin: stdin, Getenv: os.Getenv, Environ: os.Environ, Version: Version}
 	return app.Run(ctx, args)
 }
 
@@ -106,7 +112,23 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 func (a *App) Run(ctx context.Context, args []string) int {
 	if a.Getenv == nil {
 		a.Getenv = os.Getenv
+		if a.Environ == nil {
+			a.Environ = os.Environ
+		}
 	}
+	// Every line either stream gets has its secrets hidden, under the workflow-command guard: what the
+	// guard lets through as a command is the ::add-mask:: of a secret, which must name it.
+	a.redactor = newRedactor(a.Getenv, a.Environ)
+	var keep func(string) bool
+	if a.Getenv("GITHUB_ACTIONS") == "true" {
+		keep = addMask
+	}
+	redOut, redErr := newRedactWriter(a.Stdout, a.redactor, keep), newRedactWriter(a.Stderr, a.redactor, nil)
+	if a.Stderr == a.Stdout {
+		redErr = redOut // one stream stays one: the order of its lines is kept
+	}
+	a.Stdout, a.Stderr = redOut, redErr
+	defer func() { redOut.Flush(); redErr.Flush() }()
 	if a.Getenv("GITHUB_ACTIONS") == "true" {
 		if len(args) == 0 || args[0] != "action" {
 			out, errOut := newCommandGuard(a.Stdout), newCommandGuard(a.Stderr)

@@ -330,6 +330,10 @@ func mdHeader(r *Report) string {
 	}
 	facts = append(facts, change)
 	b.WriteString(strings.Join(facts, " · ") + "\n")
+	if r.Redacted {
+		// Not among the notes, which are collapsed: a reader must know that *** is not the server's.
+		b.WriteString("\n> 🔒 " + Text(RedactedNote) + "\n")
+	}
 	return b.String()
 }
 

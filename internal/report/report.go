@@ -63,7 +63,14 @@ type Report struct {
 	DurationMS int64 `json:"duration_ms"`
 	// Notes are messages for the reader that concern the whole run.
 	Notes []string `json:"notes,omitempty"`
+	// Redacted says that secrets (a token, a password, in a server's message or anything else the report
+	// holds) were replaced by "***" before the report was written: the renderings say so, lest a
+	// reviewer take the *** for what the server said.
+	Redacted bool `json:"redacted,omitempty"`
 }
+
+// RedactedNote is what the renderings say of a Redacted report.
+const RedactedNote = "A secret was hidden: schemagate replaced what it holds for a token or password (one it was given or can see in its environment, or one shaped like a GitHub or GitLab token or an Authorization header) with *** wherever the server's messages or the migrations quoted it."
 
 // Database describes the throwaway database a rehearsal ran on.
 type Database struct {
