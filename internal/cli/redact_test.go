@@ -59,7 +59,11 @@ func TestActionHidesSecretsTheServerSays(t *testing.T) {
 		"token = "+token+"\nencoded = "+basic+" "+base64.StdEncoding.EncodeToString([]byte(token))+"\n"+
 		"password = "+password+" "+url.QueryEscape(password)+" "+deploy+"\n"))
 	leak := "SELECT pg_read_file('" + secretFile + "')"
+	// A CI job's rehearsal refuses what reads the server's files unless the base allows it (see
+	// TestActionRefusesMigrationsThatReadTheCheckoutsToken): this base does, so that what the server says
+	// is all that stands between the secret and the outputs.
 	root := prRepo(t, map[string]string{
+		"schemagate.yml":             "rehearsal:\n  allow_server_access: true\n",
 		"db/migrations/1_a.up.sql":   "CREATE TABLE a (id int);\n",
 		"db/migrations/1_a.down.sql": "DROP TABLE a;\n",
 	}, map[string]string{
@@ -72,6 +76,7 @@ func TestActionHidesSecretsTheServerSays(t *testing.T) {
 	ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: actionRepo}, HeadSHA: head, BaseSHA: base, BaseRef: "main"}, nil)
 	r := newActionRun(t, fake, root, prEvent(t, t.TempDir(), ref.Number, base, head, actionRepo))
 	r.env["DEPLOY_PASSWORD"] = password
+	r.env["INPUT_CONFIG"] = filepath.Join(root, "schemagate.yml")
 	code, out, errOut := runEnviron(t, r.env, "action")
 	if code != ExitBlocked {
 		t.Fatalf("exit %d, want %d (the migration fails)\n%s\n%s", code, ExitBlocked, out, errOut)
