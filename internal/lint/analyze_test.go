@@ -1110,12 +1110,19 @@ func TestStatementAfterAccessExclusiveCheapFollowUps(t *testing.T) {
 		{"a function call", "ALTER TABLE users ADD COLUMN a int;\nSELECT fill_users();\n", []Risk{Dangerous}, "may wait"},
 		{"a costly one after a cheap one", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN b int;\nCREATE INDEX users_a ON users (a);\n",
 			[]Risk{Caution, Dangerous}, "may wait"},
+		// ATTACH PARTITION takes ACCESS EXCLUSIVE on the partition, SHARE UPDATE EXCLUSIVE on the
+		// partitioned table (PostgreSQL 12+): an ALTER of the partitioned table waits for its sessions.
+		{"an ALTER of the table a partition was attached to", "ALTER TABLE events ATTACH PARTITION events_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\nALTER TABLE events ADD COLUMN note text;\n",
+			[]Risk{Dangerous}, "may wait"},
+		{"an ALTER of the attached partition", "ALTER TABLE events ATTACH PARTITION events_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\nCOMMENT ON TABLE events_2024 IS 'x';\n",
+			[]Risk{Caution}, "a COMMENT"},
 		{"a new transaction starts over", "BEGIN;\nALTER TABLE users ADD COLUMN a int;\nCOMMIT;\nBEGIN;\nALTER TABLE orgs ADD COLUMN b int;\nALTER TABLE users ADD COLUMN c int;\nCOMMIT;\n",
 			[]Risk{Dangerous}, "may wait"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			schema := "CREATE TABLE orgs (id bigint PRIMARY KEY, name text);\nCREATE TABLE users (id bigint PRIMARY KEY, org_id bigint REFERENCES orgs (id), email text);\n"
+			schema := "CREATE TABLE orgs (id bigint PRIMARY KEY, name text);\nCREATE TABLE users (id bigint PRIMARY KEY, org_id bigint REFERENCES orgs (id), email text);\n" +
+				"CREATE TABLE events (at date NOT NULL) PARTITION BY RANGE (at);\nCREATE TABLE events_2024 (at date NOT NULL);\n"
 			fs := AnalyzeScript(script(head+tt.src), !strings.Contains(tt.src, "BEGIN"), Config{Schema: schema})
 			var got []Risk
 			var last *Finding

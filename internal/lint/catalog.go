@@ -550,7 +550,7 @@ var catalog = []Rule{
 		Suggestion: "commit between steps / one statement per tx",
 		Why: "Risk: dangerous: the ACCESS EXCLUSIVE lock, which stops every query on the relation, stays until COMMIT, and a later statement that may wait for a lock on another pre-existing relation, " +
 			"or does work that grows with the data (a scan, a rewrite, a backfill UPDATE or DELETE without a key lookup, an index build, a validation, a function call whose effect lint cannot see), holds it that much longer. " +
-			"Caution for a follow-up that only touches relations the transaction already holds ACCESS EXCLUSIVE on, or objects new to the migration, with no such work: " +
+			"Caution for a follow-up that only touches relations the transaction already holds ACCESS EXCLUSIVE on (for ATTACH PARTITION the partition, not the partitioned table, which PostgreSQL 12 and later lock SHARE UPDATE EXCLUSIVE), or objects new to the migration, with no such work: " +
 			"ADD COLUMN with no constraint but NULL or a constant DEFAULT (NOT NULL with it), SET or DROP DEFAULT, DROP NOT NULL, DROP COLUMN without CASCADE, COMMENT ON the table or a column, " +
 			"CREATE TABLE (not LIKE, INHERITS or PARTITION OF; a FOREIGN KEY only to a held or new table), an index on a new table, CREATE SEQUENCE (not OWNED BY), CREATE TYPE … AS ENUM, " +
 			"and an UPDATE that sets only columns the migration added to constants, picking rows by a key column equal to a constant, with no FROM, subquery or function call, on a table with no trigger lint knows. " +

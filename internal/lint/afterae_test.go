@@ -1,0 +1,97 @@
+package lint
+
+import (
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/schemagate/schemagate/internal/pgtest"
+)
+
+// TestAfterAccessExclusiveLocksOnServer checks on PostgreSQL the locks afterAE reasons about: after
+// the first statement of the transaction (src's first), the locks the transaction holds, and after the
+// follow-up, which relations it locks that the first did not, or rewrites (a new relfilenode). A
+// follow-up that locks another pre-existing relation, or rewrites one, is no cheap one.
+func TestAfterAccessExclusiveLocksOnServer(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, schema, first string
+		locks               map[string]string // relation -> the strongest lock the first statement holds on it
+		then                string
+		alsoLocks           []string // relations the follow-up locks that the first statement did not
+		rewrites            string   // a relation the follow-up rewrites
+	}{
+		{name: "ATTACH PARTITION locks the partition, not the partitioned table",
+			schema: "CREATE TABLE events (at date NOT NULL) PARTITION BY RANGE (at);\nCREATE TABLE events_2024 (at date NOT NULL);\n",
+			first:  "ALTER TABLE events ATTACH PARTITION events_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
+			locks:  map[string]string{"events": "ShareUpdateExclusiveLock", "events_2024": "AccessExclusiveLock"},
+			then:   "ALTER TABLE events ADD COLUMN note text", alsoLocks: []string{"events"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			conn := pgtest.Conn(t)
+			ctx := t.Context()
+			if _, err := conn.Exec(ctx, tt.schema); err != nil {
+				t.Fatalf("schema: %v", err)
+			}
+			tx, err := conn.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(ctx) //nolint:errcheck // the test ends the transaction either way
+			held := func() map[string]string {
+				rows, err := tx.Query(ctx, `SELECT c.relname, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+					WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND c.relkind IN ('r', 'p')`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				order := []string{"AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock", "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"}
+				got := map[string]string{}
+				for rows.Next() {
+					var rel, mode string
+					if err := rows.Scan(&rel, &mode); err != nil {
+						t.Fatal(err)
+					}
+					if slices.Index(order, mode) > slices.Index(order, got[rel]) {
+						got[rel] = mode
+					}
+				}
+				return got
+			}
+			node := func(rel string) (n uint32) {
+				if rel != "" {
+					if err := tx.QueryRow(ctx, "SELECT relfilenode FROM pg_class WHERE relname = $1", rel).Scan(&n); err != nil {
+						t.Fatal(err)
+					}
+				}
+				return n
+			}
+			if _, err := tx.Exec(ctx, tt.first); err != nil {
+				t.Fatalf("%s: %v", tt.first, err)
+			}
+			before := held()
+			for rel, mode := range tt.locks {
+				if before[rel] != mode {
+					t.Errorf("after %s, %s is locked %q, want %q (all: %v)", tt.first, rel, before[rel], mode, before)
+				}
+			}
+			file := node(tt.rewrites)
+			if _, err := tx.Exec(ctx, tt.then); err != nil {
+				t.Fatalf("%s: %v", tt.then, err)
+			}
+			var also []string
+			for rel, mode := range held() {
+				if before[rel] != "AccessExclusiveLock" && before[rel] != mode {
+					also = append(also, rel)
+				}
+			}
+			if slices.Sort(also); !slices.Equal(also, tt.alsoLocks) {
+				t.Errorf("%s locks %v that %s did not hold ACCESS EXCLUSIVE, want %v (before: %v)", tt.then, also, tt.first, tt.alsoLocks, slices.Sorted(maps.Keys(before)))
+			}
+			if tt.rewrites != "" && node(tt.rewrites) == file {
+				t.Errorf("%s did not rewrite %s", tt.then, tt.rewrites)
+			}
+		})
+	}
+}
