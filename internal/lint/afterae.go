@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"slices"
+
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/proto"
 )
@@ -26,7 +28,7 @@ func (a *analyzer) afterAE(n *pg_query.Node) (cheap bool, why string) {
 			return false, ""
 		}
 		for _, c := range s.Cmds {
-			if !a.cheapAlter(c.GetAlterTableCmd()) {
+			if !a.cheapAlter(a.st.rel(s.Relation), c.GetAlterTableCmd()) {
 				return false, ""
 			}
 		}
@@ -79,8 +81,10 @@ func (a *analyzer) afterAE(n *pg_query.Node) (cheap bool, why string) {
 // cheapAlter tells an ALTER TABLE subcommand that changes only the catalog, on a relation the caller
 // checked: ADD COLUMN with no constraint but NULL, NOT NULL with a constant DEFAULT, or a constant
 // DEFAULT (PostgreSQL 11+ stores it without a rewrite), of a type that is no domain with constraints;
-// SET or DROP DEFAULT; DROP NOT NULL; DROP COLUMN without CASCADE.
-func (a *analyzer) cheapAlter(c *pg_query.AlterTableCmd) bool {
+// SET or DROP DEFAULT; DROP NOT NULL; DROP COLUMN without CASCADE of a column no foreign key uses, as
+// far as a complete history tells (dropping it drops the foreign key, which takes ACCESS EXCLUSIVE on
+// the referenced table). key is the relation's state key.
+func (a *analyzer) cheapAlter(key string, c *pg_query.AlterTableCmd) bool {
 	if c == nil {
 		return false
 	}
@@ -88,7 +92,16 @@ func (a *analyzer) cheapAlter(c *pg_query.AlterTableCmd) bool {
 	case pg_query.AlterTableType_AT_ColumnDefault, pg_query.AlterTableType_AT_DropNotNull:
 		return true
 	case pg_query.AlterTableType_AT_DropColumn:
-		return c.Behavior != pg_query.DropBehavior_DROP_CASCADE
+		t := a.st.known(key)
+		if c.Behavior == pg_query.DropBehavior_DROP_CASCADE || !a.st.complete || t == nil {
+			return false
+		}
+		for _, kc := range t.constraints {
+			if kc.ref != "" && slices.Contains(kc.cols, c.Name) {
+				return false
+			}
+		}
+		return true
 	case pg_query.AlterTableType_AT_AddColumn:
 		cd := c.Def.GetColumnDef()
 		if cd == nil || a.st.constrainedDomain(cd.TypeName) || cd.RawDefault != nil || cd.CollClause != nil {

@@ -26,6 +26,14 @@ func TestAfterAccessExclusiveLocksOnServer(t *testing.T) {
 			first:  "ALTER TABLE events ATTACH PARTITION events_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
 			locks:  map[string]string{"events": "ShareUpdateExclusiveLock", "events_2024": "AccessExclusiveLock"},
 			then:   "ALTER TABLE events ADD COLUMN note text", alsoLocks: []string{"events"}},
+		{name: "DROP COLUMN of a foreign key's column locks the referenced table",
+			schema: "CREATE TABLE customers (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint REFERENCES customers);\n",
+			first:  "ALTER TABLE orders ADD COLUMN y int", locks: map[string]string{"orders": "AccessExclusiveLock"},
+			then: "ALTER TABLE orders DROP COLUMN customer_id", alsoLocks: []string{"customers"}},
+		{name: "DROP COLUMN of another column",
+			schema: "CREATE TABLE customers (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint REFERENCES customers, note text);\n",
+			first:  "ALTER TABLE orders ADD COLUMN y int", locks: map[string]string{"orders": "AccessExclusiveLock"},
+			then: "ALTER TABLE orders DROP COLUMN note"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -93,5 +101,16 @@ func TestAfterAccessExclusiveLocksOnServer(t *testing.T) {
 				t.Errorf("%s did not rewrite %s", tt.then, tt.rewrites)
 			}
 		})
+	}
+}
+
+// TestDropColumnAfterAccessExclusiveNeedsTheHistory: without the history, lint cannot tell whether a
+// foreign key uses the column a DROP COLUMN drops, so the DROP is no cheap follow-up.
+func TestDropColumnAfterAccessExclusiveNeedsTheHistory(t *testing.T) {
+	t.Parallel()
+	src := "SET lock_timeout = '2s';\nSET statement_timeout = '30s';\nALTER TABLE orders ADD COLUMN y int;\nALTER TABLE orders DROP COLUMN customer_id;\n"
+	f := find(AnalyzeScript(script(src), true, Config{}), "statement-after-access-exclusive")
+	if f == nil || f.Risk != Dangerous {
+		t.Errorf("statement-after-access-exclusive %v, want dangerous", f)
 	}
 }

@@ -1116,12 +1116,19 @@ func TestStatementAfterAccessExclusiveCheapFollowUps(t *testing.T) {
 			[]Risk{Dangerous}, "may wait"},
 		{"an ALTER of the attached partition", "ALTER TABLE events ATTACH PARTITION events_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\nCOMMENT ON TABLE events_2024 IS 'x';\n",
 			[]Risk{Caution}, "a COMMENT"},
+		// Dropping a column drops the foreign keys that use it, which takes ACCESS EXCLUSIVE on the
+		// referenced table.
+		{"a DROP COLUMN of a foreign key's column", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users DROP COLUMN org_id;\n", []Risk{Dangerous}, "may wait"},
+		{"a DROP COLUMN of a named foreign key's column", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users DROP COLUMN team_id;\n", []Risk{Dangerous}, "may wait"},
+		{"a DROP COLUMN of a table constraint's column", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users DROP COLUMN lead_id;\n", []Risk{Dangerous}, "may wait"},
+		{"a DROP COLUMN of another column", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users DROP COLUMN email;\n", []Risk{Caution}, "changes only the catalog"},
 		{"a new transaction starts over", "BEGIN;\nALTER TABLE users ADD COLUMN a int;\nCOMMIT;\nBEGIN;\nALTER TABLE orgs ADD COLUMN b int;\nALTER TABLE users ADD COLUMN c int;\nCOMMIT;\n",
 			[]Risk{Dangerous}, "may wait"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			schema := "CREATE TABLE orgs (id bigint PRIMARY KEY, name text);\nCREATE TABLE users (id bigint PRIMARY KEY, org_id bigint REFERENCES orgs (id), email text);\n" +
+			schema := "CREATE TABLE orgs (id bigint PRIMARY KEY, name text);\nCREATE TABLE users (id bigint PRIMARY KEY, org_id bigint REFERENCES orgs (id), email text,\n" +
+				"  team_id bigint CONSTRAINT users_team REFERENCES orgs (id), lead_id bigint, FOREIGN KEY (lead_id) REFERENCES orgs (id));\n" +
 				"CREATE TABLE events (at date NOT NULL) PARTITION BY RANGE (at);\nCREATE TABLE events_2024 (at date NOT NULL);\n"
 			fs := AnalyzeScript(script(head+tt.src), !strings.Contains(tt.src, "BEGIN"), Config{Schema: schema})
 			var got []Risk

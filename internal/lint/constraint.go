@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 
@@ -14,7 +15,8 @@ import (
 // CONSTRAINT of that name reaches. The names PostgreSQL chooses for the others end in _pkey, _key,
 // _excl or _fkey (and a number), never in a CHECK's _check: only the names they are given count.
 
-// keyConstraint is a table's PRIMARY KEY, UNIQUE, EXCLUDE or FOREIGN KEY constraint with a name it was given.
+// keyConstraint is a table's PRIMARY KEY, UNIQUE, EXCLUDE or FOREIGN KEY constraint with a name it was
+// given, or a FOREIGN KEY without one.
 type keyConstraint struct {
 	name string   // as PostgreSQL knows it, and the key
 	cols []string // the table's columns it uses: DROP COLUMN drops it with any of them
@@ -32,6 +34,13 @@ func (s *state) addKeyConstraint(t *table, tname string, c *pg_query.Constraint,
 	name := c.Conname
 	if name == "" {
 		name = c.Indexname
+	}
+	if name == "" && c.Contype == pg_query.ConstrType_CONSTR_FOREIGN {
+		// An unnamed foreign key is kept under a name no constraint has (a NUL in it), for what it
+		// references and the columns it uses (dropping one of them drops it, which locks the referenced
+		// table): PostgreSQL's name for it does not count for a CHECK's, and a DROP CONSTRAINT of that
+		// name leaves it here, which errs on the side of a foreign key that is gone.
+		name = fmt.Sprintf("\x00fkey%d", len(t.constraints))
 	}
 	if name == "" {
 		return
