@@ -96,12 +96,7 @@ func (a *analyzer) cheapAlter(key string, c *pg_query.AlterTableCmd) bool {
 		if c.Behavior == pg_query.DropBehavior_DROP_CASCADE || !a.st.complete || t == nil {
 			return false
 		}
-		for _, kc := range t.constraints {
-			if kc.ref != "" && slices.Contains(kc.cols, c.Name) {
-				return false
-			}
-		}
-		return true
+		return !a.foreignKeyUses(key, c.Name)
 	case pg_query.AlterTableType_AT_AddColumn:
 		cd := c.Def.GetColumnDef()
 		if cd == nil || a.st.constrainedDomain(cd.TypeName) || cd.RawDefault != nil || cd.CollClause != nil {
@@ -136,7 +131,7 @@ func literal(n *pg_query.Node) bool {
 }
 
 // keyUpdate tells an UPDATE of a relation the transaction holds ACCESS EXCLUSIVE on that sets only
-// columns the migration added (no foreign key or trigger of the history names them) to constants,
+// columns the migration added (no foreign key uses them: its check of the referenced row may wait) to constants,
 // picking rows by a key column equal to a constant: it reads a few rows by an index. Not one with a
 // FROM, a WITH, a subquery or a function call (what the function does is not seen), nor one of a
 // table the history gives a trigger.
@@ -160,7 +155,7 @@ func (a *analyzer) keyUpdate(s *pg_query.UpdateStmt) bool {
 	}
 	for _, t := range s.TargetList {
 		rt := t.GetResTarget()
-		if rt == nil || len(rt.Indirection) > 0 || !literal(rt.Val) || !a.txNewCols[colKey(key, rt.Name)] {
+		if rt == nil || len(rt.Indirection) > 0 || !literal(rt.Val) || !a.txNewCols[colKey(key, rt.Name)] || a.foreignKeyUses(key, rt.Name) {
 			return false
 		}
 	}
@@ -250,7 +245,9 @@ func (a *analyzer) onlyRelations(n *pg_query.Node, creates ...*pg_query.RangeVar
 	return ok
 }
 
-// noteAddedColumns records the columns an ALTER TABLE of the migration adds (see keyUpdate).
+// noteAddedColumns records the columns an ALTER TABLE of the migration adds (see keyUpdate), but those
+// a foreign key uses, its own REFERENCES or a FOREIGN KEY the migration adds later: an UPDATE that sets
+// one checks the referenced row FOR KEY SHARE, which waits for a session that updates or deletes it.
 func (a *analyzer) noteAddedColumns(n *pg_query.Node) {
 	s := n.GetAlterTableStmt()
 	if s == nil || s.Relation == nil {
@@ -258,8 +255,29 @@ func (a *analyzer) noteAddedColumns(n *pg_query.Node) {
 	}
 	key := a.st.rel(s.Relation)
 	for _, c := range s.Cmds {
-		if cmd := c.GetAlterTableCmd(); cmd != nil && cmd.Subtype == pg_query.AlterTableType_AT_AddColumn && cmd.Def.GetColumnDef() != nil {
-			a.txNewCols[colKey(key, cmd.Def.GetColumnDef().Colname)] = true
+		cmd := c.GetAlterTableCmd()
+		switch {
+		case cmd.GetSubtype() == pg_query.AlterTableType_AT_AddColumn && cmd.Def.GetColumnDef() != nil:
+			cd := cmd.Def.GetColumnDef()
+			a.txNewCols[colKey(key, cd.Colname)] = len(foreignKeyRefs(cd.Constraints)) == 0
+		case cmd.GetSubtype() == pg_query.AlterTableType_AT_AddConstraint && cmd.Def.GetConstraint().GetContype() == pg_query.ConstrType_CONSTR_FOREIGN:
+			for _, col := range colNames(cmd.Def.GetConstraint().FkAttrs) {
+				delete(a.txNewCols, colKey(key, col))
+			}
 		}
 	}
+}
+
+// foreignKeyUses tells whether a foreign key of table key the state knows uses column col.
+func (a *analyzer) foreignKeyUses(key, col string) bool {
+	t := a.st.known(key)
+	if t == nil {
+		return false
+	}
+	for _, kc := range t.constraints {
+		if kc.ref != "" && slices.Contains(kc.cols, col) {
+			return true
+		}
+	}
+	return false
 }

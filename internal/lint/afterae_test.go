@@ -1,17 +1,23 @@
 package lint
 
 import (
+	"errors"
 	"maps"
 	"slices"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/schemagate/schemagate/internal/pgtest"
 )
 
 // TestAfterAccessExclusiveLocksOnServer checks on PostgreSQL the locks afterAE reasons about: after
 // the first statement of the transaction (src's first), the locks the transaction holds, and after the
-// follow-up, which relations it locks that the first did not, or rewrites (a new relfilenode). A
-// follow-up that locks another pre-existing relation, or rewrites one, is no cheap one.
+// follow-up, which relations it locks that the first did not, or rewrites (a new relfilenode), or
+// whether, under a short lock_timeout, it fails to get a lock a blocker's open transaction holds
+// (55P03). A follow-up that locks another pre-existing relation, waits for a row, or rewrites a
+// relation is no cheap one.
 func TestAfterAccessExclusiveLocksOnServer(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -20,6 +26,7 @@ func TestAfterAccessExclusiveLocksOnServer(t *testing.T) {
 		then                string
 		alsoLocks           []string // relations the follow-up locks that the first statement did not
 		rewrites            string   // a relation the follow-up rewrites
+		blocker             string   // run first in another session's transaction, open till the end
 	}{
 		{name: "ATTACH PARTITION locks the partition, not the partitioned table",
 			schema: "CREATE TABLE events (at date NOT NULL) PARTITION BY RANGE (at);\nCREATE TABLE events_2024 (at date NOT NULL);\n",
@@ -34,13 +41,37 @@ func TestAfterAccessExclusiveLocksOnServer(t *testing.T) {
 			schema: "CREATE TABLE customers (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint REFERENCES customers, note text);\n",
 			first:  "ALTER TABLE orders ADD COLUMN y int", locks: map[string]string{"orders": "AccessExclusiveLock"},
 			then: "ALTER TABLE orders DROP COLUMN note"},
+		{name: "UPDATE of a column with a foreign key waits for the referenced row",
+			schema:  "CREATE TABLE customers (id bigint PRIMARY KEY);\nINSERT INTO customers VALUES (1);\nCREATE TABLE orders (id bigint PRIMARY KEY);\nINSERT INTO orders VALUES (5);\n",
+			blocker: "SELECT id FROM customers WHERE id = 1 FOR UPDATE",
+			first:   "ALTER TABLE orders ADD COLUMN buyer_id bigint REFERENCES customers (id)", locks: map[string]string{"orders": "AccessExclusiveLock"},
+			then: "UPDATE orders SET buyer_id = 1 WHERE id = 5"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			conn := pgtest.Conn(t)
+			url := pgtest.URL(t)
 			ctx := t.Context()
+			connect := func() *pgx.Conn {
+				c, err := pgx.Connect(ctx, url)
+				if err != nil {
+					t.Fatalf("connect: %v", err)
+				}
+				t.Cleanup(func() { c.Close(ctx) })
+				return c
+			}
+			conn := connect()
 			if _, err := conn.Exec(ctx, tt.schema); err != nil {
 				t.Fatalf("schema: %v", err)
+			}
+			if tt.blocker != "" {
+				other, err := connect().Begin(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer other.Rollback(ctx) //nolint:errcheck // ends the blocker's transaction
+				if _, err := other.Exec(ctx, tt.blocker); err != nil {
+					t.Fatalf("%s: %v", tt.blocker, err)
+				}
 			}
 			tx, err := conn.Begin(ctx)
 			if err != nil {
@@ -85,6 +116,16 @@ func TestAfterAccessExclusiveLocksOnServer(t *testing.T) {
 				}
 			}
 			file := node(tt.rewrites)
+			if tt.blocker != "" {
+				if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '1s'"); err != nil {
+					t.Fatal(err)
+				}
+				var pe *pgconn.PgError
+				if _, err := tx.Exec(ctx, tt.then); !errors.As(err, &pe) || pe.Code != "55P03" {
+					t.Errorf("%s while another session runs %s: %v, want it to wait for a lock (55P03)", tt.then, tt.blocker, err)
+				}
+				return
+			}
 			if _, err := tx.Exec(ctx, tt.then); err != nil {
 				t.Fatalf("%s: %v", tt.then, err)
 			}

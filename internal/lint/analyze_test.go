@@ -1122,6 +1122,11 @@ func TestStatementAfterAccessExclusiveCheapFollowUps(t *testing.T) {
 		{"a DROP COLUMN of a named foreign key's column", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users DROP COLUMN team_id;\n", []Risk{Dangerous}, "may wait"},
 		{"a DROP COLUMN of a table constraint's column", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users DROP COLUMN lead_id;\n", []Risk{Dangerous}, "may wait"},
 		{"a DROP COLUMN of another column", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users DROP COLUMN email;\n", []Risk{Caution}, "changes only the catalog"},
+		// The foreign key's check of the referenced row takes FOR KEY SHARE on it, which waits for a
+		// session that updates or deletes it.
+		{"an UPDATE of an added column with a foreign key", "ALTER TABLE users ADD COLUMN buyer_id bigint REFERENCES orgs (id);\nUPDATE users SET buyer_id = 1 WHERE id = 5;\n", []Risk{Dangerous}, "may wait"},
+		{"an UPDATE of an added column a foreign key uses later", "BEGIN;\nALTER TABLE users ADD COLUMN buyer_id bigint;\nCOMMIT;\nALTER TABLE users ADD CONSTRAINT users_buyer FOREIGN KEY (buyer_id) REFERENCES orgs (id) NOT VALID;\nBEGIN;\nALTER TABLE users ADD COLUMN a int;\nUPDATE users SET buyer_id = 1 WHERE id = 5;\nCOMMIT;\n",
+			[]Risk{Dangerous}, "may wait"},
 		{"a new transaction starts over", "BEGIN;\nALTER TABLE users ADD COLUMN a int;\nCOMMIT;\nBEGIN;\nALTER TABLE orgs ADD COLUMN b int;\nALTER TABLE users ADD COLUMN c int;\nCOMMIT;\n",
 			[]Risk{Dangerous}, "may wait"},
 	} {

@@ -553,7 +553,7 @@ var catalog = []Rule{
 			"Caution for a follow-up that only touches relations the transaction already holds ACCESS EXCLUSIVE on (for ATTACH PARTITION the partition, not the partitioned table, which PostgreSQL 12 and later lock SHARE UPDATE EXCLUSIVE), or objects new to the migration, with no such work: " +
 			"ADD COLUMN with no constraint but NULL or a constant DEFAULT (NOT NULL with it), SET or DROP DEFAULT, DROP NOT NULL, DROP COLUMN without CASCADE of a column no foreign key uses (which the history must tell: dropping one drops the foreign key, which locks the referenced table ACCESS EXCLUSIVE), COMMENT ON the table or a column, " +
 			"CREATE TABLE (not LIKE, INHERITS or PARTITION OF; a FOREIGN KEY only to a held or new table), an index on a new table, CREATE SEQUENCE (not OWNED BY), CREATE TYPE … AS ENUM, " +
-			"and an UPDATE that sets only columns the migration added to constants, picking rows by a key column equal to a constant, with no FROM, subquery or function call, on a table with no trigger lint knows. " +
+			"and an UPDATE that sets only columns the migration added, which no foreign key uses (its check of the referenced row takes FOR KEY SHARE, which may wait), to constants, picking rows by a key column equal to a constant, with no FROM, subquery or function call, on a table with no trigger lint knows. " +
 			"Anything else, or any doubt, stays dangerous; a costly statement after a cheap one is still reported. Rewrite/scan: —. Also flagged by: E E4; SM (backfill guidance) (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:  "BEGIN; ALTER TABLE users ADD COLUMN bio text; UPDATE users SET bio = '';  COMMIT;",
 		Good: "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN bio text;"},
