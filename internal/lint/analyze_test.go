@@ -538,6 +538,12 @@ func TestLongLockTimeout(t *testing.T) {
 		{"deploy's 5s is the ceiling", "SET lock_timeout = '1d';\n" + alter, true, deploy(5 * time.Second), Safe,
 			"schemagate deploy runs it with lock_timeout = 5s (environment production), which it puts back before each statement"},
 		{"deploy's 1min is no better", "SET lock_timeout = '1d';\n" + alter, true, deploy(time.Minute), Caution, "lock_timeout = 24h"},
+		// The deploy's lock_timeout counts as a SET of it would: 1min is too long, 5s is not.
+		{"deploy's 1min alone", alter, true, deploy(time.Minute), Caution,
+			"schemagate deploy runs it with lock_timeout = 1min (environment production), longer than 10s: while it waits for its lock, what queues behind it waits up to 1min"},
+		{"deploy's 1min in one environment", alter, true, Config{Deploy: DeployTimeouts{{Name: "staging", LockTimeout: 5 * time.Second}, {Name: "production", LockTimeout: time.Minute}}},
+			Caution, "longer than 10s"},
+		{"deploy's 5s alone", alter, true, deploy(5 * time.Second), Safe, "schemagate deploy runs it with lock_timeout = 5s (environment production) and retries on SQLSTATE 55P03"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
