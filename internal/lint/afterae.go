@@ -80,7 +80,8 @@ func (a *analyzer) afterAE(n *pg_query.Node) (cheap bool, why string) {
 
 // cheapAlter tells an ALTER TABLE subcommand that changes only the catalog, on a relation the caller
 // checked: ADD COLUMN with no constraint but NULL, NOT NULL with a constant DEFAULT, or a constant
-// DEFAULT (PostgreSQL 11+ stores it without a rewrite), of a type that is no domain with constraints;
+// DEFAULT (PostgreSQL 11+ stores it without a rewrite), of a type that is no serial type and no domain
+// with constraints or a DEFAULT that is no constant;
 // SET or DROP DEFAULT; DROP NOT NULL; DROP COLUMN without CASCADE of a column no foreign key uses, as
 // far as a complete history tells (dropping it drops the foreign key, which takes ACCESS EXCLUSIVE on
 // the referenced table). key is the relation's state key.
@@ -100,6 +101,14 @@ func (a *analyzer) cheapAlter(key string, c *pg_query.AlterTableCmd) bool {
 	case pg_query.AlterTableType_AT_AddColumn:
 		cd := c.Def.GetColumnDef()
 		if cd == nil || a.st.constrainedDomain(cd.TypeName) || cd.RawDefault != nil || cd.CollClause != nil {
+			return false
+		}
+		// serial is a DEFAULT nextval(…) that fills every row, and a domain's volatile DEFAULT fills
+		// them as one written on the column would: both rewrite the table.
+		if typ, _ := typeName(cd.TypeName); serialTypes[typ] {
+			return false
+		}
+		if def := a.st.domainDefault(cd.TypeName); def != nil && !literal(def) {
 			return false
 		}
 		hasDefault, notNull := false, false

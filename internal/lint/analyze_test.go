@@ -1133,6 +1133,13 @@ func TestStatementAfterAccessExclusiveCheapFollowUps(t *testing.T) {
 		{"an UPDATE of an added column with a foreign key", "ALTER TABLE users ADD COLUMN buyer_id bigint REFERENCES orgs (id);\nUPDATE users SET buyer_id = 1 WHERE id = 5;\n", []Risk{Dangerous}, "may wait"},
 		{"an UPDATE of an added column a foreign key uses later", "BEGIN;\nALTER TABLE users ADD COLUMN buyer_id bigint;\nCOMMIT;\nALTER TABLE users ADD CONSTRAINT users_buyer FOREIGN KEY (buyer_id) REFERENCES orgs (id) NOT VALID;\nBEGIN;\nALTER TABLE users ADD COLUMN a int;\nUPDATE users SET buyer_id = 1 WHERE id = 5;\nCOMMIT;\n",
 			[]Risk{Dangerous}, "may wait"},
+		// serial fills every row from its sequence, and a domain's volatile DEFAULT fills them too:
+		// both rewrite the table.
+		{"an ADD COLUMN serial", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN n serial;\n", []Risk{Dangerous}, "may wait"},
+		{"an ADD COLUMN bigserial", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN n bigserial;\n", []Risk{Dangerous}, "may wait"},
+		{"an ADD COLUMN smallserial", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN n smallserial;\n", []Risk{Dangerous}, "may wait"},
+		{"an ADD COLUMN of a domain with a sequence DEFAULT", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN n ticket_no;\n", []Risk{Dangerous}, "may wait"},
+		{"an ADD COLUMN of a domain with a constant DEFAULT", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN n flag;\n", []Risk{Caution}, "changes only the catalog"},
 		{"a new transaction starts over", "BEGIN;\nALTER TABLE users ADD COLUMN a int;\nCOMMIT;\nBEGIN;\nALTER TABLE orgs ADD COLUMN b int;\nALTER TABLE users ADD COLUMN c int;\nCOMMIT;\n",
 			[]Risk{Dangerous}, "may wait"},
 	} {
@@ -1140,7 +1147,8 @@ func TestStatementAfterAccessExclusiveCheapFollowUps(t *testing.T) {
 			t.Parallel()
 			schema := "CREATE TABLE orgs (id bigint PRIMARY KEY, name text);\nCREATE TABLE users (id bigint PRIMARY KEY, org_id bigint REFERENCES orgs (id), email text,\n" +
 				"  team_id bigint CONSTRAINT users_team REFERENCES orgs (id), lead_id bigint, FOREIGN KEY (lead_id) REFERENCES orgs (id));\n" +
-				"CREATE TABLE events (at date NOT NULL) PARTITION BY RANGE (at);\nCREATE TABLE events_2024 (at date NOT NULL);\n"
+				"CREATE TABLE events (at date NOT NULL) PARTITION BY RANGE (at);\nCREATE TABLE events_2024 (at date NOT NULL);\n" +
+				"CREATE SEQUENCE tickets;\nCREATE DOMAIN ticket_no AS bigint DEFAULT nextval('tickets');\nCREATE DOMAIN flag AS boolean DEFAULT false;\n"
 			fs := AnalyzeScript(script(head+tt.src), !strings.Contains(tt.src, "BEGIN"), Config{Schema: schema})
 			var got []Risk
 			var last *Finding
