@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"slices"
+
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/proto"
 )
@@ -26,7 +28,7 @@ func (a *analyzer) afterAE(n *pg_query.Node) (cheap bool, why string) {
 			return false, ""
 		}
 		for _, c := range s.Cmds {
-			if !a.cheapAlter(c.GetAlterTableCmd()) {
+			if !a.cheapAlter(a.st.rel(s.Relation), c.GetAlterTableCmd()) {
 				return false, ""
 			}
 		}
@@ -78,9 +80,12 @@ func (a *analyzer) afterAE(n *pg_query.Node) (cheap bool, why string) {
 
 // cheapAlter tells an ALTER TABLE subcommand that changes only the catalog, on a relation the caller
 // checked: ADD COLUMN with no constraint but NULL, NOT NULL with a constant DEFAULT, or a constant
-// DEFAULT (PostgreSQL 11+ stores it without a rewrite), of a type that is no domain with constraints;
-// SET or DROP DEFAULT; DROP NOT NULL; DROP COLUMN without CASCADE.
-func (a *analyzer) cheapAlter(c *pg_query.AlterTableCmd) bool {
+// DEFAULT (PostgreSQL 11+ stores it without a rewrite), of a type that is no serial type and no domain
+// with constraints or a DEFAULT that is no constant;
+// SET or DROP DEFAULT; DROP NOT NULL; DROP COLUMN without CASCADE of a column no foreign key uses, as
+// far as a complete history tells (dropping it drops the foreign key, which takes ACCESS EXCLUSIVE on
+// the referenced table). key is the relation's state key.
+func (a *analyzer) cheapAlter(key string, c *pg_query.AlterTableCmd) bool {
 	if c == nil {
 		return false
 	}
@@ -88,10 +93,22 @@ func (a *analyzer) cheapAlter(c *pg_query.AlterTableCmd) bool {
 	case pg_query.AlterTableType_AT_ColumnDefault, pg_query.AlterTableType_AT_DropNotNull:
 		return true
 	case pg_query.AlterTableType_AT_DropColumn:
-		return c.Behavior != pg_query.DropBehavior_DROP_CASCADE
+		t := a.st.known(key)
+		if c.Behavior == pg_query.DropBehavior_DROP_CASCADE || !a.st.complete || t == nil {
+			return false
+		}
+		return !a.foreignKeyUses(key, c.Name)
 	case pg_query.AlterTableType_AT_AddColumn:
 		cd := c.Def.GetColumnDef()
 		if cd == nil || a.st.constrainedDomain(cd.TypeName) || cd.RawDefault != nil || cd.CollClause != nil {
+			return false
+		}
+		// serial is a DEFAULT nextval(…) that fills every row, and a domain's volatile DEFAULT fills
+		// them as one written on the column would: both rewrite the table.
+		if typ, _ := typeName(cd.TypeName); serialTypes[typ] {
+			return false
+		}
+		if def := a.st.domainDefault(cd.TypeName); def != nil && !literal(def) {
 			return false
 		}
 		hasDefault, notNull := false, false
@@ -123,7 +140,7 @@ func literal(n *pg_query.Node) bool {
 }
 
 // keyUpdate tells an UPDATE of a relation the transaction holds ACCESS EXCLUSIVE on that sets only
-// columns the migration added (no foreign key or trigger of the history names them) to constants,
+// columns the migration added (no foreign key uses them: its check of the referenced row may wait) to constants,
 // picking rows by a key column equal to a constant: it reads a few rows by an index. Not one with a
 // FROM, a WITH, a subquery or a function call (what the function does is not seen), nor one of a
 // table the history gives a trigger.
@@ -147,7 +164,7 @@ func (a *analyzer) keyUpdate(s *pg_query.UpdateStmt) bool {
 	}
 	for _, t := range s.TargetList {
 		rt := t.GetResTarget()
-		if rt == nil || len(rt.Indirection) > 0 || !literal(rt.Val) || !a.txNewCols[colKey(key, rt.Name)] {
+		if rt == nil || len(rt.Indirection) > 0 || !literal(rt.Val) || !a.txNewCols[colKey(key, rt.Name)] || a.foreignKeyUses(key, rt.Name) {
 			return false
 		}
 	}
@@ -237,7 +254,9 @@ func (a *analyzer) onlyRelations(n *pg_query.Node, creates ...*pg_query.RangeVar
 	return ok
 }
 
-// noteAddedColumns records the columns an ALTER TABLE of the migration adds (see keyUpdate).
+// noteAddedColumns records the columns an ALTER TABLE of the migration adds (see keyUpdate), but those
+// a foreign key uses, its own REFERENCES or a FOREIGN KEY the migration adds later: an UPDATE that sets
+// one checks the referenced row FOR KEY SHARE, which waits for a session that updates or deletes it.
 func (a *analyzer) noteAddedColumns(n *pg_query.Node) {
 	s := n.GetAlterTableStmt()
 	if s == nil || s.Relation == nil {
@@ -245,8 +264,29 @@ func (a *analyzer) noteAddedColumns(n *pg_query.Node) {
 	}
 	key := a.st.rel(s.Relation)
 	for _, c := range s.Cmds {
-		if cmd := c.GetAlterTableCmd(); cmd != nil && cmd.Subtype == pg_query.AlterTableType_AT_AddColumn && cmd.Def.GetColumnDef() != nil {
-			a.txNewCols[colKey(key, cmd.Def.GetColumnDef().Colname)] = true
+		cmd := c.GetAlterTableCmd()
+		switch {
+		case cmd.GetSubtype() == pg_query.AlterTableType_AT_AddColumn && cmd.Def.GetColumnDef() != nil:
+			cd := cmd.Def.GetColumnDef()
+			a.txNewCols[colKey(key, cd.Colname)] = len(foreignKeyRefs(cd.Constraints)) == 0
+		case cmd.GetSubtype() == pg_query.AlterTableType_AT_AddConstraint && cmd.Def.GetConstraint().GetContype() == pg_query.ConstrType_CONSTR_FOREIGN:
+			for _, col := range colNames(cmd.Def.GetConstraint().FkAttrs) {
+				delete(a.txNewCols, colKey(key, col))
+			}
 		}
 	}
+}
+
+// foreignKeyUses tells whether a foreign key of table key the state knows uses column col.
+func (a *analyzer) foreignKeyUses(key, col string) bool {
+	t := a.st.known(key)
+	if t == nil {
+		return false
+	}
+	for _, kc := range t.constraints {
+		if kc.ref != "" && slices.Contains(kc.cols, col) {
+			return true
+		}
+	}
+	return false
 }

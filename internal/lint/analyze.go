@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -751,10 +752,11 @@ func (a *analyzer) statement(i int, st *sqlparse.Statement) {
 		if a.lock == lockAE && !a.txAE {
 			a.txAE, a.txAEKind = true, a.lockKind
 		}
-		if rv := targetRelation(st.Node); a.lock == lockAE && rv != nil && st.Node.GetAlterTableStmt() != nil {
-			// What an ALTER TABLE holds ACCESS EXCLUSIVE on is its table (its other locks, a FOREIGN
-			// KEY's on the referenced table, are weaker); other statements' targets are not counted.
-			a.txAEKeys[a.st.rel(rv)] = true
+		if at := st.Node.GetAlterTableStmt(); a.lock == lockAE && at != nil {
+			// Other statements' targets are not counted.
+			for _, k := range a.alterAEKeys(at) {
+				a.txAEKeys[k] = true
+			}
 		}
 		if a.lock >= lockSRE {
 			a.txStrong = true
@@ -770,6 +772,29 @@ func (a *analyzer) statement(i int, st *sqlparse.Statement) {
 	}
 	a.st.learnStatement(st, true)
 	a.applyIgnores()
+}
+
+// alterAEKeys are the state keys of the relations ALTER TABLE at takes ACCESS EXCLUSIVE on, as its
+// subcommands say: its table only when one of them locks it so (a FOREIGN KEY's lock on the referenced
+// table is weaker), and for ATTACH PARTITION the partition and the DEFAULT partition, while PostgreSQL
+// 12 and later take only SHARE UPDATE EXCLUSIVE on the partitioned table: a later ALTER of that one
+// waits for the sessions that use it, though the statement's strongest lock was ACCESS EXCLUSIVE.
+func (a *analyzer) alterAEKeys(at *pg_query.AlterTableStmt) []string {
+	var keys []string
+	if at.Relation != nil && slices.ContainsFunc(a.strongRels, func(h heldLock) bool { return h.rel == relName(at.Relation) && h.lock == lockAE }) {
+		keys = append(keys, a.st.rel(at.Relation))
+	}
+	for _, c := range at.Cmds {
+		if cmd := c.GetAlterTableCmd(); cmd.GetSubtype() == pg_query.AlterTableType_AT_AttachPartition {
+			if rv := cmd.Def.GetPartitionCmd().GetName(); rv != nil {
+				keys = append(keys, a.st.rel(rv))
+			}
+			if def := a.st.defaultPart[a.st.rel(at.Relation)]; def != "" && at.Objtype != pg_query.ObjectType_OBJECT_INDEX {
+				keys = append(keys, def)
+			}
+		}
+	}
+	return keys
 }
 
 // noteChange adds to the findings of the statement that the relation it acts on was created by an

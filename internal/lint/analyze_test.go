@@ -538,6 +538,12 @@ func TestLongLockTimeout(t *testing.T) {
 		{"deploy's 5s is the ceiling", "SET lock_timeout = '1d';\n" + alter, true, deploy(5 * time.Second), Safe,
 			"schemagate deploy runs it with lock_timeout = 5s (environment production), which it puts back before each statement"},
 		{"deploy's 1min is no better", "SET lock_timeout = '1d';\n" + alter, true, deploy(time.Minute), Caution, "lock_timeout = 24h"},
+		// The deploy's lock_timeout counts as a SET of it would: 1min is too long, 5s is not.
+		{"deploy's 1min alone", alter, true, deploy(time.Minute), Caution,
+			"schemagate deploy runs it with lock_timeout = 1min (environment production), longer than 10s: while it waits for its lock, what queues behind it waits up to 1min"},
+		{"deploy's 1min in one environment", alter, true, Config{Deploy: DeployTimeouts{{Name: "staging", LockTimeout: 5 * time.Second}, {Name: "production", LockTimeout: time.Minute}}},
+			Caution, "longer than 10s"},
+		{"deploy's 5s alone", alter, true, deploy(5 * time.Second), Safe, "schemagate deploy runs it with lock_timeout = 5s (environment production) and retries on SQLSTATE 55P03"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -1110,12 +1116,39 @@ func TestStatementAfterAccessExclusiveCheapFollowUps(t *testing.T) {
 		{"a function call", "ALTER TABLE users ADD COLUMN a int;\nSELECT fill_users();\n", []Risk{Dangerous}, "may wait"},
 		{"a costly one after a cheap one", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN b int;\nCREATE INDEX users_a ON users (a);\n",
 			[]Risk{Caution, Dangerous}, "may wait"},
+		// ATTACH PARTITION takes ACCESS EXCLUSIVE on the partition, SHARE UPDATE EXCLUSIVE on the
+		// partitioned table (PostgreSQL 12+): an ALTER of the partitioned table waits for its sessions.
+		{"an ALTER of the table a partition was attached to", "ALTER TABLE events ATTACH PARTITION events_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\nALTER TABLE events ADD COLUMN note text;\n",
+			[]Risk{Dangerous}, "may wait"},
+		{"an ALTER of the attached partition", "ALTER TABLE events ATTACH PARTITION events_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\nCOMMENT ON TABLE events_2024 IS 'x';\n",
+			[]Risk{Caution}, "a COMMENT"},
+		// Dropping a column drops the foreign keys that use it, which takes ACCESS EXCLUSIVE on the
+		// referenced table.
+		{"a DROP COLUMN of a foreign key's column", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users DROP COLUMN org_id;\n", []Risk{Dangerous}, "may wait"},
+		{"a DROP COLUMN of a named foreign key's column", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users DROP COLUMN team_id;\n", []Risk{Dangerous}, "may wait"},
+		{"a DROP COLUMN of a table constraint's column", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users DROP COLUMN lead_id;\n", []Risk{Dangerous}, "may wait"},
+		{"a DROP COLUMN of another column", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users DROP COLUMN email;\n", []Risk{Caution}, "changes only the catalog"},
+		// The foreign key's check of the referenced row takes FOR KEY SHARE on it, which waits for a
+		// session that updates or deletes it.
+		{"an UPDATE of an added column with a foreign key", "ALTER TABLE users ADD COLUMN buyer_id bigint REFERENCES orgs (id);\nUPDATE users SET buyer_id = 1 WHERE id = 5;\n", []Risk{Dangerous}, "may wait"},
+		{"an UPDATE of an added column a foreign key uses later", "BEGIN;\nALTER TABLE users ADD COLUMN buyer_id bigint;\nCOMMIT;\nALTER TABLE users ADD CONSTRAINT users_buyer FOREIGN KEY (buyer_id) REFERENCES orgs (id) NOT VALID;\nBEGIN;\nALTER TABLE users ADD COLUMN a int;\nUPDATE users SET buyer_id = 1 WHERE id = 5;\nCOMMIT;\n",
+			[]Risk{Dangerous}, "may wait"},
+		// serial fills every row from its sequence, and a domain's volatile DEFAULT fills them too:
+		// both rewrite the table.
+		{"an ADD COLUMN serial", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN n serial;\n", []Risk{Dangerous}, "may wait"},
+		{"an ADD COLUMN bigserial", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN n bigserial;\n", []Risk{Dangerous}, "may wait"},
+		{"an ADD COLUMN smallserial", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN n smallserial;\n", []Risk{Dangerous}, "may wait"},
+		{"an ADD COLUMN of a domain with a sequence DEFAULT", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN n ticket_no;\n", []Risk{Dangerous}, "may wait"},
+		{"an ADD COLUMN of a domain with a constant DEFAULT", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN n flag;\n", []Risk{Caution}, "changes only the catalog"},
 		{"a new transaction starts over", "BEGIN;\nALTER TABLE users ADD COLUMN a int;\nCOMMIT;\nBEGIN;\nALTER TABLE orgs ADD COLUMN b int;\nALTER TABLE users ADD COLUMN c int;\nCOMMIT;\n",
 			[]Risk{Dangerous}, "may wait"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			schema := "CREATE TABLE orgs (id bigint PRIMARY KEY, name text);\nCREATE TABLE users (id bigint PRIMARY KEY, org_id bigint REFERENCES orgs (id), email text);\n"
+			schema := "CREATE TABLE orgs (id bigint PRIMARY KEY, name text);\nCREATE TABLE users (id bigint PRIMARY KEY, org_id bigint REFERENCES orgs (id), email text,\n" +
+				"  team_id bigint CONSTRAINT users_team REFERENCES orgs (id), lead_id bigint, FOREIGN KEY (lead_id) REFERENCES orgs (id));\n" +
+				"CREATE TABLE events (at date NOT NULL) PARTITION BY RANGE (at);\nCREATE TABLE events_2024 (at date NOT NULL);\n" +
+				"CREATE SEQUENCE tickets;\nCREATE DOMAIN ticket_no AS bigint DEFAULT nextval('tickets');\nCREATE DOMAIN flag AS boolean DEFAULT false;\n"
 			fs := AnalyzeScript(script(head+tt.src), !strings.Contains(tt.src, "BEGIN"), Config{Schema: schema})
 			var got []Risk
 			var last *Finding

@@ -16,7 +16,8 @@ import (
 // CONSTRAINT of that name reaches. The names PostgreSQL chooses for the others end in _pkey, _key,
 // _excl or _fkey (and a number), never in a CHECK's _check: only the names they are given count.
 
-// keyConstraint is a table's PRIMARY KEY, UNIQUE, EXCLUDE or FOREIGN KEY constraint with a name it was given.
+// keyConstraint is a table's PRIMARY KEY, UNIQUE, EXCLUDE or FOREIGN KEY constraint with a name it was
+// given, or a FOREIGN KEY without one.
 type keyConstraint struct {
 	name string   // as PostgreSQL knows it, and the key
 	cols []string // the table's columns it uses: DROP COLUMN drops it with any of them

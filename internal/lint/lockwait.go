@@ -55,8 +55,10 @@ func (a *analyzer) missingLockTimeout() {
 	if advice := a.aloneAdvice("lock_timeout"); advice != "" {
 		f.Suggestion = advice
 	}
-	a.deployCovers(f, "lock_timeout", func(e DeployEnvironment) time.Duration { return e.LockTimeout }, a.lockTimeout.off(),
-		" and retries on SQLSTATE 55P03")
+	if !a.deployTooLong(f) {
+		a.deployCovers(f, "lock_timeout", func(e DeployEnvironment) time.Duration { return e.LockTimeout }, a.lockTimeout.off(),
+			" and retries on SQLSTATE 55P03")
+	}
 	if last := a.lockTimeoutAt; last >= 0 && f.Risk <= a.out[last].Risk && !a.out[last].Ignored {
 		a.out = a.out[:len(a.out)-1]
 		return
@@ -98,6 +100,25 @@ func (a *analyzer) longLockTimeout() {
 		f.Suggestion = "nothing for schemagate deploy; if the migration also reaches the database another way, SET lock_timeout to a few seconds in it"
 	}
 	a.lockTimeoutAt = len(a.out) - 1
+}
+
+// deployTooLong makes missing-lock-timeout finding f, of a statement with no lock_timeout of its
+// own, the long-timeout caution (see longLockTimeout) when schemagate deploy sets one in every
+// environment but one of them is longer than MaxLockTimeout: the deploy bounds the wait, as a SET of
+// that value would, and what queues behind it waits as long. It tells whether it did.
+func (a *analyzer) deployTooLong(f *Finding) bool {
+	where, ok := a.deployTimeout("lock_timeout", func(e DeployEnvironment) time.Duration { return e.LockTimeout })
+	if !ok || a.lockTimeout.off() || a.deployCeiling() <= MaxLockTimeout {
+		return false
+	}
+	f.Risk = min(f.Risk, Caution)
+	f.Message += fmt.Sprintf("; schemagate deploy runs it with %s, longer than %s: while it waits for its lock, what queues behind it waits up to %s",
+		where, shortDuration(MaxLockTimeout), shortDuration(a.deployCeiling()))
+	f.Suggestion = fmt.Sprintf("set the deploy's lock_timeout in schemagate.yml to %s or less (2s) and let it retry on SQLSTATE 55P03", shortDuration(MaxLockTimeout))
+	if a.aloneAdvice("lock_timeout") == "" {
+		f.Suggestion += ", or SET lock_timeout = '2s' in the migration"
+	}
+	return true
 }
 
 // deployCeiling is the longest lock_timeout schemagate deploy sets in any environment.

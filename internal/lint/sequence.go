@@ -197,25 +197,51 @@ func (a *analyzer) numberedBy(key string) (rel, col, more string) {
 // setvals judges each setval(sequence, value [, is_called]) a SELECT calls as restart-sequence judges
 // RESTART WITH: setval moves the sequence wherever value says, back as well as forward, and PostgreSQL
 // does not undo it when the transaction rolls back. A constant value moves it back when values past it
-// are in use (dangerous: the lint cannot know how far production's sequence is); a value computed
-// from max() of a column is the rule's own advice (past the values in use), and says nothing; any
-// other computed value is caution. A sequence, or table, created earlier in the change has no rows to
-// collide with, and is not flagged.
+// are in use (dangerous: the lint cannot know how far production's sequence is); max() of the column
+// the sequence numbers, plus k >= 0 (k >= 1 with is_called false), is the rule's own advice (past the
+// values in use), and says nothing; any other computed value is caution, max() of another column or
+// table, of some rows (a WHERE), or short of it (- 1000) too. A sequence, or table, created earlier in
+// the change has no rows to collide with, and is not flagged.
 func (a *analyzer) setvals(n *pg_query.Node) {
+	// setval(…, max(id)) FROM t: the max() is of the statement's own table.
+	var outer *pg_query.RangeVar
+	direct := map[*pg_query.FuncCall]bool{}
+	if sel := n.GetSelectStmt(); sel != nil {
+		outer = soleTable(sel)
+		for _, t := range sel.TargetList {
+			if fc := t.GetResTarget().GetVal().GetFuncCall(); fc != nil {
+				direct[fc] = true
+			}
+		}
+	}
 	walk(n, func(m proto.Message) {
 		if fc, ok := m.(*pg_query.FuncCall); ok && builtinCall(fc, "setval") && (len(fc.Args) == 2 || len(fc.Args) == 3) {
-			a.setval(fc)
+			from := outer
+			if !direct[fc] {
+				from = nil
+			}
+			a.setval(fc, from)
 		}
 	})
 }
 
-func (a *analyzer) setval(fc *pg_query.FuncCall) {
+// soleTable is the one table a SELECT reads all rows of: one relation in FROM, no WHERE, GROUP BY,
+// HAVING, WITH, LIMIT or set operation; nil for any other SELECT.
+func soleTable(sel *pg_query.SelectStmt) *pg_query.RangeVar {
+	if len(sel.FromClause) != 1 || sel.WhereClause != nil || len(sel.GroupClause) > 0 || sel.HavingClause != nil || sel.WithClause != nil ||
+		sel.LimitCount != nil || sel.LimitOffset != nil || sel.Op != pg_query.SetOperation_SETOP_NONE {
+		return nil
+	}
+	return sel.FromClause[0].GetRangeVar()
+}
+
+func (a *analyzer) setval(fc *pg_query.FuncCall, from *pg_query.RangeVar) {
 	seq := a.setvalTarget(fc.Args[0])
 	if seq.fresh {
 		return
 	}
 	value, constant := constantText(fc.Args[1])
-	if !constant && callsMax(fc.Args[1]) {
+	if k, ok := a.pastMax(fc.Args[1], seq, from); !constant && ok && (k >= 1 || called(fc)) {
 		return
 	}
 	const collide = "the INSERTs that draw from it then collide with those values (duplicate key) until the sequence passes them all"
@@ -223,12 +249,80 @@ func (a *analyzer) setval(fc *pg_query.FuncCall) {
 	if constant {
 		f = a.add("restart-sequence", fmt.Sprintf("setval() sets %s to %s, which %s: %s", seq.name, value, restartMoves("it", value, !notCalled(fc)), collide))
 	} else {
-		f = a.add("restart-sequence", fmt.Sprintf("setval() sets %s to a computed value that is not max() of the column it numbers: below the values in use, it moves the sequence back, and %s", seq.name, collide))
+		f = a.add("restart-sequence", fmt.Sprintf("setval() sets %s to a computed value that is not max() of the column it numbers (plus 1 or more with is_called false): below the values in use, it moves the sequence back, and %s", seq.name, collide))
 		f.Risk = Caution
 	}
 	// setval takes the ROW EXCLUSIVE nextval() takes, which queues nothing.
 	f.Lock = "ROW EXCLUSIVE on the sequence"
 	f.Suggestion = "move the sequence forward instead, past the values in use: " + setvalSuggestion(seq.expr, seq.rel, seq.col) + seq.more
+}
+
+// pastMax reads setval's value v as max() of the column seq numbers plus k (ok), from the table of the
+// SELECT around it (from, nil for none) or of a scalar subquery: max(id), (SELECT max(id) FROM t),
+// COALESCE(max(id), c) and + k, k a constant >= 0, in any nesting; ok is false for anything else.
+func (a *analyzer) pastMax(v *pg_query.Node, seq setvalSequence, from *pg_query.RangeVar) (k int64, ok bool) {
+	if tc := v.GetTypeCast(); tc != nil {
+		v = tc.Arg
+	}
+	switch {
+	case v.GetAExpr() != nil:
+		e := v.GetAExpr()
+		if e.Kind != pg_query.A_Expr_Kind_AEXPR_OP || len(e.Name) != 1 || e.Name[0].GetString_().GetSval() != "+" {
+			return 0, false
+		}
+		for _, side := range [][2]*pg_query.Node{{e.Lexpr, e.Rexpr}, {e.Rexpr, e.Lexpr}} {
+			if c, isConst := constantText(side[1]); isConst {
+				n, err := strconv.ParseInt(c, 10, 64)
+				if err != nil || n < 0 {
+					return 0, false
+				}
+				k, ok := a.pastMax(side[0], seq, from)
+				return k + n, ok
+			}
+		}
+	case v.GetCoalesceExpr() != nil:
+		args := v.GetCoalesceExpr().Args
+		if _, isConst := constantText(args[len(args)-1]); len(args) == 2 && isConst {
+			return a.pastMax(args[0], seq, from)
+		}
+	case v.GetSubLink() != nil:
+		sl := v.GetSubLink()
+		sel := sl.Subselect.GetSelectStmt()
+		if sl.SubLinkType != pg_query.SubLinkType_EXPR_SUBLINK || sel == nil || len(sel.TargetList) != 1 {
+			return 0, false
+		}
+		if t := soleTable(sel); t != nil {
+			return a.pastMax(sel.TargetList[0].GetResTarget().GetVal(), seq, t)
+		}
+	case v.GetFuncCall() != nil:
+		fc := v.GetFuncCall()
+		if !builtinCall(fc, "max") || len(fc.Args) != 1 || fc.AggFilter != nil || fc.Over != nil || from == nil {
+			return 0, false
+		}
+		if col := fc.Args[0].GetColumnRef(); col != nil && seq.numbers(a.st, from, lastField(col)) {
+			return 0, true
+		}
+	}
+	return 0, false
+}
+
+// called tells whether setval call fc leaves is_called true: no third argument, or a constant true.
+func called(fc *pg_query.FuncCall) bool {
+	if len(fc.Args) < 3 {
+		return true
+	}
+	c := fc.Args[2].GetAConst()
+	if tc := fc.Args[2].GetTypeCast(); tc != nil {
+		c = tc.Arg.GetAConst()
+	}
+	switch {
+	case c.GetBoolval() != nil:
+		return c.GetBoolval().Boolval
+	case c.GetSval() != nil:
+		v := strings.ToLower(strings.TrimSpace(c.GetSval().Sval))
+		return v != "" && strings.HasPrefix("true", v) || v == "on" || v == "yes" || v == "y" || v == "1"
+	}
+	return false
 }
 
 // setvalSequence is the sequence a setval names, as far as the file tells.
@@ -237,6 +331,20 @@ type setvalSequence struct {
 	expr           string // SQL that names it, for the suggestion
 	rel, col, more string // the table and column it numbers, as numberedBy gives them
 	fresh          bool   // created in the change, or numbers a table created in the change
+	// key is the sequence's state key, "" when the file does not name it; table (its state key) and
+	// column are what it numbers, "" when the state does not know.
+	key, table, column string
+}
+
+// numbers tells whether the sequence numbers column col of table rv: the one the state knows, or,
+// when it knows none, the one PostgreSQL would name it after (<table>_<column>_seq in the table's
+// schema).
+func (s setvalSequence) numbers(st *state, rv *pg_query.RangeVar, col string) bool {
+	tkey := st.rel(rv)
+	if s.table != "" {
+		return tkey == s.table && col == s.column
+	}
+	return s.key != "" && sibling(tkey, makeObjectName(bare(tkey), col, "seq")) == s.key
 }
 
 // setvalTarget reads setval's first argument: a sequence's name ('tickets_id_seq', or cast to
@@ -247,7 +355,12 @@ func (a *analyzer) setvalTarget(arg *pg_query.Node) setvalSequence {
 		if rv := qualifiedName(name); rv != nil {
 			key := a.st.rel(rv)
 			rel, col, more := a.numberedBy(key)
-			return setvalSequence{name: "sequence " + relName(rv), expr: quoteLiteral(name), rel: rel, col: col, more: more, fresh: a.st.isNew(key)}
+			var table, column string
+			if owner, ok := a.st.owned[key]; ok {
+				table, column = splitOwner(owner)
+			}
+			return setvalSequence{name: "sequence " + relName(rv), expr: quoteLiteral(name), rel: rel, col: col, more: more, fresh: a.st.isNew(key),
+				key: key, table: table, column: column}
 		}
 	}
 	if fc := arg.GetFuncCall(); fc != nil && builtinCall(fc, "pg_get_serial_sequence") && len(fc.Args) == 2 {
@@ -264,7 +377,7 @@ func (a *analyzer) setvalTarget(arg *pg_query.Node) setvalSequence {
 			// pg_get_serial_sequence reads the table's name as SQL does, and the column's as it is.
 			return setvalSequence{name: "the sequence of " + relName(rv) + "." + column,
 				expr: fmt.Sprintf("pg_get_serial_sequence(%s, %s)", quoteLiteral(table), quoteLiteral(column)),
-				rel:  relIdent(rv), col: quoteIdent(column), fresh: fresh}
+				rel:  relIdent(rv), col: quoteIdent(column), fresh: fresh, table: tkey, column: column}
 		}
 	}
 	return setvalSequence{name: "a sequence", expr: "seq", rel: "t", col: "id", more: " (seq being the sequence, t.id the column it numbers)"}
@@ -337,18 +450,6 @@ func constantString(n *pg_query.Node) (string, bool) {
 		return s.Sval, true
 	}
 	return "", false
-}
-
-// callsMax tells whether expression n calls max(), as the setval of the values in use does
-// ((SELECT max(id) FROM t), COALESCE(max(id), 1)).
-func callsMax(n *pg_query.Node) bool {
-	found := false
-	walk(n, func(m proto.Message) {
-		if fc, ok := m.(*pg_query.FuncCall); ok && builtinCall(fc, "max") {
-			found = true
-		}
-	})
-	return found
 }
 
 // qualifiedName reads a relation's name written as a string ('tickets_id_seq', 'app."Seq"'), as

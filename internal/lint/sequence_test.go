@@ -117,6 +117,21 @@ func TestRestartSequenceMatchesServer(t *testing.T) {
 			probe: "SELECT nextval(pg_get_serial_sequence('q', 'id')) > (SELECT max(id) FROM q)", not: "restart-sequence"}, Safe, ""},
 		{serverCase{name: "setval to COALESCE(max()) + 1, not called", schema: schema, src: "SELECT setval('q_id_seq', COALESCE(max(id), 0) + 1, false) FROM q;",
 			probe: "SELECT nextval('q_id_seq') > (SELECT max(id) FROM q)", not: "restart-sequence"}, Safe, ""},
+		// max() exempts only past the values in use of the column the sequence numbers.
+		{serverCase{name: "setval to max(), not called", schema: schema, src: "SELECT setval('q_id_seq', (SELECT max(id) FROM q), false);", probe: collides,
+			rule: "restart-sequence", msg: "setval() sets sequence q_id_seq to a computed value that is not max() of the column it numbers (plus 1 or more with is_called false)"},
+			Caution, "SELECT setval('q_id_seq', (SELECT max(id) FROM q))"},
+		{serverCase{name: "setval short of max()", schema: schema, src: "SELECT setval('q_id_seq', (SELECT max(id) - 1 FROM q));", probe: collides,
+			rule: "restart-sequence", msg: "not max() of the column it numbers"}, Caution, "FROM q))"},
+		{serverCase{name: "setval to max() of another table", schema: schema + "CREATE TABLE other (id bigint);\nINSERT INTO other VALUES (1);\n",
+			src: "SELECT setval('q_id_seq', (SELECT max(id) FROM other));", probe: collides,
+			rule: "restart-sequence", msg: "not max() of the column it numbers"}, Caution, "FROM q))"},
+		{serverCase{name: "setval to max() of some rows", schema: schema, src: "SELECT setval(pg_get_serial_sequence('q', 'id'), (SELECT max(id) FROM q WHERE id < 2));", probe: collides,
+			rule: "restart-sequence", msg: "not max() of the column it numbers"}, Caution, "FROM q))"},
+		{serverCase{name: "setval to max() + 1, not called", schema: schema, src: "SELECT setval('q_id_seq', (SELECT max(id) + 1 FROM q), false);",
+			probe: "SELECT nextval('q_id_seq') > (SELECT max(id) FROM q)", not: "restart-sequence"}, Safe, ""},
+		{serverCase{name: "setval to max() of its SELECT's table", schema: schema, src: "SELECT setval('q_id_seq', max(id)) FROM q;",
+			probe: "SELECT nextval('q_id_seq') > (SELECT max(id) FROM q)", not: "restart-sequence"}, Safe, ""},
 		{serverCase{name: "setval of a new sequence", schema: schema, src: "CREATE SEQUENCE s2;\nSELECT setval('s2', 5);", probe: "SELECT nextval('s2') = 6",
 			not: "restart-sequence"}, Safe, ""},
 		{serverCase{name: "setval of a new table's serial", schema: schema, src: "CREATE TABLE q2 (id bigserial PRIMARY KEY);\nSELECT setval(pg_get_serial_sequence('q2', 'id'), 5);",
@@ -160,4 +175,28 @@ func TestSetvalWithAnotherCall(t *testing.T) {
 		{name: "setval alone", schema: "CREATE TABLE q (id bigserial PRIMARY KEY);\n",
 			src: "SELECT setval('q_id_seq', (SELECT max(id) FROM q));\n", rule: "opaque-statement", absent: true},
 	})
+}
+
+// TestSetvalOfMaxWithoutTheHistory: without the history, the column a sequence numbers is the one
+// PostgreSQL names it after (<table>_<column>_seq).
+func TestSetvalOfMaxWithoutTheHistory(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		src  string
+		want Risk // restart-sequence's, Safe for none
+	}{
+		{"SELECT setval('users_id_seq', (SELECT max(id) FROM users));", Safe},
+		{"SELECT setval('users_id_seq', COALESCE((SELECT max(id) FROM users), 0) + 1, false);", Safe},
+		{"SELECT setval('users_id_seq', (SELECT max(id) FROM customers));", Caution},
+		{"SELECT setval('users_id_seq', (SELECT max(id) - 1000 FROM users));", Caution},
+		{"SELECT setval('users_id_seq', (SELECT max(id) FROM users), false);", Caution},
+	} {
+		got := Safe
+		if f := find(AnalyzeScript(script(tt.src+"\n"), true, Config{}), "restart-sequence"); f != nil {
+			got = f.Risk
+		}
+		if got != tt.want {
+			t.Errorf("%s: restart-sequence %v, want %v", tt.src, got, tt.want)
+		}
+	}
 }

@@ -17,8 +17,20 @@ ALTER TABLE users ALTER COLUMN id RESTART WITH 1;
 ALTER SEQUENCE invoice_no INCREMENT BY 2;
 
 -- case
--- want-none
+-- want: restart-sequence
 SELECT setval('invoice_no', (SELECT max(id) FROM users));
+
+-- case
+CREATE TABLE t4 (id bigint PRIMARY KEY);
+ALTER SEQUENCE invoice_no OWNED BY t4.id;
+-- want-none
+SELECT setval('invoice_no', (SELECT max(id) FROM t4));
+
+-- case
+CREATE TABLE t4 (id bigint PRIMARY KEY);
+ALTER SEQUENCE invoice_no OWNED BY t4.id;
+-- want: restart-sequence
+SELECT setval('invoice_no', (SELECT max(id) FROM t4), false);
 
 -- case
 -- want: restart-sequence
