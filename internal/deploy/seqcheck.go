@@ -60,6 +60,10 @@ func sequencesBehind(ctx context.Context, conn *pgx.Conn, historySchema string, 
 	if !sc.all && len(sc.names) == 0 {
 		return nil, 0, nil
 	}
+	names := make([]string, len(sc.names))
+	for i, n := range sc.names {
+		names[i] = regName(n)
+	}
 	rows, err := conn.Query(ctx, fmt.Sprintf(`
 		SELECT format('%%I.%%I', sn.nspname, s.relname), format('%%I.%%I', n.nspname, t.relname), format('%%I', a.attname), q.seqincrement
 		  FROM pg_depend d
@@ -76,7 +80,7 @@ func sequencesBehind(ctx context.Context, conn *pgx.Conn, historySchema string, 
 		   AND CASE WHEN s.relkind = 'S' AND t.relkind IN ('r', 'p') THEN has_sequence_privilege(s.oid, 'SELECT') AND has_column_privilege(t.oid, a.attnum, 'SELECT') END
 		   AND `+userSchemas+`
 		   AND ($1 OR t.oid IN (SELECT to_regclass(x) FROM unnest($2::text[]) x) OR s.oid IN (SELECT to_regclass(x) FROM unnest($2::text[]) x))
-		 ORDER BY 1, 2, 3`, quoteLit(historySchema)), sc.all, sc.names)
+		 ORDER BY 1, 2, 3`, quoteLit(historySchema)), sc.all, names)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list the sequences of the run's tables: %w", err)
 	}

@@ -239,6 +239,15 @@ func TestDeployChecksSequencesAreAheadOfTheirColumns(t *testing.T) {
 			want: "public.orders_id_seq hands out 2 next, and public.orders.id holds 80 already"},
 		{name: "a sequence behind before the run", setup: "SELECT setval('events_id_seq', 10);",
 			up: "ALTER TABLE events ADD COLUMN at timestamptz;", down: "ALTER TABLE events DROP COLUMN at;", outcome: OutcomeDeployed},
+		// A table's key leaves a name with a space or capitals unquoted; read as SQL it was no name, or
+		// another table's (a reviewer's find).
+		{name: "a table whose name has a space", setup: `CREATE TABLE "order items" (id serial PRIMARY KEY, n int);`,
+			up: `ALTER TABLE "order items" ADD COLUMN note text;`, down: `ALTER TABLE "order items" DROP COLUMN note;`, outcome: OutcomeDeployed},
+		{name: "a mixed-case table beside a lower-case one",
+			setup: `CREATE TABLE "Orders" (id serial PRIMARY KEY, n int); INSERT INTO "Orders" (n) SELECT g FROM generate_series(1, 10) g;`,
+			up:    `INSERT INTO "Orders" (id, n) VALUES (11, 1), (12, 2);`, down: `DELETE FROM "Orders" WHERE id > 10;`,
+			outcome: OutcomeRolledBack, method: "down", phase: "apply",
+			want: `public."Orders_id_seq" hands out 11 next, and public."Orders".id holds 12 already`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
