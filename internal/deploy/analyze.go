@@ -116,8 +116,10 @@ type loss struct {
 	all bool
 	// seq is how a "sequence" loss sets a sequence's position or loses it (seqSetval, seqRestart, ...);
 	// relation is the sequence, or, with column, the table whose column's sequence it is; both "" for
-	// a setval of a sequence named at run time.
+	// a setval of a sequence named at run time. own tells, once the deploy's search path qualifies the
+	// names (q), whether the sequence or column was the script's own when the statement ran (seqLoss).
 	seq string
+	own func(q func(string) string) bool
 }
 
 // ran says what a "code" loss l runs: "a DO block that holds \"DELETE FROM\"", "EXECUTE wipe, a
@@ -533,7 +535,7 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 		}
 	case *pg_query.Node_AlterSeqStmt:
 		if seq := name(n.AlterSeqStmt.Sequence); !e.madeSeqs[seq] && hasOption(n.AlterSeqStmt.Options, "restart") {
-			e.Losses = append(e.Losses, loss{what: "sequence", seq: seqRestart, relation: seq, line: line})
+			e.seqLoss(loss{what: "sequence", seq: seqRestart, relation: seq, line: line})
 		}
 	case *pg_query.Node_CreateTableAsStmt:
 		if n.CreateTableAsStmt.Into != nil {
@@ -598,13 +600,13 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 			case pg_query.AlterTableType_AT_SetIdentity:
 				// SET START, SET INCREMENT and SET GENERATED leave the position where it is; RESTART sets it.
 				if hasOption(cmd.Def.GetList().GetItems(), "restart") && !e.ownColumn(o, cmd.Name) {
-					e.Losses = append(e.Losses, loss{what: "sequence", seq: seqRestartColumn, relation: o, column: e.origCol(o, cmd.Name), line: line})
+					e.seqLoss(loss{what: "sequence", seq: seqRestartColumn, relation: o, column: e.origCol(o, cmd.Name), line: line})
 				}
 			case pg_query.AlterTableType_AT_DropIdentity:
 				if k := colKey(o, e.origCol(o, cmd.Name)); e.madeIdents[k] {
 					delete(e.madeIdents, k)
 				} else if !e.ownColumn(o, cmd.Name) {
-					e.Losses = append(e.Losses, loss{what: "sequence", seq: seqDropIdentity, relation: o, column: e.origCol(o, cmd.Name), line: line})
+					e.seqLoss(loss{what: "sequence", seq: seqDropIdentity, relation: o, column: e.origCol(o, cmd.Name), line: line})
 				}
 			case pg_query.AlterTableType_AT_DropColumn:
 				// One it added before loses nothing that was there.
@@ -695,7 +697,7 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 				if e.madeSeqs[seq] {
 					delete(e.madeSeqs, seq)
 				} else {
-					e.Losses = append(e.Losses, loss{what: "sequence", seq: seqDrop, relation: seq, line: line})
+					e.seqLoss(loss{what: "sequence", seq: seqDrop, relation: seq, line: line})
 				}
 			}
 		}
