@@ -88,6 +88,10 @@ type effects struct {
 	// "table.column" pairs it gave an identity (ADD GENERATED ... AS IDENTITY). Setting their positions,
 	// or dropping them, loses nothing that was there before it (see seqpos.go).
 	madeSeqs, madeIdents map[string]bool
+	// toMax are its setvals to max() of a column (loss.maxOf set), of sequences it made too: a down
+	// that makes again a sequence its up dropped, and sets it to max() of its column, brings back a
+	// position no key in use collides with (maxSeq).
+	toMax []loss
 	// touched are the relations whose row count it may change (Rows); rewrote the "table.column" pairs
 	// whose values it may change in place (Updated), named as they were before the script.
 	touched, rewrote map[string]bool
@@ -120,6 +124,9 @@ type loss struct {
 	// names (q), whether the sequence or column was the script's own when the statement ran (seqLoss).
 	seq string
 	own func(q func(string) string) bool
+	// maxOf is, for a setval, the column (colKey) whose max() it sets the sequence to (setvalMax): no
+	// loss when the sequence is that column's (maxSeq).
+	maxOf string
 }
 
 // ran says what a "code" loss l runs: "a DO block that holds \"DELETE FROM\"", "EXECUTE wipe, a
@@ -928,6 +935,8 @@ func downLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPat
 				continue
 			case l.column == "" && (hasRel(up.madeSeqs, rel, q) || made.seqs[rel]):
 				continue
+			case maxSeq(l, q) != "":
+				continue // past every key of its column
 			}
 			return seqLossLong(m.Down.File, l, "the rollback")
 		}

@@ -225,6 +225,10 @@ func upLosses(m *migrate.Migration, downScript *migrate.Script, earlier []*migra
 				continue
 			case l.column == "" && made.seqs[rel]:
 				continue
+			case maxSeq(l, q) != "":
+				continue // past every key of its column
+			case l.seq == seqDrop && setsToMax(down.toMax, rel, q):
+				continue // the down makes it again, past every key of its column
 			}
 			short, _ := seqLossText(l)
 			if lost(l, short, seqLossLong(m.Up.File, l, "the down of "+m.ID())) {

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"strings"
@@ -180,6 +181,10 @@ func (e *effects) setvals(n *pg_query.Node, line int, path string) {
 			return
 		}
 		seq, rel, col := setvalTarget(fc, path)
+		maxOf := setvalMax(fc, n, path)
+		if maxOf != "" {
+			e.toMax = append(e.toMax, loss{what: "sequence", seq: seqSetval, relation: cmp.Or(seq, rel), column: col, maxOf: maxOf, line: line})
+		}
 		if seq != "" {
 			e.Sequences[seq] = true
 		} else if rel != "" {
@@ -188,11 +193,11 @@ func (e *effects) setvals(n *pg_query.Node, line int, path string) {
 		switch {
 		case seq != "":
 			if !e.madeSeqs[seq] {
-				e.seqLoss(loss{what: "sequence", seq: seqSetval, relation: seq, line: line})
+				e.seqLoss(loss{what: "sequence", seq: seqSetval, relation: seq, maxOf: maxOf, line: line})
 			}
 		case rel != "":
 			if !e.ownColumn(e.orig(rel), col) {
-				e.seqLoss(loss{what: "sequence", seq: seqSetval, relation: e.orig(rel), column: col, line: line})
+				e.seqLoss(loss{what: "sequence", seq: seqSetval, relation: e.orig(rel), column: col, maxOf: maxOf, line: line})
 			}
 		default:
 			e.Losses = append(e.Losses, loss{what: "sequence", seq: seqSetval, line: line})
