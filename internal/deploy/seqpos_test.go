@@ -257,6 +257,7 @@ func TestDeployChecksSequencesAreAheadOfTheirColumns(t *testing.T) {
 		name, setup, up, down, fail string
 		outcome, method, phase      string // the run's outcome, the rollback's method, the phase the check failed in
 		want                        string // what the failed check says
+		note                        string // what a note says, of a table the run created
 	}{
 		{name: "explicit keys past the sequence", up: "INSERT INTO customers (id, email) VALUES (51, 'a@x'), (52, 'b@x');",
 			down: "DELETE FROM customers WHERE id > 50;", outcome: OutcomeRolledBack, method: "down", phase: "apply",
@@ -276,6 +277,12 @@ func TestDeployChecksSequencesAreAheadOfTheirColumns(t *testing.T) {
 			up:    `INSERT INTO "Orders" (id, n) VALUES (11, 1), (12, 2);`, down: `DELETE FROM "Orders" WHERE id > 10;`,
 			outcome: OutcomeRolledBack, method: "down", phase: "apply",
 			want: `public."Orders_id_seq" hands out 11 next, and public."Orders".id holds 12 already`},
+		// A lookup table the run creates and seeds with explicit keys deployed before the check: a
+		// note names the setval, and the run deploys (a reviewer's find). One from before the run still
+		// fails (the first case).
+		{name: "a lookup table the run creates and seeds", up: "CREATE TABLE statuses (id serial PRIMARY KEY, name text NOT NULL);\nINSERT INTO statuses (id, name) VALUES (1, 'new'), (2, 'done');",
+			down: "DROP TABLE statuses;", outcome: OutcomeDeployed,
+			note: "public.statuses_id_seq hands out 1 next, and public.statuses.id holds 2 already (SELECT setval('public.statuses_id_seq', max(id)) FROM public.statuses puts it past them)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -298,6 +305,9 @@ func TestDeployChecksSequencesAreAheadOfTheirColumns(t *testing.T) {
 				if c.Name == "sequences ahead of their columns" && !c.OK {
 					failed = append(failed, c.Phase+": "+c.Message)
 				}
+			}
+			if tc.note != "" && !slices.ContainsFunc(res.Notes, func(n string) bool { return strings.Contains(n, tc.note) }) {
+				t.Errorf("notes %q; want one saying %q", res.Notes, tc.note)
 			}
 			if tc.want == "" {
 				if len(failed) > 0 {

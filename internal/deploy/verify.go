@@ -35,6 +35,9 @@ type baseline struct {
 	// relations and sequences), seqsBehind those of its sequences that were behind already (by name).
 	seqScope   seqScope
 	seqsBehind map[string]bool
+	// tablesBefore are the tables there before the run (by OID, read with seqsBehind): a sequence behind
+	// a table the run created is a warning, not a failed check (sequencesAhead).
+	tablesBefore map[uint32]bool
 	// snap is the snapshot the counts were taken in: the transactions it did not see wrote what others
 	// wrote since (see foreignRows).
 	snap txSnapshot
@@ -309,10 +312,12 @@ type verifier struct {
 	// restored is set once a snapshot restore has put the tables back: their rows are all new then, and
 	// the counts must equal the baseline's.
 	restored bool
+	// note adds a note to the run's report (deployer.note).
+	note func(format string, args ...any)
 }
 
 func (d *deployer) verifier() *verifier {
-	return &verifier{conn: d.conn, historySchema: d.hist.schema, cfg: d.env.Verify, lockWait: d.hist.lockTimeout, own: d.ownXIDs}
+	return &verifier{conn: d.conn, historySchema: d.hist.schema, cfg: d.env.Verify, lockWait: d.hist.lockTimeout, own: d.ownXIDs, note: d.note}
 }
 
 // bound gives the checks' queries a bounded wait for locks; the returned function lifts it.
