@@ -56,7 +56,7 @@ type behindSeq struct {
 
 // sequencesBehind reads, of the sequences sc names, those behind their columns, and how many it read.
 // Sequences owned by a column of an integer type are read (a key taken from one); those the role may not
-// read, or whose column it may not read, are left out.
+// read, or whose column it may not read, or in a schema it may not use, are left out.
 func sequencesBehind(ctx context.Context, conn *pgx.Conn, historySchema string, sc seqScope) (behind []behindSeq, checked int, err error) {
 	if !sc.all && len(sc.names) == 0 {
 		return nil, 0, nil
@@ -77,8 +77,10 @@ func sequencesBehind(ctx context.Context, conn *pgx.Conn, historySchema string, 
 		 WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
 		   AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
 		   -- CASE: the planner may test a qual before the join's relkind, and has_sequence_privilege
-		   -- refuses a relation that is no sequence
-		   AND CASE WHEN s.relkind = 'S' AND t.relkind IN ('r', 'p') THEN has_sequence_privilege(s.oid, 'SELECT') AND has_column_privilege(t.oid, a.attnum, 'SELECT') END
+		   -- refuses a relation that is no sequence; the privileges on a relation do not reach it without
+		   -- USAGE on its schema ("permission denied for schema")
+		   AND CASE WHEN s.relkind = 'S' AND t.relkind IN ('r', 'p') THEN has_sequence_privilege(s.oid, 'SELECT') AND has_column_privilege(t.oid, a.attnum, 'SELECT')
+		            AND has_schema_privilege(sn.oid, 'USAGE') AND has_schema_privilege(n.oid, 'USAGE') END
 		   AND `+userSchemas+`
 		   AND ($1 OR t.oid IN (SELECT to_regclass(x) FROM unnest($2::text[]) x) OR s.oid IN (SELECT to_regclass(x) FROM unnest($2::text[]) x))
 		 ORDER BY 1, 2, 3`, quoteLit(historySchema)), sc.all, names)
