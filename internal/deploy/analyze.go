@@ -88,6 +88,10 @@ type effects struct {
 	// "table.column" pairs it gave an identity (ADD GENERATED ... AS IDENTITY). Setting their positions,
 	// or dropping them, loses nothing that was there before it (see seqpos.go).
 	madeSeqs, madeIdents map[string]bool
+	// toMax are its setvals to max() of a column (loss.maxOf set), of sequences it made too: a down
+	// that makes again a sequence its up dropped, and sets it to max() of its column, brings back a
+	// position no key in use collides with (maxSeq).
+	toMax []loss
 	// touched are the relations whose row count it may change (Rows); rewrote the "table.column" pairs
 	// whose values it may change in place (Updated), named as they were before the script.
 	touched, rewrote map[string]bool
@@ -116,8 +120,13 @@ type loss struct {
 	all bool
 	// seq is how a "sequence" loss sets a sequence's position or loses it (seqSetval, seqRestart, ...);
 	// relation is the sequence, or, with column, the table whose column's sequence it is; both "" for
-	// a setval of a sequence named at run time.
+	// a setval of a sequence named at run time. own tells, once the deploy's search path qualifies the
+	// names (q), whether the sequence or column was the script's own when the statement ran (seqLoss).
 	seq string
+	own func(q func(string) string) bool
+	// maxOf is, for a setval, the column (colKey) whose max() it sets the sequence to (setvalMax): no
+	// loss when the sequence is that column's (maxSeq).
+	maxOf string
 }
 
 // ran says what a "code" loss l runs: "a DO block that holds \"DELETE FROM\"", "EXECUTE wipe, a
@@ -533,7 +542,7 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 		}
 	case *pg_query.Node_AlterSeqStmt:
 		if seq := name(n.AlterSeqStmt.Sequence); !e.madeSeqs[seq] && hasOption(n.AlterSeqStmt.Options, "restart") {
-			e.Losses = append(e.Losses, loss{what: "sequence", seq: seqRestart, relation: seq, line: line})
+			e.seqLoss(loss{what: "sequence", seq: seqRestart, relation: seq, line: line})
 		}
 	case *pg_query.Node_CreateTableAsStmt:
 		if n.CreateTableAsStmt.Into != nil {
@@ -598,13 +607,13 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 			case pg_query.AlterTableType_AT_SetIdentity:
 				// SET START, SET INCREMENT and SET GENERATED leave the position where it is; RESTART sets it.
 				if hasOption(cmd.Def.GetList().GetItems(), "restart") && !e.ownColumn(o, cmd.Name) {
-					e.Losses = append(e.Losses, loss{what: "sequence", seq: seqRestartColumn, relation: o, column: e.origCol(o, cmd.Name), line: line})
+					e.seqLoss(loss{what: "sequence", seq: seqRestartColumn, relation: o, column: e.origCol(o, cmd.Name), line: line})
 				}
 			case pg_query.AlterTableType_AT_DropIdentity:
 				if k := colKey(o, e.origCol(o, cmd.Name)); e.madeIdents[k] {
 					delete(e.madeIdents, k)
 				} else if !e.ownColumn(o, cmd.Name) {
-					e.Losses = append(e.Losses, loss{what: "sequence", seq: seqDropIdentity, relation: o, column: e.origCol(o, cmd.Name), line: line})
+					e.seqLoss(loss{what: "sequence", seq: seqDropIdentity, relation: o, column: e.origCol(o, cmd.Name), line: line})
 				}
 			case pg_query.AlterTableType_AT_DropColumn:
 				// One it added before loses nothing that was there.
@@ -695,7 +704,7 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 				if e.madeSeqs[seq] {
 					delete(e.madeSeqs, seq)
 				} else {
-					e.Losses = append(e.Losses, loss{what: "sequence", seq: seqDrop, relation: seq, line: line})
+					e.seqLoss(loss{what: "sequence", seq: seqDrop, relation: seq, line: line})
 				}
 			}
 		}
@@ -926,6 +935,8 @@ func downLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPat
 				continue
 			case l.column == "" && (hasRel(up.madeSeqs, rel, q) || made.seqs[rel]):
 				continue
+			case maxSeq(l, q) != "":
+				continue // past every key of its column
 			}
 			return seqLossLong(m.Down.File, l, "the rollback")
 		}

@@ -213,14 +213,22 @@ func upLosses(m *migrate.Migration, downScript *migrate.Script, earlier []*migra
 			}
 			continue
 		case "sequence":
-			// A sequence or identity an earlier migration of the run made is the run's own.
+			// A sequence or identity an earlier migration of the run made is the run's own, and so is one
+			// the up had made when the statement ran, which analyze judged by the names as written:
+			// CREATE TABLE public.notes (id serial) then setval('notes_id_seq', …) named it two ways.
 			rel := q(l.relation)
 			switch col := colKey(rel, l.column); {
 			case l.relation == "":
+			case l.own != nil && l.own(q):
+				continue
 			case l.column != "" && (created[rel] || addedEarlier[col] || made.idents[col]):
 				continue
 			case l.column == "" && made.seqs[rel]:
 				continue
+			case maxSeq(l, q) != "":
+				continue // past every key of its column
+			case l.seq == seqDrop && setsToMax(down.toMax, rel, q):
+				continue // the down makes it again, past every key of its column
 			}
 			short, _ := seqLossText(l)
 			if lost(l, short, seqLossLong(m.Up.File, l, "the down of "+m.ID())) {

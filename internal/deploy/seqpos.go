@@ -1,7 +1,9 @@
 package deploy
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -179,6 +181,10 @@ func (e *effects) setvals(n *pg_query.Node, line int, path string) {
 			return
 		}
 		seq, rel, col := setvalTarget(fc, path)
+		maxOf := setvalMax(fc, n, path)
+		if maxOf != "" {
+			e.toMax = append(e.toMax, loss{what: "sequence", seq: seqSetval, relation: cmp.Or(seq, rel), column: col, maxOf: maxOf, line: line})
+		}
 		if seq != "" {
 			e.Sequences[seq] = true
 		} else if rel != "" {
@@ -187,16 +193,36 @@ func (e *effects) setvals(n *pg_query.Node, line int, path string) {
 		switch {
 		case seq != "":
 			if !e.madeSeqs[seq] {
-				e.Losses = append(e.Losses, loss{what: "sequence", seq: seqSetval, relation: seq, line: line})
+				e.seqLoss(loss{what: "sequence", seq: seqSetval, relation: seq, maxOf: maxOf, line: line})
 			}
 		case rel != "":
 			if !e.ownColumn(e.orig(rel), col) {
-				e.Losses = append(e.Losses, loss{what: "sequence", seq: seqSetval, relation: e.orig(rel), column: col, line: line})
+				e.seqLoss(loss{what: "sequence", seq: seqSetval, relation: e.orig(rel), column: col, maxOf: maxOf, line: line})
 			}
 		default:
 			e.Losses = append(e.Losses, loss{what: "sequence", seq: seqSetval, line: line})
 		}
 	})
+}
+
+// seqLoss records "sequence" loss l, which the statement's names as written did not show to be of
+// the script's own: CREATE TABLE public.notes (id serial) and setval('notes_id_seq', …) name one
+// sequence two ways, which only the deploy's search path tells. l.own judges it again then (upLosses),
+// by what the script had made when the statement ran: a sequence it drops and makes again under the
+// same name lost the position of the first.
+func (e *effects) seqLoss(l loss) {
+	if l.relation != "" {
+		seqs, tables, added, idents := maps.Clone(e.madeSeqs), maps.Clone(e.madeTables), maps.Clone(e.AddedColumns), maps.Clone(e.madeIdents)
+		rel, col := l.relation, l.column
+		l.own = func(q func(string) string) bool {
+			if col == "" {
+				return hasRel(seqs, q(rel), q)
+			}
+			k := colKey(q(rel), col)
+			return hasRel(tables, q(rel), q) || hasCol(added, k, q) || hasCol(idents, k, q)
+		}
+	}
+	e.Losses = append(e.Losses, l)
 }
 
 // ownColumn tells whether column col of table o (named as before the script) is the script's own, and

@@ -14,6 +14,7 @@ import (
 	"github.com/schemagate/schemagate/internal/config"
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/pg"
+	"github.com/schemagate/schemagate/internal/schema"
 	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
@@ -34,6 +35,9 @@ type baseline struct {
 	// relations and sequences), seqsBehind those of its sequences that were behind already (by name).
 	seqScope   seqScope
 	seqsBehind map[string]bool
+	// tablesBefore are the tables there before the run (by OID, read with seqsBehind): a sequence behind
+	// a table the run created is a warning, not a failed check (sequencesAhead).
+	tablesBefore map[uint32]bool
 	// snap is the snapshot the counts were taken in: the transactions it did not see wrote what others
 	// wrote since (see foreignRows).
 	snap txSnapshot
@@ -146,10 +150,10 @@ func hiddenEffects(ctx context.Context, conn *pgx.Conn, eff *effects) (string, e
 	}
 	written := make([]string, 0, len(eff.Rows)+len(eff.Updated))
 	for t := range eff.Rows {
-		written = append(written, t)
+		written = append(written, regName(t))
 	}
 	for t := range eff.Updated {
-		written = append(written, t)
+		written = append(written, regName(t))
 	}
 	var why string
 	err := conn.QueryRow(ctx, `
@@ -210,7 +214,7 @@ func tablesOf(ctx context.Context, conn *pgx.Conn, historySchema string, eff *ef
 	if eff != nil && !eff.Opaque {
 		names := make([]string, 0, len(eff.Tables))
 		for t := range eff.Tables {
-			names = append(names, t)
+			names = append(names, regName(t))
 		}
 		q = `WITH RECURSIVE edge(src, dst) AS (
 		       SELECT confrelid, conrelid FROM pg_constraint WHERE contype = 'f'
@@ -308,10 +312,12 @@ type verifier struct {
 	// restored is set once a snapshot restore has put the tables back: their rows are all new then, and
 	// the counts must equal the baseline's.
 	restored bool
+	// note adds a note to the run's report (deployer.note).
+	note func(format string, args ...any)
 }
 
 func (d *deployer) verifier() *verifier {
-	return &verifier{conn: d.conn, historySchema: d.hist.schema, cfg: d.env.Verify, lockWait: d.hist.lockTimeout, own: d.ownXIDs}
+	return &verifier{conn: d.conn, historySchema: d.hist.schema, cfg: d.env.Verify, lockWait: d.hist.lockTimeout, own: d.ownXIDs, note: d.note}
 }
 
 // bound gives the checks' queries a bounded wait for locks; the returned function lifts it.
@@ -434,11 +440,11 @@ func (v *verifier) rowCounts(ctx context.Context, b *baseline, eff *effects, pha
 	if len(eff.Rows) > 0 || len(eff.Updated) > 0 {
 		names := make([]string, 0, len(eff.Rows))
 		for n := range eff.Rows {
-			names = append(names, n)
+			names = append(names, regName(n))
 		}
 		updated := make([]string, 0, len(eff.Updated))
 		for n := range eff.Updated {
-			updated = append(updated, n)
+			updated = append(updated, regName(n))
 		}
 		// A partition's rows are its parent's too, and the other way round. A write through a view reaches
 		// the relations its query reads (an updatable view's base table, or what its INSTEAD OF trigger
@@ -583,7 +589,7 @@ func (v *verifier) validated(ctx context.Context, eff *effects, phase string) Ch
 	for rc := range eff.Validates {
 		rel, name := cutColKey(rc)
 		var ok bool
-		err := v.conn.QueryRow(ctx, "SELECT convalidated FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2", rel, name).Scan(&ok)
+		err := v.conn.QueryRow(ctx, "SELECT convalidated FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2", regName(rel), name).Scan(&ok)
 		if err == pgx.ErrNoRows {
 			continue // dropped later in the run
 		}
@@ -606,12 +612,12 @@ func (v *verifier) foreignKeys(ctx context.Context, b *baseline, eff *effects, p
 	c := Check{Name: "foreign keys hold", OK: true, Phase: phase}
 	names := make([]string, 0, len(eff.Rows))
 	for t := range eff.Rows {
-		names = append(names, t)
+		names = append(names, regName(t))
 	}
 	var updRel, updCol []string
 	for rel, cols := range eff.Updated {
 		for col := range cols {
-			updRel, updCol = append(updRel, rel), append(updCol, col)
+			updRel, updCol = append(updRel, regName(rel)), append(updCol, col)
 		}
 	}
 	known := []uint32{}
@@ -866,3 +872,7 @@ func baselineBlocked(err error) error {
 	}
 	return b
 }
+
+// regName is a relation's key (relKey) as to_regclass reads it: a key leaves a name with a space or
+// capitals unquoted ("order items", Orders), which SQL reads as no name, or another relation's.
+func regName(key string) string { return pgx.Identifier(schema.SplitKey(key)).Sanitize() }
