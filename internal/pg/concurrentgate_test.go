@@ -1,16 +1,12 @@
 package pg_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/schemagate/schemagate/internal/pg"
-	"github.com/schemagate/schemagate/internal/pgtest"
 )
 
 // TestConcurrentStatementsLocksSeenEveryTime: a CONCURRENTLY statement on a small table is over in
@@ -23,16 +19,8 @@ import (
 // queues behind (measured on 15).
 func TestConcurrentStatementsLocksSeenEveryTime(t *testing.T) {
 	ctx := t.Context()
-	u := pgtest.URL(t)
-	connect := func() *pgx.Conn {
-		c, err := pgx.Connect(ctx, u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close(context.Background()) })
-		return c
-	}
-	run, observe := connect(), connect()
+	c := sessions(t, 2)
+	run, observe := c[0], c[1]
 	if _, err := run.Exec(ctx, `CREATE TABLE users (id bigint PRIMARY KEY, email text, age int);
 CREATE INDEX users_email_idx ON users (email);
 CREATE TABLE events (id bigint, ts timestamptz NOT NULL, payload text) PARTITION BY RANGE (ts)`); err != nil {

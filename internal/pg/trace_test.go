@@ -201,16 +201,8 @@ func TestTraceDroppedRelationStillNamed(t *testing.T) {
 // transaction makes it wait, and sees an INVALID index left behind when it times out.
 func TestTraceConcurrentIndex(t *testing.T) {
 	ctx := context.Background()
-	u := pgtest.URL(t)
-	connect := func() *pgx.Conn {
-		c, err := pgx.Connect(ctx, u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close(ctx) })
-		return c
-	}
-	run, observe, old := connect(), connect(), connect()
+	c := sessions(t, 4)
+	run, observe, old, poll := c[0], c[1], c[2], c[3]
 	if _, err := run.Exec(ctx, traceSetup); err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +214,6 @@ func TestTraceConcurrentIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Let the old transaction go once the build waits for it, however late the build starts.
-	poll := connect()
 	released := make(chan struct{})
 	go func() {
 		defer close(released)
@@ -282,16 +273,8 @@ func TestTraceConcurrentIndex(t *testing.T) {
 // ROLLBACK, a ROLLBACK TO SAVEPOINT or the COMMIT of a failed block undoes is not taken for a rewrite.
 func TestConcurrentTracerInsideScriptBlocks(t *testing.T) {
 	ctx := t.Context()
-	u := pgtest.URL(t)
-	connect := func() *pgx.Conn {
-		c, err := pgx.Connect(ctx, u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close(context.Background()) })
-		return c
-	}
-	run, observe := connect(), connect()
+	c := sessions(t, 2)
+	run, observe := c[0], c[1]
 	if _, err := run.Exec(ctx, traceSetup); err != nil {
 		t.Fatal(err)
 	}
@@ -770,4 +753,21 @@ func TestCatalogReadAfterAShortStatementTimeout(t *testing.T) {
 	if _, ok := after.Catalog().Tables[schema.Key("public", "b")]; !ok {
 		t.Errorf("tables %v; want public.b", slices.Collect(maps.Keys(after.Catalog().Tables)))
 	}
+}
+
+// sessions opens n sessions on one new database of the test server, closed when the test ends: the
+// statement traced, the tracer's observer, and others a test needs beside them.
+func sessions(t *testing.T, n int) []*pgx.Conn {
+	t.Helper()
+	u := pgtest.URL(t)
+	out := make([]*pgx.Conn, n)
+	for i := range out {
+		c, err := pgx.Connect(t.Context(), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close(context.Background()) })
+		out[i] = c
+	}
+	return out
 }

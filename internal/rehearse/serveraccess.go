@@ -104,13 +104,8 @@ func serverAccess(n *pg_query.Node, sql string) string {
 	if m := serverFileCalls.FindString(sql); m != "" {
 		return fmt.Sprintf("%s) reads, writes or lists the files of the server's machine", collapse(m))
 	}
-	if n.GetDoStmt() == nil && n.GetCreateFunctionStmt() == nil {
-		return ""
-	}
-	for _, re := range []*regexp.Regexp{fileCopyText, fileWords, systemLanguage} {
-		if m := re.FindString(sql); m != "" {
-			return fmt.Sprintf("code run from text (a DO block or a function body) mentions %q, which reaches the files or programs of the server's machine", collapse(m))
-		}
+	if m := codeMentions(n, sql, fileCopyText, fileWords, systemLanguage); m != "" {
+		return fmt.Sprintf("code run from text (a DO block or a function body) mentions %q, which reaches the files or programs of the server's machine", m)
 	}
 	return ""
 }

@@ -392,12 +392,22 @@ func serverCode(n *pg_query.Node, sql string) string {
 	if m := serverCalls.FindString(sql); m != "" {
 		return fmt.Sprintf("%s) reaches beyond the rehearsal's database (other sessions, the server's files or configuration)", collapse(m))
 	}
+	if m := codeMentions(n, sql, serverDDL, programWord, serverWords); m != "" {
+		return fmt.Sprintf("code run from text (a DO block or a function body) mentions %q, a change beyond the rehearsal's database", m)
+	}
+	return ""
+}
+
+// codeMentions is the first match of res, in order, in the text of a DO block or a function body n
+// (whose parse tree does not show what its code does), collapsed for a message; "" for other
+// statements and when none matches.
+func codeMentions(n *pg_query.Node, sql string, res ...*regexp.Regexp) string {
 	if n.GetDoStmt() == nil && n.GetCreateFunctionStmt() == nil {
 		return ""
 	}
-	for _, re := range []*regexp.Regexp{serverDDL, programWord, serverWords} {
+	for _, re := range res {
 		if m := re.FindString(sql); m != "" {
-			return fmt.Sprintf("code run from text (a DO block or a function body) mentions %q, a change beyond the rehearsal's database", collapse(m))
+			return collapse(m)
 		}
 	}
 	return ""
