@@ -5,6 +5,7 @@ import (
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/schema"
 )
 
@@ -142,7 +143,7 @@ func maxSeq(l loss, q func(string) string) string {
 	if len(parts) != 2 {
 		return ""
 	}
-	own := schema.Key(parts[0], implicitSeqName(parts[1], col))
+	own := schema.Key(parts[0], lint.ImplicitSeqName(parts[1], col))
 	switch {
 	case l.column != "" && colKey(q(l.relation), l.column) == colKey(q(rel), col):
 		return own

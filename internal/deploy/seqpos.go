@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/schemagate/schemagate/internal/lint"
 )
 
 // A sequence's position is data: the keys the table it feeds holds were taken from it, and a position
@@ -38,7 +40,7 @@ func seqOfColumn(sc, rel string, cd *pg_query.ColumnDef) string {
 		return ""
 	}
 	if tn := cd.TypeName; tn != nil && len(tn.Names) == 1 && serialTypes[strings.ToLower(tn.Names[0].GetString_().GetSval())] {
-		return relKey(sc, implicitSeqName(rel, cd.Colname))
+		return relKey(sc, lint.ImplicitSeqName(rel, cd.Colname))
 	}
 	for _, c := range cd.Constraints {
 		if con := c.GetConstraint(); con != nil && con.Contype == pg_query.ConstrType_CONSTR_IDENTITY {
@@ -63,23 +65,7 @@ func identitySeq(sc, rel, col string, options []*pg_query.Node) string {
 			return relKey(parts[0], parts[len(parts)-1])
 		}
 	}
-	return relKey(sc, implicitSeqName(rel, col))
-}
-
-// implicitSeqName is the name PostgreSQL gives the sequence of column col of table rel
-// (makeObjectName(rel, col, "seq")): the longer of the two names is cut until the name fits in 63
-// bytes.
-func implicitSeqName(rel, col string) string {
-	const avail = 63 - len("_seq") - 1
-	r, c := len(rel), len(col)
-	for r+c > avail {
-		if r > c {
-			r--
-		} else {
-			c--
-		}
-	}
-	return rel[:r] + "_" + col[:c] + "_seq"
+	return relKey(sc, lint.ImplicitSeqName(rel, col))
 }
 
 // regclassKey is the key (relKey) of the relation a regclass literal names (`customers_id_seq`,

@@ -72,6 +72,11 @@ func makeObjectName(name1, name2, label string) string {
 	return out + "_" + label
 }
 
+// ImplicitSeqName is the name PostgreSQL gives the sequence a serial or identity column col of table
+// rel gets when none is named (makeObjectName(rel, col, "seq"), without the number it adds when the
+// name is taken): for the deploy's judgement of what a run's own sequences are.
+func ImplicitSeqName(rel, col string) string { return makeObjectName(rel, col, "seq") }
+
 // seqOwnedBy follows the OWNED BY option of CREATE or ALTER SEQUENCE key.
 func (s *state) seqOwnedBy(key string, options []*pg_query.Node) {
 	for _, o := range options {
