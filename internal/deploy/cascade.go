@@ -8,7 +8,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/schemagate/schemagate/internal/migrate"
-	"github.com/schemagate/schemagate/internal/schema"
 )
 
 // cascadeSQL lists what DROP ... CASCADE of an object (class $1, OID $2) drops that holds data: tables,
@@ -113,7 +112,7 @@ func (d *deployer) readCascades(ctx context.Context, pending []*migrate.Migratio
 			continue
 		}
 		var oid *uint32
-		if err := d.conn.QueryRow(ctx, "SELECT to_regclass($1)::oid", pgx.Identifier(schema.SplitKey(name)).Sanitize()).Scan(&oid); err != nil {
+		if err := d.conn.QueryRow(ctx, "SELECT to_regclass($1)::oid", regName(name)).Scan(&oid); err != nil {
 			d.log.Warn("read the foreign keys that reference a table", "table", name, "error", err)
 			continue
 		}
