@@ -7,47 +7,49 @@ import (
 	"sync"
 )
 
-// commandGuard keeps text from the pull request (file names, SQL, error messages that quote them) from
+// newCommandGuard keeps text from the pull request (file names, SQL, error messages that quote them) from
 // being read as a workflow command by the GitHub Actions runner, which executes any output line that
 // starts with "::" (after leading white space), such as ::add-mask:: or ::error::, and the legacy
 // "##[command]" form anywhere in a line. A file name may hold a newline, so any line may start with text
 // from the pull request. Only `action` writes workflow commands of its own, and it guards its output with
 // ::stop-commands:: instead; every other command's output goes through this guard on GitHub Actions.
 // Lines are passed on whole; Flush writes what is left of the last one.
-type commandGuard struct {
-	mu  sync.Mutex
-	w   io.Writer
-	buf []byte
+func newCommandGuard(w io.Writer) *lineWriter { return &lineWriter{w: w, edit: defuse} }
+
+// lineWriter passes what is written to w whole lines at a time, each run of them rewritten by edit:
+// a line split over two writes is judged whole all the same. Flush writes what is left of a last line.
+type lineWriter struct {
+	mu   sync.Mutex
+	w    io.Writer
+	edit func(lines string) string
+	buf  []byte
 }
 
-func newCommandGuard(w io.Writer) *commandGuard { return &commandGuard{w: w} }
-
-func (g *commandGuard) Write(p []byte) (int, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.buf = append(g.buf, p...)
-	i := bytes.LastIndexByte(g.buf, '\n')
+func (lw *lineWriter) Write(p []byte) (int, error) {
+	lw.mu.Lock()
+	defer lw.mu.Unlock()
+	lw.buf = append(lw.buf, p...)
+	i := bytes.LastIndexByte(lw.buf, '\n')
 	if i < 0 {
 		return len(p), nil
 	}
-	lines := g.buf[:i+1]
-	rest := append([]byte(nil), g.buf[i+1:]...)
-	g.buf = rest
-	if _, err := io.WriteString(g.w, defuse(string(lines))); err != nil {
+	lines := string(lw.buf[:i+1])
+	lw.buf = append(lw.buf[:0], lw.buf[i+1:]...)
+	if _, err := io.WriteString(lw.w, lw.edit(lines)); err != nil {
 		return 0, err
 	}
 	return len(p), nil
 }
 
 // Flush writes a last line that has no newline.
-func (g *commandGuard) Flush() error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if len(g.buf) == 0 {
+func (lw *lineWriter) Flush() error {
+	lw.mu.Lock()
+	defer lw.mu.Unlock()
+	if len(lw.buf) == 0 {
 		return nil
 	}
-	_, err := io.WriteString(g.w, defuse(string(g.buf)))
-	g.buf = nil
+	_, err := io.WriteString(lw.w, lw.edit(string(lw.buf)))
+	lw.buf = nil
 	return err
 }
 

@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"bytes"
 	"io"
 	"strings"
-	"sync"
 
 	"github.com/schemagate/schemagate/internal/redact"
 	"github.com/schemagate/schemagate/internal/report"
@@ -14,7 +12,7 @@ import (
 // What schemagate publishes (the reports, the comment, the job summary, annotations and every line it
 // prints) quotes what the rehearsal's server said, and a pull request's migration runs there as a
 // superuser: it can read a file or setting that holds a token and raise it as its error. The secrets
-// schemagate can see are hidden in all of it (redact.Redactor): on the streams by redactWriter, which
+// schemagate can see are hidden in all of it (redact.Redactor): on the streams by newRedactWriter's writer, which
 // every line goes through, and in a report model before it is rendered (redactReport), where a
 // rendering's escaping would otherwise spell a secret another way than the server did.
 
@@ -83,64 +81,24 @@ func (a *App) redactReport(rep *report.Report) {
 	}
 }
 
-// redactWriter hides secrets in what goes through it, line by line: a secret split over two writes is
-// hidden all the same. keep, when set, passes the lines it accepts as they are (the ::add-mask:: command
-// that tells the runner a secret, which must name it). Flush writes what is left of a last line.
-type redactWriter struct {
-	mu   sync.Mutex
-	w    io.Writer
-	r    *redact.Redactor
-	keep func(line string) bool
-	buf  []byte
-}
-
-func newRedactWriter(w io.Writer, r *redact.Redactor, keep func(string) bool) *redactWriter {
-	return &redactWriter{w: w, r: r, keep: keep}
-}
-
-func (rw *redactWriter) Write(p []byte) (int, error) {
-	rw.mu.Lock()
-	defer rw.mu.Unlock()
-	rw.buf = append(rw.buf, p...)
-	i := bytes.LastIndexByte(rw.buf, '\n')
-	if i < 0 {
-		return len(p), nil
-	}
-	lines := string(rw.buf[:i+1])
-	rw.buf = append(rw.buf[:0], rw.buf[i+1:]...)
-	if err := rw.write(lines); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
-
-// write hides the secrets of s line by line: a line that may hold a token's shape is read by a regular
-// expression (see redact.Redactor.String), and one such line must not make the whole of a large output
-// (lint --json of a large folder writes tens of MB at once) read so.
-func (rw *redactWriter) write(s string) error {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, line := range strings.SplitAfter(s, "\n") {
-		if rw.keep != nil && rw.keep(line) {
-			b.WriteString(line)
-		} else {
-			b.WriteString(rw.r.String(line))
+// newRedactWriter hides secrets in what goes through it to w, line by line (see lineWriter). keep,
+// when set, passes the lines it accepts as they are (the ::add-mask:: command that tells the runner a
+// secret, which must name it). A line that may hold a token's shape is read by a regular expression (see
+// redact.Redactor.String), and one such line must not make the whole of a large output (lint --json of a
+// large folder writes tens of MB at once) read so.
+func newRedactWriter(w io.Writer, r *redact.Redactor, keep func(string) bool) *lineWriter {
+	return &lineWriter{w: w, edit: func(s string) string {
+		var b strings.Builder
+		b.Grow(len(s))
+		for _, line := range strings.SplitAfter(s, "\n") {
+			if keep != nil && keep(line) {
+				b.WriteString(line)
+			} else {
+				b.WriteString(r.String(line))
+			}
 		}
-	}
-	_, err := io.WriteString(rw.w, b.String())
-	return err
-}
-
-// Flush writes a last line that has no newline.
-func (rw *redactWriter) Flush() error {
-	rw.mu.Lock()
-	defer rw.mu.Unlock()
-	if len(rw.buf) == 0 {
-		return nil
-	}
-	err := rw.write(string(rw.buf))
-	rw.buf = nil
-	return err
+		return b.String()
+	}}
 }
 
 // addMask tells the ::add-mask:: command that the action writes itself (see commandOut): every other

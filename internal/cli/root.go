@@ -84,10 +84,10 @@ type App struct {
 	// newSandbox, when set, stands for sandbox.New in check and rollback-script (tests only: a machine
 	// without PostgreSQL server binaries or Docker).
 	newSandbox func(name string, opts sandbox.Options) (sandbox.Provider, error)
-	// rawStdout is Stdout before the workflow-command guard (see commandGuard), for the few workflow
+	// rawStdout is Stdout before the workflow-command guard (see newCommandGuard), for the few workflow
 	// commands a command writes on purpose (::add-mask::).
 	rawStdout io.Writer
-	// redactor hides the secrets schemagate can see in all it publishes (see redactWriter, redactReport).
+	// redactor hides the secrets schemagate can see in all it publishes (see newRedactWriter, redactReport).
 	redactor *redact.Redactor
 }
 
