@@ -737,7 +737,7 @@ var catalog = []Rule{
 		Notes: "Calls are found anywhere in a statement (SELECT, views, defaults) and by name in the text of DO blocks and function bodies; " +
 			"GRANT EXECUTE on one of these functions triggers too."},
 	{ID: "alter-system", Risk: Dangerous, Lock: "", Rewrite: false, Scan: false,
-		Summary:    "ALTER SYSTEM, or a call that reconfigures or controls the whole server: pg_reload_conf, pg_rotate_logfile, pg_promote, pg_switch_wal, replication slots, backup and WAL replay control",
+		Summary:    "ALTER SYSTEM, or a call that reconfigures or controls the whole server: pg_reload_conf, pg_rotate_logfile, pg_promote, pg_switch_wal, replication slots and origins, backup and WAL replay control, restore points, resets of the whole server's statistics",
 		Suggestion: "change server configuration in its provisioning (postgresql.conf under configuration management, the cloud provider's parameter group), reviewed by a DBA; a migration that needs a setting uses SET LOCAL",
 		Why: "Risk: dangerous. ALTER SYSTEM writes postgresql.auto.conf for every database of the server and survives restarts: shared_preload_libraries and archive_command run code as the server's operating-system user, " +
 			"listen_addresses and ssl change who can connect. pg_reload_conf applies such changes at once; pg_promote splits a standby from its primary; " +

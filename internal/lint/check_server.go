@@ -45,6 +45,12 @@ var serverFuncs = func() map[string]reach {
 	for _, f := range []string{"pg_wal_replay_pause", "pg_wal_replay_resume", "pg_backup_start", "pg_backup_stop", "pg_start_backup", "pg_stop_backup"} {
 		m[f] = reach{"alter-system", Dangerous, "controls the server's WAL replay or backup"}
 	}
+	for _, f := range []string{"pg_replication_origin_create", "pg_replication_origin_drop", "pg_replication_origin_advance", "pg_replication_origin_session_setup"} {
+		m[f] = reach{"alter-system", Dangerous, "manages a replication origin (where logical replication resumes: moved, it skips or replays changes)"}
+	}
+	m["pg_stat_reset_shared"] = reach{"alter-system", Caution, "resets statistics counters of the whole server"}
+	m["pg_stat_reset_slru"] = reach{"alter-system", Caution, "resets statistics counters of the whole server"}
+	m["pg_create_restore_point"] = reach{"alter-system", Caution, "writes a named restore point into the server's WAL"}
 	m["pg_terminate_backend"] = reach{"other-sessions", Dangerous, "ends another session"}
 	m["pg_cancel_backend"] = reach{"other-sessions", Dangerous, "cancels another session's query"}
 	for _, f := range []string{"dblink", "dblink_exec", "dblink_connect", "dblink_connect_u", "dblink_send_query", "dblink_open"} {
@@ -489,14 +495,28 @@ func (a *analyzer) userMapping(verb, server string, opts []*pg_query.Node, where
 }
 
 // bodyCallRE finds calls of the functions of serverFuncs, and set_config, in a body's text.
-var bodyCallRE = func() *regexp.Regexp {
-	names := make([]string, 0, len(serverFuncs)+1)
-	for n := range serverFuncs {
-		names = append(names, n)
+var bodyCallRE = serverCallRE(nil, "set_config")
+
+// ServerCallRE finds, in SQL text, a call of a function that acts on the server or its host, the
+// functions whose calls the lint judges (server-file-access, alter-system, other-sessions,
+// foreign-connection), in any schema and quoted or not: "pg_read_file"(…) calls pg_read_file. With
+// rules, only the functions of those rules. The rehearsal's checks of what a migration reaches (a
+// shared server, a CI job's machine) find calls in text with it, so that they know the functions the
+// lint knows.
+func ServerCallRE(rules ...string) *regexp.Regexp {
+	return serverCallRE(rules)
+}
+
+func serverCallRE(rules []string, extra ...string) *regexp.Regexp {
+	names := extra
+	for n, r := range serverFuncs {
+		if len(rules) == 0 || slices.Contains(rules, r.rule) {
+			names = append(names, n)
+		}
 	}
 	slices.Sort(names)
-	return regexp.MustCompile(`(?i)\b(` + strings.Join(names, "|") + `|set_config)\s*\(`)
-}()
+	return regexp.MustCompile(`(?i)\b(` + strings.Join(names, "|") + `)"?\s*\(`)
+}
 
 // bodyFallback are the statements judged from their words when their text does not parse (it is
 // built at run time, or cut short): only the ones whose words alone are unambiguous.

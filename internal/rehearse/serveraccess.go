@@ -8,6 +8,7 @@ import (
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/sqlparse"
 )
@@ -38,9 +39,9 @@ func serverAccessRefused(scripts []*migrate.Script) error {
 }
 
 // serverFileCalls are the functions that read or write the server's files, or list them: built in,
-// adminpack's and the large objects' server-side import and export. A quoted name ("pg_read_file"(...))
-// calls it too.
-var serverFileCalls = regexp.MustCompile(`(?i)\b(pg_read_file|pg_read_binary_file|pg_ls_dir|pg_stat_file|pg_ls_\w*dir|pg_file_write|pg_file_rename|pg_file_unlink|pg_file_sync|pg_logdir_ls|lo_import|lo_export)"?\s*\(`)
+// adminpack's and the large objects' server-side import and export (the lint's server-file-access
+// functions). A quoted name ("pg_read_file"(...)) calls it too.
+var serverFileCalls = lint.ServerCallRE("server-file-access")
 
 // fileWords, in code the server runs from text, name what reaches the server's files or programs: the
 // wrapper and the extension that do, and the untrusted languages.

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/report"
 	"github.com/schemagate/schemagate/internal/sandbox"
@@ -371,8 +372,9 @@ var serverDDL = regexp.MustCompile(`(?is)\b(alter|create|drop)\b[\s'"|+,()]*\b(r
 var serverWords = regexp.MustCompile(`(?i)\b(file_fdw|postgres_fdw|adminpack|plpython[23]?u|plperlu|pltclu|foreign\s+data\s+wrapper|user\s+mapping|prepare\s+transaction)\b`)
 
 // serverCalls are the functions that reach beyond the rehearsal's database: other sessions, the
-// server's files and programs, its configuration.
-var serverCalls = regexp.MustCompile(`(?i)\b(pg_terminate_backend|pg_cancel_backend|pg_reload_conf|pg_rotate_logfile|pg_promote|pg_read_file|pg_read_binary_file|pg_ls_dir|pg_stat_file|pg_file_write|lo_import|lo_export|dblink\w*|pg_(?:create|copy)_\w*replication_slot|pg_drop_replication_slot|pg_replication_origin_\w+|pg_stat_reset_shared|pg_stat_reset_slru|pg_switch_wal|pg_create_restore_point|pg_(?:start|stop)_backup|pg_backup_(?:start|stop))\s*\(`)
+// server's files and programs, its configuration, WAL, replication and statistics, other servers. They
+// are the lint's (lint.ServerCallRE), which finds them quoted or not.
+var serverCalls = lint.ServerCallRE()
 
 // programWord is COPY ... PROGRAM written in code run from text.
 var programWord = regexp.MustCompile(`(?i)\bprogram\b`)

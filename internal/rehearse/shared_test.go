@@ -52,9 +52,15 @@ func TestSharedServerChanges(t *testing.T) {
 		"DO $$BEGIN EXECUTE 'COPY (SELECT 1) TO ' || 'PROGRAM ''id'''; END$$;":                                                 `mentions "PROGRAM"`,
 		"DO $$BEGIN EXECUTE 'ALTER SYSTEM SET work_mem = 1'; END$$;":                                                           `mentions "ALTER SYSTEM"`,
 		"COPY (SELECT 1) TO PROGRAM 'cat > /tmp/x';":                                                                           "COPY ... PROGRAM",
-		"COPY t FROM '/etc/passwd';":                                         "server file",
-		"SELECT pg_terminate_backend(pid) FROM pg_stat_activity;":            "pg_terminate_backend(",
-		"SELECT pg_read_file('/etc/passwd');":                                "pg_read_file(",
+		"COPY t FROM '/etc/passwd';":                              "server file",
+		"SELECT pg_terminate_backend(pid) FROM pg_stat_activity;": "pg_terminate_backend(",
+		"SELECT pg_read_file('/etc/passwd');":                     "pg_read_file(",
+		// The lint's functions, quoted or not: the shared check knows the ones the lint knows.
+		`SELECT "pg_read_file"('/etc/passwd');`:                              `pg_read_file"(`,
+		"SELECT pg_ls_logdir();":                                             "pg_ls_logdir(",
+		"SELECT pg_file_unlink('x');":                                        "pg_file_unlink(",
+		"SELECT pg_wal_replay_pause();":                                      "pg_wal_replay_pause(",
+		"SELECT pg_replication_origin_advance('o', '0/0');":                  "pg_replication_origin_advance(",
 		"CREATE TABLE program (id int);\nCOPY program FROM STDIN;\n1\n\\.\n": "",
 		"DO $$BEGIN CREATE TABLE IF NOT EXISTS users (id int); EXECUTE 'ALTER TABLE users ADD COLUMN role text'; END$$;": "",
 		// A role is the run's only after a statement created it: dropping first would drop the server's.
