@@ -1,8 +1,6 @@
 package deploy
 
 import (
-	"strings"
-
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/schemagate/schemagate/internal/lint"
@@ -17,31 +15,14 @@ import (
 // and k ≥ 1 with is_called false, where nextval returns the value itself. A filter, a WHERE or a GROUP
 // BY reads only some of the rows: not the max of the column. The check "sequences ahead of their
 // columns" after the downs still catches a sequence a down leaves behind. The lint rule
-// restart-sequence says the same of max() (internal/lint/sequence.go, callsMax).
+// restart-sequence reads setval the same way: both call lint.SetvalMax.
 
 // setvalMax reads setval call fc of statement n (path is the script's search path, "" for the
 // deploy's): the column (colKey, its table named as written) whose max() it sets the sequence to,
-// when its value is such a max() as above; "" otherwise.
+// when its value is such a max() as above (lint.SetvalMax); "" otherwise.
 func setvalMax(fc *pg_query.FuncCall, n *pg_query.Node, path string) string {
-	if len(fc.Args) != 2 && len(fc.Args) != 3 {
-		return ""
-	}
-	least := int64(0)
-	if len(fc.Args) == 3 {
-		b := fc.Args[2].GetAConst().GetBoolval()
-		if b == nil {
-			return ""
-		}
-		if !b.Boolval {
-			least = 1 // nextval returns the value itself: max(c) + 1 at least
-		}
-	}
-	var from *pg_query.RangeVar
-	if sel := n.GetSelectStmt(); sel != nil && wholeTable(sel) {
-		from = sel.FromClause[0].GetRangeVar()
-	}
-	rv, col, k, ok := maxExpr(fc.Args[1], from)
-	if !ok || k < least {
+	rv, col, ok := lint.SetvalMax(fc, n)
+	if !ok {
 		return ""
 	}
 	sc := rv.Schemaname
@@ -49,85 +30,6 @@ func setvalMax(fc *pg_query.FuncCall, n *pg_query.Node, path string) string {
 		sc = path
 	}
 	return colKey(relKey(sc, rv.Relname), col)
-}
-
-// wholeTable tells whether sel reads every row of the one table it selects from: an aggregate of it
-// is over the whole column.
-func wholeTable(sel *pg_query.SelectStmt) bool {
-	return len(sel.FromClause) == 1 && sel.FromClause[0].GetRangeVar() != nil && sel.WhereClause == nil &&
-		len(sel.GroupClause) == 0 && sel.HavingClause == nil && len(sel.DistinctClause) == 0
-}
-
-// maxExpr reads expression n as max() of a column of table from (or of the scalar subquery's table),
-// plus k; ok is false for anything else.
-func maxExpr(n *pg_query.Node, from *pg_query.RangeVar) (rv *pg_query.RangeVar, col string, k int64, ok bool) {
-	switch {
-	case n.GetTypeCast() != nil:
-		return maxExpr(n.GetTypeCast().Arg, from)
-	case n.GetSubLink() != nil:
-		sl := n.GetSubLink()
-		sel := sl.Subselect.GetSelectStmt()
-		if sl.SubLinkType != pg_query.SubLinkType_EXPR_SUBLINK || sel == nil || !wholeTable(sel) || len(sel.TargetList) != 1 {
-			return nil, "", 0, false
-		}
-		return maxExpr(sel.TargetList[0].GetResTarget().GetVal(), sel.FromClause[0].GetRangeVar())
-	case n.GetAExpr() != nil:
-		x := n.GetAExpr()
-		if x.Kind != pg_query.A_Expr_Kind_AEXPR_OP || funcName(x.Name) != "+" {
-			return nil, "", 0, false
-		}
-		for _, side := range [][2]*pg_query.Node{{x.Lexpr, x.Rexpr}, {x.Rexpr, x.Lexpr}} {
-			if c, isInt := intConst(side[1]); isInt && c >= 0 {
-				if rv, col, k, ok := maxExpr(side[0], from); ok {
-					return rv, col, k + c, true
-				}
-			}
-		}
-		return nil, "", 0, false
-	case n.GetCoalesceExpr() != nil:
-		args := n.GetCoalesceExpr().Args
-		if len(args) < 2 {
-			return nil, "", 0, false
-		}
-		for _, a := range args[1:] {
-			if _, isInt := intConst(a); !isInt {
-				return nil, "", 0, false
-			}
-		}
-		return maxExpr(args[0], from) // a constant stands for an empty column, which nothing collides with
-	case n.GetFuncCall() != nil:
-		fc := n.GetFuncCall()
-		if strings.TrimPrefix(funcName(fc.Funcname), "pg_catalog.") != "max" || len(fc.Args) != 1 || fc.AggFilter != nil || fc.Over != nil || from == nil {
-			return nil, "", 0, false
-		}
-		var fields []string
-		for _, f := range fc.Args[0].GetColumnRef().GetFields() {
-			s := f.GetString_()
-			if s == nil {
-				return nil, "", 0, false // * or an index
-			}
-			fields = append(fields, s.Sval)
-		}
-		switch {
-		case len(fields) == 1:
-		case len(fields) == 2 && (fields[0] == from.Relname || fields[0] == from.GetAlias().GetAliasname()):
-		default:
-			return nil, "", 0, false
-		}
-		return from, fields[len(fields)-1], 0, true
-	}
-	return nil, "", 0, false
-}
-
-// intConst is the value of an integer constant n.
-func intConst(n *pg_query.Node) (int64, bool) {
-	for n.GetTypeCast() != nil {
-		n = n.GetTypeCast().Arg
-	}
-	if c := n.GetAConst(); c != nil && c.GetIval() != nil && !c.Isnull {
-		return int64(c.GetIval().Ival), true
-	}
-	return 0, false
 }
 
 // maxSeq is, qualified by q, the sequence setval loss l sets to max() of its own column (l.maxOf):

@@ -111,6 +111,12 @@ func TestDeployUpThatMovesASequenceBackRestoresSnapshot(t *testing.T) {
 			method: "snapshot", why: "5_x.up.sql:1 sets the position of sequence customers_id_seq"},
 		{name: "sets the serial to another column's max", up: "SELECT setval('customers_id_seq', (SELECT max(id) FROM orders));", down: "SELECT 1;",
 			method: "snapshot", why: "5_x.up.sql:1 sets the position of sequence customers_id_seq"},
+		// The deploy reads setval as the lint does (lint.SetvalMax): is_called written as a string, and a
+		// setval in a subquery, whose max() is of the subquery's table, not the outer one.
+		{name: "sets the serial to its max + 1, not called, written 'false'", up: "SELECT setval('customers_id_seq', max(id) + 1, 'false') FROM customers;",
+			down: "SELECT 1;", method: "down"},
+		{name: "sets the serial to another table's max in a subquery", up: "SELECT (SELECT setval('customers_id_seq', max(id)) FROM orders) FROM customers;", down: "SELECT 1;",
+			method: "snapshot", why: "5_x.up.sql:1 sets the position of sequence customers_id_seq"},
 		{name: "sets the serial to the max of some rows", up: "SELECT setval('customers_id_seq', (SELECT max(id) FROM customers WHERE id < 10));", down: "SELECT 1;",
 			method: "snapshot", why: "5_x.up.sql:1 sets the position of sequence customers_id_seq"},
 		{name: "drops a sequence and makes one of its name", up: "DROP SEQUENCE events_id_seq CASCADE;\nCREATE SEQUENCE public.events_id_seq OWNED BY events.id;\nALTER TABLE events ALTER COLUMN id SET DEFAULT nextval('events_id_seq');",

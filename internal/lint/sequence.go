@@ -208,24 +208,9 @@ func (a *analyzer) numberedBy(key string) (rel, col, more string) {
 // table, of some rows (a WHERE), or short of it (- 1000) too. A sequence, or table, created earlier in
 // the change has no rows to collide with, and is not flagged.
 func (a *analyzer) setvals(n *pg_query.Node) {
-	// setval(…, max(id)) FROM t: the max() is of the statement's own table.
-	var outer *pg_query.RangeVar
-	direct := map[*pg_query.FuncCall]bool{}
-	if sel := n.GetSelectStmt(); sel != nil {
-		outer = soleTable(sel)
-		for _, t := range sel.TargetList {
-			if fc := t.GetResTarget().GetVal().GetFuncCall(); fc != nil {
-				direct[fc] = true
-			}
-		}
-	}
 	walk(n, func(m proto.Message) {
 		if fc, ok := m.(*pg_query.FuncCall); ok && builtinCall(fc, "setval") && (len(fc.Args) == 2 || len(fc.Args) == 3) {
-			from := outer
-			if !direct[fc] {
-				from = nil
-			}
-			a.setval(fc, from)
+			a.setval(fc, n)
 		}
 	})
 }
@@ -240,13 +225,13 @@ func soleTable(sel *pg_query.SelectStmt) *pg_query.RangeVar {
 	return sel.FromClause[0].GetRangeVar()
 }
 
-func (a *analyzer) setval(fc *pg_query.FuncCall, from *pg_query.RangeVar) {
+func (a *analyzer) setval(fc *pg_query.FuncCall, stmt *pg_query.Node) {
 	seq := a.setvalTarget(fc.Args[0])
 	if seq.fresh {
 		return
 	}
 	value, constant := constantText(fc.Args[1])
-	if k, ok := a.pastMax(fc.Args[1], seq, from); !constant && ok && (k >= 1 || called(fc)) {
+	if rv, col, ok := SetvalMax(fc, stmt); ok && seq.numbers(a.st, rv, col) {
 		return
 	}
 	const collide = "the INSERTs that draw from it then collide with those values (duplicate key) until the sequence passes them all"
@@ -262,10 +247,48 @@ func (a *analyzer) setval(fc *pg_query.FuncCall, from *pg_query.RangeVar) {
 	f.Suggestion = "move the sequence forward instead, past the values in use: " + setvalSuggestion(seq.expr, seq.rel, seq.col) + seq.more
 }
 
-// pastMax reads setval's value v as max() of the column seq numbers plus k (ok), from the table of the
-// SELECT around it (from, nil for none) or of a scalar subquery: max(id), (SELECT max(id) FROM t),
-// COALESCE(max(id), c) and + k, k a constant >= 0, in any nesting; ok is false for anything else.
-func (a *analyzer) pastMax(v *pg_query.Node, seq setvalSequence, from *pg_query.RangeVar) (k int64, ok bool) {
+// SetvalMax reads setval call fc, a call in statement stmt, as one that sets its sequence past every
+// value of a column, and returns that column and its table (as written): the value is max() of the
+// column, of the one table the statement's SELECT reads whole when fc is one of its targets
+// (setval(…, max(id)) FROM t) or of a scalar subquery's ((SELECT max(id) FROM t)), optionally in
+// COALESCE(…, constants) and plus a constant k >= 0, with k >= 1 when is_called is false (nextval then
+// returns the value itself). ok is false for any other value: a constant, max() of some rows (a WHERE,
+// GROUP BY, LIMIT), short of it (- 1000). Whether the column is the one the sequence numbers is the
+// caller's to judge: the lint's restart-sequence and the deploy's judgement of what a run loses both
+// read setval with it.
+func SetvalMax(fc *pg_query.FuncCall, stmt *pg_query.Node) (table *pg_query.RangeVar, column string, ok bool) {
+	var from *pg_query.RangeVar
+	if sel := stmt.GetSelectStmt(); sel != nil {
+		if t := soleTable(sel); t != nil {
+			for _, rt := range sel.TargetList {
+				if rt.GetResTarget().GetVal().GetFuncCall() == fc {
+					from = t
+				}
+			}
+		}
+	}
+	return setvalMax(fc, from)
+}
+
+// setvalMax is SetvalMax with the table of the SELECT around the call (from, nil for none).
+func setvalMax(fc *pg_query.FuncCall, from *pg_query.RangeVar) (*pg_query.RangeVar, string, bool) {
+	if len(fc.Args) != 2 && len(fc.Args) != 3 {
+		return nil, "", false
+	}
+	if _, constant := constantText(fc.Args[1]); constant {
+		return nil, "", false
+	}
+	rv, col, k, ok := maxOf(fc.Args[1], from)
+	if !ok || k < 1 && !called(fc) {
+		return nil, "", false
+	}
+	return rv, col, true
+}
+
+// maxOf reads v as max() of a column plus k, from the table of the SELECT around it (from, nil for
+// none) or of a scalar subquery: max(id), (SELECT max(id) FROM t), COALESCE(max(id), c, …) and + k, k a
+// constant >= 0, in any nesting; ok is false for anything else.
+func maxOf(v *pg_query.Node, from *pg_query.RangeVar) (rv *pg_query.RangeVar, col string, k int64, ok bool) {
 	if tc := v.GetTypeCast(); tc != nil {
 		v = tc.Arg
 	}
@@ -273,42 +296,48 @@ func (a *analyzer) pastMax(v *pg_query.Node, seq setvalSequence, from *pg_query.
 	case v.GetAExpr() != nil:
 		e := v.GetAExpr()
 		if e.Kind != pg_query.A_Expr_Kind_AEXPR_OP || len(e.Name) != 1 || e.Name[0].GetString_().GetSval() != "+" {
-			return 0, false
+			return nil, "", 0, false
 		}
 		for _, side := range [][2]*pg_query.Node{{e.Lexpr, e.Rexpr}, {e.Rexpr, e.Lexpr}} {
 			if c, isConst := constantText(side[1]); isConst {
 				n, err := strconv.ParseInt(c, 10, 64)
 				if err != nil || n < 0 {
-					return 0, false
+					return nil, "", 0, false
 				}
-				k, ok := a.pastMax(side[0], seq, from)
-				return k + n, ok
+				rv, col, k, ok := maxOf(side[0], from)
+				return rv, col, k + n, ok
 			}
 		}
 	case v.GetCoalesceExpr() != nil:
 		args := v.GetCoalesceExpr().Args
-		if _, isConst := constantText(args[len(args)-1]); len(args) == 2 && isConst {
-			return a.pastMax(args[0], seq, from)
+		if len(args) < 2 {
+			return nil, "", 0, false
 		}
+		for _, a := range args[1:] {
+			if _, isConst := constantText(a); !isConst {
+				return nil, "", 0, false
+			}
+		}
+		return maxOf(args[0], from) // a constant stands for an empty column, which nothing collides with
 	case v.GetSubLink() != nil:
 		sl := v.GetSubLink()
 		sel := sl.Subselect.GetSelectStmt()
 		if sl.SubLinkType != pg_query.SubLinkType_EXPR_SUBLINK || sel == nil || len(sel.TargetList) != 1 {
-			return 0, false
+			return nil, "", 0, false
 		}
 		if t := soleTable(sel); t != nil {
-			return a.pastMax(sel.TargetList[0].GetResTarget().GetVal(), seq, t)
+			return maxOf(sel.TargetList[0].GetResTarget().GetVal(), t)
 		}
 	case v.GetFuncCall() != nil:
 		fc := v.GetFuncCall()
 		if !builtinCall(fc, "max") || len(fc.Args) != 1 || fc.AggFilter != nil || fc.Over != nil || from == nil {
-			return 0, false
+			return nil, "", 0, false
 		}
-		if col := fc.Args[0].GetColumnRef(); col != nil && seq.numbers(a.st, from, lastField(col)) {
-			return 0, true
+		if c := fc.Args[0].GetColumnRef(); c != nil && lastField(c) != "" {
+			return from, lastField(c), 0, true
 		}
 	}
-	return 0, false
+	return nil, "", 0, false
 }
 
 // called tells whether setval call fc leaves is_called true: no third argument, or a constant true.

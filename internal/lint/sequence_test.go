@@ -132,6 +132,13 @@ func TestRestartSequenceMatchesServer(t *testing.T) {
 			probe: "SELECT nextval('q_id_seq') > (SELECT max(id) FROM q)", not: "restart-sequence"}, Safe, ""},
 		{serverCase{name: "setval to max() of its SELECT's table", schema: schema, src: "SELECT setval('q_id_seq', max(id)) FROM q;",
 			probe: "SELECT nextval('q_id_seq') > (SELECT max(id) FROM q)", not: "restart-sequence"}, Safe, ""},
+		// The lint and the deploy read setval with one reader (SetvalMax): a COALESCE with more than one
+		// fallback constant is max() too, and a setval in a subquery reads the subquery's table.
+		{serverCase{name: "setval to COALESCE(max(), c, c)", schema: schema, src: "SELECT setval('q_id_seq', COALESCE(max(id), 0, 1)) FROM q;",
+			probe: "SELECT nextval('q_id_seq') > (SELECT max(id) FROM q)", not: "restart-sequence"}, Safe, ""},
+		{serverCase{name: "setval in a subquery to max() of its own table", schema: schema + "CREATE TABLE other (id bigint);\nINSERT INTO other VALUES (1);\n",
+			src: "SELECT (SELECT setval('q_id_seq', max(id)) FROM other) FROM q;", probe: collides,
+			rule: "restart-sequence", msg: "not max() of the column it numbers"}, Caution, "FROM q))"},
 		{serverCase{name: "setval of a new sequence", schema: schema, src: "CREATE SEQUENCE s2;\nSELECT setval('s2', 5);", probe: "SELECT nextval('s2') = 6",
 			not: "restart-sequence"}, Safe, ""},
 		{serverCase{name: "setval of a new table's serial", schema: schema, src: "CREATE TABLE q2 (id bigserial PRIMARY KEY);\nSELECT setval(pg_get_serial_sequence('q2', 'id'), 5);",
