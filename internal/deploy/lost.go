@@ -351,6 +351,20 @@ func liveRunBlocked(r deadRun, alive string) *Blocked {
 		Hint: fmt.Sprintf("wait for it to end (its report says whether it lost its deploy lock); only if its process is gone (its host crashed or was cut off), end that session (SELECT pg_terminate_backend(%d)), then run the deploy again with --recover; nothing was changed", r.BackendPID)}
 }
 
+// liveRunEnded is what a deploy says of run r, which it found unfinished, when r ended on its own
+// (ended: how, as its row says) while the deploy waited for its connection to go: r was alive (seen
+// describes its connection, "" when it had gone by the first look), and what it left is for the next
+// deploy to read from history.
+func liveRunEnded(r deadRun, seen, ended string) *Blocked {
+	was := "its work connection left the server as this deploy began"
+	if seen != "" {
+		was = seen
+	}
+	return &Blocked{Reason: fmt.Sprintf("run %s (%s, started %s) was still running when this deploy began: %s, although it no longer held the deploy lock; it has ended since (%s)",
+		r.RunID, r.Holder, r.Since.UTC().Format(time.RFC3339), was, ended),
+		Hint: "read its report (it says what it kept or rolled back), then run the deploy again, which carries on from what history records; nothing was changed"}
+}
+
 // deadRunGone waits until the work connection of run r, which looks dead, has left the server (see
 // liveRunGrace). A run whose connection stays is alive (a *Blocked says so): --recover must not
 // terminate its connection and undo its migrations under it, and a deploy must not call it dead.
@@ -359,6 +373,7 @@ func (d *deployer) deadRunGone(ctx context.Context, r deadRun) error {
 		return nil // it ended: its connections went with it (and its pid may be another session's now)
 	}
 	deadline := time.Now().Add(liveRunGrace)
+	seen := "" // its connection, as last seen on the server
 	for {
 		alive, err := d.runAlive(ctx, r)
 		if err != nil {
@@ -368,8 +383,21 @@ func (d *deployer) deadRunGone(ctx context.Context, r deadRun) error {
 			return err
 		}
 		if alive == "" {
+			if r.Status != "running" {
+				return nil
+			}
+			// A connection that went while this deploy waited may have gone with a run that ended on
+			// its own (it lost its deploy lock's session and rolled back, or kept what it had verified):
+			// its row, read before the wait, said running, and --recover would undo what it kept.
+			if ended := d.hist.ended(ctx, d.conn, r.RunID); ended != "" {
+				if d.res.Maintenance != nil && d.res.Maintenance.Inherited {
+					d.maintOn, d.res.Maintenance = false, nil // as below: the run has it as it left it
+				}
+				return liveRunEnded(r, seen, ended)
+			}
 			return nil
 		}
+		seen = alive
 		if !time.Now().Before(deadline) {
 			// As after a lock wait (recoveryBlocked): maintenance mode stays as the run has it.
 			if d.res.Maintenance != nil && d.res.Maintenance.Inherited {
