@@ -198,6 +198,9 @@ type deployer struct {
 	// awaitRecover is set when the server went away for good (see unreachable): the run stays recorded
 	// as running, and maintenance mode as it is, for deploy --recover to undo the run.
 	awaitRecover bool
+	// takenOver is set when another deploy took the deploy lock while this run had lost it (see
+	// reconnect): the run touches nothing more, and finish reports that.
+	takenOver *takenOverError
 	// afterRecovery is, in a dry run with --recover, the status that the recovery of the runs that did not
 	// finish records for history keys (planRecoveries): the plan of the deploy that follows reads history
 	// as the recovery leaves it, as the real deploy does.
@@ -1012,6 +1015,10 @@ func (d *deployer) maintenanceLeftOn(dead []deadRun, unfinished bool) bool {
 func (d *deployer) finish(ctx context.Context, err error) {
 	run := ctx
 	ctx = context.WithoutCancel(ctx)
+	if d.takenOver != nil {
+		d.finishTakenOver(ctx)
+		return
+	}
 	if !d.awaitRecover && d.conn != nil && (d.conn.IsClosed() || d.conn.Ping(ctx) != nil) {
 		// A server that restarted since the last step: what follows needs it (the run's end, maintenance
 		// mode off, the lock's release), as it would have without the restart. (A lock whose session
@@ -1073,6 +1080,33 @@ func (d *deployer) finish(ctx context.Context, err error) {
 			d.log.Warn("release lock", "err", rerr)
 		}
 	}
+}
+
+// finishTakenOver ends a run that another deploy took over (see reconnect): it turns nothing off, records
+// nothing and releases no lock, all of which are the other deploy's now; its row in schemagate_runs says
+// what that deploy made of it. The run failed (exit 1): it did not deploy, and a person should read the
+// other deploy's report, though nothing is known to be wrong.
+func (d *deployer) finishTakenOver(ctx context.Context) {
+	to := d.takenOver
+	d.res.Outcome, d.res.OK = OutcomeFailed, false
+	d.res.Reason = to.Error() + "; this run did nothing after it connected again: no rollback, no record in history or schemagate_runs, no maintenance action"
+	d.res.Hint = fmt.Sprintf("nothing to do for this run: its migrations, history and maintenance mode are as %s left them; read its report (and %s) to see what it did, e.g. whether it rolled back this run's migrations and deployed them again",
+		to.by, d.hist.table("schemagate_runs"))
+	if to.hint != "" {
+		d.res.Hint = to.hint
+	}
+	if mr := d.res.Maintenance; mr != nil && mr.Off == nil && mr.Error == "" {
+		mr.LeftTo = to.by
+	}
+	for _, m := range d.res.Migrations {
+		d.res.MigrationsMS += m.DurationMS
+	}
+	d.res.DurationMS = d.clock.Now().Sub(d.res.StartedAt).Milliseconds()
+	d.watch.close(ctx)
+	if d.conn != nil {
+		d.conn.Close(ctx)
+	}
+	d.progress("%s", d.res.Reason)
 }
 
 // recordEnd records the end of the run. The next deploy takes a run left "running" for one that died,

@@ -137,6 +137,10 @@ type lock struct {
 	hist history
 	// keep are the -c options of the keepalives its session was given (see sessionDefaults).
 	keep string
+	// since is when claim wrote the lock row, as the row has it: a run that takes the lock again after
+	// losing its session finds the row as it left it only if no other deploy took the lock meanwhile
+	// (each writes its own since, and releasing the lock deletes the row).
+	since time.Time
 }
 
 // acquireLock waits up to wait for the advisory lock, polling, and reports each new holder seen. The
@@ -335,11 +339,12 @@ func readHolder(ctx context.Context, conn *pgx.Conn, schema string) *Holder {
 // claim writes the lock row; it returns the row a dead holder left behind, if any.
 func (l *lock) claim(ctx context.Context, h *Holder) (*Holder, error) {
 	stale := readHolder(ctx, l.conn, l.hist.schema)
-	_, err := l.conn.Exec(ctx, fmt.Sprintf(`INSERT INTO %s.schemagate_lock (id, holder, run_id, commit, job_url, since, backend_pid)
+	err := l.conn.QueryRow(ctx, fmt.Sprintf(`INSERT INTO %s.schemagate_lock (id, holder, run_id, commit, job_url, since, backend_pid)
 		VALUES (1, $1, $2, $3, $4, now(), pg_backend_pid())
 		ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, run_id = excluded.run_id, commit = excluded.commit,
-		  job_url = excluded.job_url, since = excluded.since, backend_pid = excluded.backend_pid`, ident(l.hist.schema)),
-		h.Name, h.RunID, h.Commit, h.JobURL)
+		  job_url = excluded.job_url, since = excluded.since, backend_pid = excluded.backend_pid
+		RETURNING since`, ident(l.hist.schema)),
+		h.Name, h.RunID, h.Commit, h.JobURL).Scan(&l.since)
 	if err != nil {
 		return nil, l.hist.fail(ctx, l.conn, err, "write the lock row", "RowExclusiveLock", "schemagate_lock")
 	}

@@ -311,3 +311,65 @@ func TestDeployLockHeldNamesTheSession(t *testing.T) {
 		t.Errorf("result hint %q, want %q", res.Hint, b.Hint)
 	}
 }
+
+// TestDeployWaitsOutALiveRunThatEnds: run A's deploy lock session is ended while its migration runs,
+// and a second deploy starts while A is alive; A's migration then fails and A rolls itself back and
+// records its end while the second deploy waits for A's connection to go. The deploy took the
+// connection's going for A's death and said "run A ... did not finish; run again with --recover" (and
+// --recover marked A recovered over the end it had recorded). Both now stop (exit 3, nothing changed),
+// naming A's connection as they saw it and how A ended, without sending anyone to --recover.
+func TestDeployWaitsOutALiveRunThatEnds(t *testing.T) {
+	t.Parallel()
+	for _, recover := range []bool{false, true} {
+		t.Run(fmt.Sprintf("recover=%v", recover), func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			files := with(goodMigrations, map[string]string{"2_backfill.up.sql": "SELECT pg_sleep(60);\n" + goodMigrations["2_backfill.up.sql"]})
+			done := runAsync(t.Context(), tg.options(t, folder(t, files), "run-alive"))
+			waitForSleep(t, tg.url)
+			pid := tg.value(t, `SELECT pid::text FROM pg_stat_activity WHERE query ILIKE '%pg_sleep(60)%'
+				AND pid <> pg_backend_pid() AND datname = current_database()`)
+			tg.exec(t, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+				WHERE application_name = 'schemagate deploy lock' AND datname = current_database()`)
+
+			o := tg.options(t, folder(t, files), "run-second")
+			o.Recover = recover
+			second := runAsync(t.Context(), o)
+			// Once the second deploy looks for run-alive's connection, run-alive's migration fails.
+			for tg.value(t, `SELECT count(*)::text FROM pg_stat_activity WHERE query LIKE '%FROM pg_stat_activity WHERE pid = $1 AND application_name%'
+				AND pid <> pg_backend_pid() AND datname = current_database()`) == "0" {
+				time.Sleep(20 * time.Millisecond)
+			}
+			tg.exec(t, "SELECT pg_cancel_backend("+pid+")")
+			alive := <-done
+			if alive.res.Outcome != OutcomeRolledBack {
+				t.Fatalf("run-alive: %s, %v", alive.res.Outcome, alive.err)
+			}
+			out := <-second
+			var b *Blocked
+			if !errors.As(out.err, &b) || out.res.Outcome != OutcomeBlocked {
+				t.Fatalf("err %v, outcome %s; want blocked: run-alive was alive", out.err, out.res.Outcome)
+			}
+			for _, want := range []string{"run run-alive", "was still running when this deploy began", "pid " + pid, "it has ended since (outcome rolled-back at "} {
+				if !strings.Contains(b.Reason, want) {
+					t.Errorf("reason %q lacks %q", b.Reason, want)
+				}
+			}
+			if strings.Contains(b.Hint, "--recover") || !strings.Contains(b.Hint, "nothing was changed") {
+				t.Errorf("hint %q", b.Hint)
+			}
+			if out.res.Recovered != nil {
+				t.Errorf("recovered %+v", out.res.Recovered)
+			}
+			if got := tg.value(t, "SELECT status || ' ' || outcome FROM schemagate.schemagate_runs WHERE run_id = 'run-alive'"); got != "finished rolled-back" {
+				t.Errorf("run-alive recorded as %q", got)
+			}
+			if got := tg.historyOf(t); got != "1:rolled-back 2:failed" {
+				t.Errorf("history %q", got)
+			}
+			if tg.maintenance(t) != "off" {
+				t.Error("maintenance mode left on")
+			}
+		})
+	}
+}

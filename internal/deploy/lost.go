@@ -104,19 +104,112 @@ func (d *deployer) reconnect(ctx context.Context) error {
 		}
 	}
 	if d.lock.conn.Ping(ctx) == nil {
-		return nil
+		return nil // held all along: no other deploy can have run
 	}
-	// The server restarted: take the lock again, if no other deploy took it meanwhile.
-	d.lock.conn.Close(context.WithoutCancel(ctx))
+	// The server restarted, or the lock's session was ended (a person, a network that broke): take the
+	// lock again, if no other deploy took it meanwhile. One that did (--recover from another runner, as
+	// the hint of a lost run says) may have rolled back this run, deployed the migrations again and let the
+	// application write to them: a down now would drop what it deployed, with the application's data.
+	prev := d.lock
+	prev.conn.Close(context.WithoutCancel(ctx))
 	l, _, err := acquireLock(ctx, d.o.URL, d.hist, 0, d.clock, nil)
+	var le *LockError
+	if errors.As(err, &le) {
+		who := "another deploy"
+		if le.Holder != nil {
+			who = "run " + le.Holder.RunID + " of " + le.Holder.Name
+		}
+		return d.takeOver(ctx, &takenOverError{by: who, how: "holds it now (it may be recovering this run: deploy --recover)",
+			hint: fmt.Sprintf("once %s has ended, read this run's row in %s: recovered, it rolled back this run and there is nothing to do; still running (a deploy without --recover stops at this run), run the deploy again with --recover to roll back what this run applied",
+				who, d.hist.table("schemagate_runs"))})
+	}
 	if err != nil {
 		return fmt.Errorf("take the deploy lock again: %w", err)
+	}
+	if to, err := d.tookOver(ctx, l, prev); to != nil || err != nil {
+		// Not this run's lock to keep: the row stays as the other deploy left it.
+		_, _ = l.conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", lockKey)
+		l.conn.Close(context.WithoutCancel(ctx))
+		if err != nil {
+			return fmt.Errorf("take the deploy lock again: %w", err)
+		}
+		return d.takeOver(ctx, to)
 	}
 	d.lock = l
 	if _, err := l.claim(ctx, &Holder{Name: d.o.Holder, RunID: d.o.RunID, Commit: d.o.Commit, JobURL: d.o.JobURL}); err != nil {
 		return err
 	}
 	return nil
+}
+
+// takenOverError says that another deploy took the deploy lock while this run had lost it, and so may
+// have recovered the run (rolled back what it applied, marked it recovered, deployed again): nothing
+// this run could still do (a down, a restore, a record, maintenance mode off) is its to do any more.
+type takenOverError struct {
+	// by names the other deploy ("run Y4 of ci-runner-2"); how says what it did, as far as is known;
+	// hint, when set, what to do (else there is nothing to do for this run: see finishTakenOver).
+	by, how, hint string
+}
+
+func (e *takenOverError) Error() string {
+	return fmt.Sprintf("%s took the deploy lock while this run had lost its connections to the database server, and %s", e.by, e.how)
+}
+
+// tookOver tells whether another deploy took over this run while it had lost the deploy lock (prev, its
+// lock before, with the row it claimed), now that the run holds the lock again (l), before it writes
+// anything. Once the run is recorded, its row in schemagate_runs tells: every deploy stops at a run
+// recorded running, changing nothing, but --recover, which rolls it back and marks it recovered; so a
+// row that no longer says running was taken over (a deploy that took the lock and stopped at the run
+// did nothing to it). Before that, another deploy did not see the run and may have deployed: the lock
+// row, which each deploy that takes the lock overwrites with its own since, and releasing the lock
+// deletes, tells whether one held the lock meanwhile.
+func (d *deployer) tookOver(ctx context.Context, l *lock, prev *lock) (*takenOverError, error) {
+	var runID, holder, status string
+	var since *time.Time
+	err := l.conn.QueryRow(ctx, fmt.Sprintf(`SELECT coalesce(l.run_id, ''), coalesce(l.holder, ''), l.since,
+		  coalesce((SELECT r.status FROM %s r WHERE r.run_id = $1), '')
+		FROM (SELECT 1) one LEFT JOIN %s l ON l.id = 1`, d.hist.table("schemagate_runs"), d.hist.table("schemagate_lock")), d.o.RunID).Scan(&runID, &holder, &since, &status)
+	if err != nil {
+		return nil, fmt.Errorf("read the deploy lock row and this run's record: %w", err)
+	}
+	switch {
+	case d.run != nil && status == "running":
+		return nil, nil
+	case d.run != nil && status == "":
+		return &takenOverError{by: d.runSince(ctx, l.conn), how: "this run's row in " + d.hist.table("schemagate_runs") + " is gone"}, nil
+	case d.run != nil:
+		// The run that marked it so took the lock after it: the latest run recorded since this one began.
+		return &takenOverError{by: d.runSince(ctx, l.conn), how: "recorded this run as " + status + " in " + d.hist.table("schemagate_runs")}, nil
+	case runID == "":
+		return &takenOverError{by: d.runSince(ctx, l.conn), how: "ran and released it, without seeing this run, which had recorded nothing yet"}, nil
+	case runID != d.o.RunID || since == nil || !since.Equal(prev.since):
+		return &takenOverError{by: "run " + runID + " of " + holder, how: "took it without seeing this run, which had recorded nothing yet"}, nil
+	}
+	return nil, nil
+}
+
+// runSince names the latest run that schemagate_runs records as started after this run took the deploy
+// lock: the deploy that took the lock from this run, when it recorded a run (a --recover with nothing
+// to deploy after the recovery records none); "another deploy" when none is recorded.
+func (d *deployer) runSince(ctx context.Context, conn *pgx.Conn) string {
+	var runID, holder string
+	err := conn.QueryRow(ctx, fmt.Sprintf(`SELECT run_id, coalesce(holder, '') FROM %s
+		WHERE run_id <> $1 AND started_at >= $2 ORDER BY started_at DESC LIMIT 1`, d.hist.table("schemagate_runs")), d.o.RunID, d.lock.since).Scan(&runID, &holder)
+	if err != nil {
+		return "another deploy"
+	}
+	return "run " + runID + " of " + holder
+}
+
+// takeOver ends this run's part once another deploy took over (to): the work connection is closed, so
+// that nothing more reaches the database from this run, and finish reports it (see takenOver).
+func (d *deployer) takeOver(ctx context.Context, to *takenOverError) error {
+	d.takenOver = to
+	if d.conn != nil {
+		d.conn.Close(context.WithoutCancel(ctx))
+	}
+	d.progress("%v: stopping here, touching nothing", to)
+	return to
 }
 
 // revive connects again, as reconnect does (trying for reconnectWait, the deploy lock taken again),
@@ -175,6 +268,10 @@ func (d *deployer) unreadable(applied []*migrate.Migration, m *migrate.Migration
 // way), and deploy --recover must finish the job once the server is back: the run's end is not recorded
 // (the next deploy takes it for one that died, as it must for --recover to undo it).
 func (d *deployer) unreachable(applied []*migrate.Migration, m *migrate.Migration, committing bool, err error) error {
+	var to *takenOverError
+	if errors.As(err, &to) {
+		return to // the server is there, and the run is another deploy's now (see finish)
+	}
 	d.res.Outcome = OutcomeFailed
 	d.res.Reason = fmt.Sprintf("lost the connection to the database server during %s and could not carry on (%v): the state of the database is unknown", m.ID(), err)
 	tx := fmt.Sprintf("%s ran in a transaction, which cannot have committed: the server rolls back the transaction of a connection it loses", m.ID())
@@ -254,6 +351,20 @@ func liveRunBlocked(r deadRun, alive string) *Blocked {
 		Hint: fmt.Sprintf("wait for it to end (its report says whether it lost its deploy lock); only if its process is gone (its host crashed or was cut off), end that session (SELECT pg_terminate_backend(%d)), then run the deploy again with --recover; nothing was changed", r.BackendPID)}
 }
 
+// liveRunEnded is what a deploy says of run r, which it found unfinished, when r ended on its own
+// (ended: how, as its row says) while the deploy waited for its connection to go: r was alive (seen
+// describes its connection, "" when it had gone by the first look), and what it left is for the next
+// deploy to read from history.
+func liveRunEnded(r deadRun, seen, ended string) *Blocked {
+	was := "its work connection left the server as this deploy began"
+	if seen != "" {
+		was = seen
+	}
+	return &Blocked{Reason: fmt.Sprintf("run %s (%s, started %s) was still running when this deploy began: %s, although it no longer held the deploy lock; it has ended since (%s)",
+		r.RunID, r.Holder, r.Since.UTC().Format(time.RFC3339), was, ended),
+		Hint: "read its report (it says what it kept or rolled back), then run the deploy again, which carries on from what history records; nothing was changed"}
+}
+
 // deadRunGone waits until the work connection of run r, which looks dead, has left the server (see
 // liveRunGrace). A run whose connection stays is alive (a *Blocked says so): --recover must not
 // terminate its connection and undo its migrations under it, and a deploy must not call it dead.
@@ -262,6 +373,7 @@ func (d *deployer) deadRunGone(ctx context.Context, r deadRun) error {
 		return nil // it ended: its connections went with it (and its pid may be another session's now)
 	}
 	deadline := time.Now().Add(liveRunGrace)
+	seen := "" // its connection, as last seen on the server
 	for {
 		alive, err := d.runAlive(ctx, r)
 		if err != nil {
@@ -271,8 +383,21 @@ func (d *deployer) deadRunGone(ctx context.Context, r deadRun) error {
 			return err
 		}
 		if alive == "" {
+			if r.Status != "running" {
+				return nil
+			}
+			// A connection that went while this deploy waited may have gone with a run that ended on
+			// its own (it lost its deploy lock's session and rolled back, or kept what it had verified):
+			// its row, read before the wait, said running, and --recover would undo what it kept.
+			if ended := d.hist.ended(ctx, d.conn, r.RunID); ended != "" {
+				if d.res.Maintenance != nil && d.res.Maintenance.Inherited {
+					d.maintOn, d.res.Maintenance = false, nil // as below: the run has it as it left it
+				}
+				return liveRunEnded(r, seen, ended)
+			}
 			return nil
 		}
+		seen = alive
 		if !time.Now().Before(deadline) {
 			// As after a lock wait (recoveryBlocked): maintenance mode stays as the run has it.
 			if d.res.Maintenance != nil && d.res.Maintenance.Inherited {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -228,4 +229,149 @@ func (tg *target) runLost(t *testing.T, o Options) (*Result, error) {
 	})
 	allow()
 	return res, err
+}
+
+// TestDeployLostRunTakenOverByRecover: a run loses its connections (its runner's network went down, and a
+// person ended its sessions, as the hint of a lost run says), another runner's --recover rolls it back
+// from a hotfix folder and deploys again, and the application writes to what it deployed. When the
+// lost run reaches the server again, it took the deploy lock again (it was free) and ran the down of its
+// migration 1: the column the recovery had deployed went, with the application's values, while history
+// still said applied, and the run rewrote its row from recovered to finished. It now sees that another
+// deploy took over and touches nothing: database, history, its row and maintenance mode stay as the
+// recovery and the application left them, and its report says so (failed, exit 1).
+func TestDeployLostRunTakenOverByRecover(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	o := tg.options(t, folder(t, sleeper), "run-y3")
+	o.Snapshotter = nil // snapshot kind none: the downs are the only rollback
+	var after, history string
+	var once sync.Once
+	progress := o.Progress
+	o.Progress = func(msg string) {
+		progress(msg)
+		if !strings.Contains(msg, "lost the connection to the database server") {
+			return
+		}
+		// While run-y3 cannot reach the server, another runner recovers it.
+		once.Do(func() {
+			ro := tg.options(t, folder(t, with(sleeper, map[string]string{"2_backfill.up.sql": "CREATE TABLE k9 (id int);"})), "run-y4")
+			ro.Snapshotter, ro.Recover, ro.Holder = nil, true, "runner-2"
+			res, err := Run(t.Context(), ro)
+			if err != nil || res.Outcome != OutcomeDeployed || res.Recovered == nil {
+				t.Errorf("recover: %s, %v, %+v", res.Outcome, err, res.Recovered)
+			}
+			tg.exec(t, "UPDATE accounts SET customer_id = 42 WHERE id <= 10")
+			after, history = tg.checksums(t), tg.historyOf(t)
+		})
+	}
+	res, err := tg.runCut(t, o, func() {
+		tg.exec(t, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+			WHERE application_name = 'schemagate deploy lock' AND datname = current_database()`)
+	})
+	if history == "" {
+		t.Fatal("the recovery did not run")
+	}
+	if err == nil || res.Outcome != OutcomeFailed {
+		t.Fatalf("outcome %s, err %v", res.Outcome, err)
+	}
+	if got := tg.value(t, "SELECT count(*)::text FROM accounts WHERE customer_id = 42"); got != "10" {
+		t.Errorf("%s rows keep the application's customer_id; want 10", got)
+	}
+	if got := tg.checksums(t); got != after {
+		t.Errorf("database changed after the recovery:\n%s\n---\n%s", after, got)
+	}
+	if got := tg.historyOf(t); got != history {
+		t.Errorf("history %q; want %q, as the recovery left it", got, history)
+	}
+	if got := tg.value(t, "SELECT status FROM schemagate.schemagate_runs WHERE run_id = 'run-y3'"); got != "recovered" {
+		t.Errorf("run-y3 recorded as %q; want recovered, as the recovery left it", got)
+	}
+	if tg.maintenance(t) != "off" {
+		t.Error("maintenance mode is on; the recovery turned it off")
+	}
+	if res.Rollback != nil && res.Rollback.OK {
+		t.Errorf("rollback %+v", res.Rollback)
+	}
+	for _, want := range []string{"run run-y4 of runner-2 took the deploy lock", "recorded this run as recovered", "did nothing after it connected again"} {
+		if !strings.Contains(res.Reason, want) {
+			t.Errorf("reason %q lacks %q", res.Reason, want)
+		}
+	}
+	if strings.Contains(res.Hint, "--recover") {
+		t.Errorf("hint %q: the run was recovered already", res.Hint)
+	}
+	var text strings.Builder
+	if err := res.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "as run run-y4 of runner-2 left it") || strings.Contains(text.String(), "still on") {
+		t.Errorf("report's maintenance mode:\n%s", text.String())
+	}
+}
+
+// TestDeployLostRunMeetsRecoverHoldingTheLock: as TestDeployLostRunTakenOverByRecover, but the lost run
+// reaches the server again while the --recover still holds the deploy lock. It said "could not carry on
+// ... run the deploy again with --recover" (which is running); it now says that run holds the lock and
+// may be recovering it, and touches nothing.
+func TestDeployLostRunMeetsRecoverHoldingTheLock(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	o := tg.options(t, folder(t, sleeper), "run-y3")
+	o.Snapshotter = nil
+	recovering, lostDone, recovered := make(chan struct{}), make(chan struct{}), make(chan *Result, 1)
+	var once sync.Once
+	progress := o.Progress
+	o.Progress = func(msg string) {
+		progress(msg)
+		if !strings.Contains(msg, "lost the connection to the database server") {
+			return
+		}
+		once.Do(func() {
+			ro := tg.options(t, folder(t, with(sleeper, map[string]string{"2_backfill.up.sql": "CREATE TABLE k9 (id int);"})), "run-y4")
+			ro.Snapshotter, ro.Recover, ro.Holder = nil, true, "runner-2"
+			rp := ro.Progress
+			ro.Progress = func(msg string) {
+				rp(msg)
+				if strings.HasPrefix(msg, "recovering run run-y3") {
+					close(recovering)
+					<-lostDone // run-y3 connects again while this one holds the lock
+				}
+			}
+			go func() {
+				res, err := Run(context.WithoutCancel(t.Context()), ro)
+				if err != nil {
+					t.Errorf("recover: %v", err)
+				}
+				recovered <- res
+			}()
+			<-recovering
+		})
+	}
+	res, err := tg.runCut(t, o, func() {
+		tg.exec(t, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+			WHERE application_name = 'schemagate deploy lock' AND datname = current_database()`)
+	})
+	close(lostDone)
+	rec := <-recovered
+	if rec == nil || rec.Outcome != OutcomeDeployed {
+		t.Fatalf("recover: %+v", rec)
+	}
+	if err == nil || res.Outcome != OutcomeFailed {
+		t.Fatalf("outcome %s, err %v", res.Outcome, err)
+	}
+	if want := "run run-y4 of runner-2 took the deploy lock while this run had lost its connections to the database server, and holds it now"; !strings.HasPrefix(res.Reason, want) {
+		t.Errorf("reason %q; want it to start with %q", res.Reason, want)
+	}
+	if !strings.Contains(res.Hint, "once run run-y4 of runner-2 has ended") || !strings.Contains(res.Hint, "still running") {
+		t.Errorf("hint %q; want it to say what this run's row tells once run-y4 has ended", res.Hint)
+	}
+	if got := tg.historyOf(t); got != "1:rolled-back 2:failed 1:applied 2:applied" {
+		t.Errorf("history %q", got)
+	}
+	if got := tg.value(t, "SELECT status FROM schemagate.schemagate_runs WHERE run_id = 'run-y3'"); got != "recovered" {
+		t.Errorf("run-y3 recorded as %q", got)
+	}
+	if tg.maintenance(t) != "off" {
+		t.Error("maintenance mode left on")
+	}
 }

@@ -128,6 +128,8 @@ func (r *Result) facts() [][2]string {
 			v = fmt.Sprintf("%s, on since run %s turned it on at %s (%s beyond the migrations)", ms(m.DurationMS), m.InheritedFrom, m.Since.UTC().Format(time.RFC3339), ms(m.OverheadMS))
 		}
 		switch {
+		case m.Off == nil && m.LeftTo != "":
+			v = "as " + m.LeftTo + " left it: it took over this run"
 		case m.Off == nil && m.Error != "":
 			v = "still on: " + m.Error
 		case m.Off == nil:
@@ -144,7 +146,10 @@ func (r *Result) facts() [][2]string {
 	}
 	if m := r.Maintenance; m != nil && m.Inherited && m.On == nil { // else the line above tells it
 		v := "left on by an earlier run; turned off"
-		if m.Error != "" && m.Off == nil {
+		switch {
+		case m.LeftTo != "" && m.Off == nil:
+			v = "left on by an earlier run; as " + m.LeftTo + " left it: it took over this run"
+		case m.Error != "" && m.Off == nil:
 			v = "left on by an earlier run; still on: " + m.Error
 		}
 		if m.Warning != "" {

@@ -118,6 +118,9 @@ type MaintenanceResult struct {
 	// hand since); only a deploy with nothing to apply after a recovery reports On as Since.
 	InheritedFrom string     `json:"inherited_from,omitempty"`
 	Since         *time.Time `json:"since,omitempty"`
+	// LeftTo names the deploy that took over this run while it had lost its connections (run Y4 of
+	// ci-runner-2): maintenance mode is as that deploy left it, not as this run last knew it.
+	LeftTo string `json:"left_to,omitempty"`
 	// OnAgain says why the on action ran again although an earlier run had left maintenance mode on.
 	OnAgain string `json:"on_again,omitempty"`
 	Error   string `json:"error,omitempty"`

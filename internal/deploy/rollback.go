@@ -212,6 +212,12 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 	start := d.clock.Now()
 	rb = &RollbackResult{Method: "down"}
 	defer func() { rb.DurationMS = d.clock.Now().Sub(start).Milliseconds() }()
+	if d.takenOver != nil {
+		// Another deploy took the lock while this run had lost it (see reconnect): what this run applied
+		// is that deploy's to undo, or to keep, now.
+		rb.Error = "nothing was rolled back: " + d.takenOver.Error()
+		return rb, d.takenOver
+	}
 	need, lost := d.undoNeed(ctx, p, refusal)
 	if need == "" {
 		// The downs drop the tables the run created and the columns it added: other sessions' writes to
@@ -237,6 +243,10 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 				// committed with it, tells. Connected again, it runs again.
 				d.progress("%s: lost the connection to the database server during its down: %v", m.ID(), err)
 				if rerr := d.revive(ctx); rerr != nil {
+					if d.takenOver != nil {
+						rb.Error = fmt.Sprintf("the down of %s did not run: %v", m.ID(), rerr)
+						return rb, d.takenOver // the run is the other deploy's now: no snapshot either
+					}
 					err = fmt.Errorf("%w; and connecting again failed: %v", err, rerr)
 					break
 				}

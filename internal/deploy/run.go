@@ -119,7 +119,7 @@ func (d *deployer) protect(ctx context.Context, pending []*migrate.Migration) er
 // nothing was changed (finish tries once more to connect, to turn maintenance mode off and record the run).
 func (d *deployer) reviveAfterSnapshot(ctx context.Context) error {
 	if err := d.revive(ctx); err != nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || d.takenOver != nil {
 			return err
 		}
 		return &Blocked{Reason: fmt.Sprintf("lost the connection to the database server after the snapshot (a restart?) and could not connect again: %v; nothing was changed", err),
