@@ -508,6 +508,9 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 		_ = d.hist.mark(ctx, d.conn, id, m.ID(), StatusApplied, st.duration, st.attempts, "")
 		mr.Status = StatusApplied
 		d.progress("applied %s in %s", m.ID(), st.duration.Round(time.Millisecond))
+		if err := d.renewAfter(ctx, ap, pending, i); err != nil {
+			return err
+		}
 		if err := d.verifyChange(ctx, pending, i, ids); err != nil {
 			return err
 		}
@@ -752,4 +755,29 @@ func (d *deployer) waitGone(ctx context.Context, pid int) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// renewAfter opens a new work session after pending[i], applied, when it may have changed the settings a
+// new session starts with (pg.ChangesNewSessions: ALTER ROLE or ALTER DATABASE … SET or RESET) and a
+// migration follows: the reset before each migration (RESET ALL) goes back to what the session started
+// with, so the next one (and this one's verify script) would run under the old search path, where a
+// deploy that ran it alone, psql or any tool, in a session of its own, runs under the new one, as the
+// rehearsal does. The migrations that change no such setting keep the session. A server that cannot be
+// reached again leaves the run as a connection lost before the next migration does: the later ones not
+// run, for --recover.
+func (d *deployer) renewAfter(ctx context.Context, ap *applier, pending []*migrate.Migration, i int) error {
+	m := pending[i]
+	if i+1 == len(pending) || !pg.ChangesNewSessions(m.Up) {
+		return nil
+	}
+	d.progress("%s changes the settings of its role or database: the next migration runs in a new session, which has them", m.ID())
+	d.conn.Close(context.WithoutCancel(ctx))
+	if err := d.reconnect(ctx); err != nil {
+		for j := i + 1; j < len(pending); j++ {
+			d.res.Migrations[j].Status = StatusNotRun
+		}
+		return d.unreachable(pending[:i+1], pending[i+1], false, fmt.Errorf("open a new session after %s: %w", m.ID(), err))
+	}
+	ap.conn = d.conn
+	return nil
 }

@@ -248,7 +248,6 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	}
 	replayStart := time.Now()
 	r.step.Store("the replay of the history")
-	done = r.apply()
 	// While the history replays, a second connection plans the catalog reads that follow
 	// (pg.Inspector.Warm), and the rehearsal goes on on it: planning those large queries costs tens of
 	// milliseconds once per session, which a 2-core runner then spends beside the replay instead of
@@ -269,12 +268,12 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	} else {
 		close(warm)
 	}
-	n, err := pg.ApplyHistoryWith(ctx, r.conn, replay, r.roleHook(ranUps(replay, len(replay), nil)...))
-	r.recordRoles(ctx, stoppedAt(err), ranUps(replay, n, err)...)
-	done()
+	n, renewed, err := r.replay(ctx, replay)
 	<-warm
 	if warmed != nil {
-		if err != nil {
+		// A session opened as the replay started lacks the settings a history migration gave its role
+		// or database since: the replay's own, opened after it, has them.
+		if err != nil || renewed {
 			warmed.Close(context.WithoutCancel(ctx))
 			warmWatch.Close(context.WithoutCancel(ctx))
 		} else if err := r.switchTo(ctx, warmed, warmWatch); err != nil {
@@ -285,6 +284,10 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		if rm := &rep.Migrations[index[m]]; rm.Status != report.StatusFailed && !rerunBase[m] {
 			rm.Status = report.StatusBase
 		}
+	}
+	var renewFailed *renewError
+	if errors.As(err, &renewFailed) {
+		return nil, "", fmt.Errorf("replay history: %w", err)
 	}
 	if err != nil {
 		failed := history[n]
@@ -1129,6 +1132,11 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 		rm.Status = report.StatusFailed
 		rm.Error = r.sqlError(err, "up")
 		return nil, false, nil
+	}
+	// Its verify script, its round trip and the later migrations start from the settings it gave its
+	// role or database, as each would in a session of its own.
+	if _, err := r.renew(ctx, m.Up); err != nil {
+		return nil, false, err
 	}
 	if m.Verify != nil && !m.Verify.Empty() {
 		r.inVerify = true // until the next migration: a stop met here is reported after this returns

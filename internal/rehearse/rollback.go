@@ -114,10 +114,11 @@ func RollbackScript(ctx context.Context, opts Options, version string) (gd *repo
 		opts.Progress("  %s", q)
 	}
 	r.step.Store("the migrations before " + target.ID())
-	done = r.apply()
-	n, err := pg.ApplyHistoryWith(ctx, r.conn, replay, r.roleHook(ranUps(replay, len(replay), nil)...))
-	r.recordRoles(ctx, stoppedAt(err), ranUps(replay, n, err)...)
-	done()
+	n, _, err := r.replay(ctx, replay)
+	var renewFailed *renewError
+	if errors.As(err, &renewFailed) {
+		return nil, fmt.Errorf("apply the migrations before %s: %w", target.ID(), err)
+	}
 	if err != nil {
 		if !isToolError(ctx, err) {
 			inFolder(opts.Dir, err)
@@ -143,6 +144,9 @@ func RollbackScript(ctx context.Context, opts Options, version string) (gd *repo
 			err = fmt.Errorf("%w: %w", ErrInput, err)
 		}
 		return nil, fmt.Errorf("apply %s: %w", target.ID(), err)
+	}
+	if _, err := r.renew(ctx, target.Up); err != nil { // its generated down runs after it, in a session of its own
+		return nil, err
 	}
 	afterCat, err := r.insp.Inspect(ctx, r.conn)
 	if err != nil {

@@ -36,6 +36,13 @@ func (r *run) roundtrip(ctx context.Context, m *migrate.Migration, rm *report.Mi
 	if m.NoTransaction || m.Down.NoTransaction {
 		return r.roundtripWithCopy(ctx, m, rt, before, after)
 	}
+	if r.inst.AdminURL != "" && pg.ChangesNewSessions(m.Down) {
+		// A down that changes the settings of its role or database (ALTER ROLE … RESET search_path)
+		// changes what the re-up, in a session of its own, starts with: in the one transaction of the
+		// round trip no new session sees that, so it runs as a non-transactional one does, each script
+		// in its own transaction and session, on the database with a copy standing by.
+		return r.roundtripWithCopy(ctx, m, rt, before, after)
+	}
 	if err := r.begin(ctx); err != nil {
 		return fmt.Errorf("begin round trip: %w", err)
 	}
@@ -76,6 +83,14 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		addFailure(rt, fmt.Sprintf("the down fails: %s", rt.Error.Message), rt.Error)
 		return nil
 	}
+	if !inTx {
+		// In autocommit the re-up, like the down days after the up, runs in a session of its own: with
+		// what the down did to the settings of its role or database. (In one transaction no other
+		// session sees them: the re-up starts from what the up left.)
+		if _, err := r.renew(ctx, m.Down); err != nil {
+			return err
+		}
+	}
 	afterDown, err := r.insp.Since(ctx, r.conn, from, nil, r.writesCatalog(m.Down, from))
 	if err != nil {
 		return fmt.Errorf("inspect catalog after down: %w", err)
@@ -109,6 +124,9 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 	}
 	if !inTx {
 		afterDown = nil
+		if _, err := r.renew(ctx, m.Up); err != nil { // for the migrations after it
+			return err
+		}
 	}
 	afterReUp, err := r.insp.Since(ctx, r.conn, afterDown, nil, r.writesCatalog(m.Up, afterDown))
 	if err != nil {
