@@ -224,8 +224,8 @@ func TestRulesCatalog(t *testing.T) {
 			}
 		}
 	}
-	if len(catalog) != 88+11+9+7 {
-		t.Errorf("catalog has %d rules, want the 88 of risk-rules.md, rename-trigger, create-rule, create-partition, refresh-matview-concurrently, rename-type, version-unsupported, do-commit-in-transaction, prepared-transaction, constraint-using-index, restart-sequence, refused-expression, the 9 server rules of check_server.go and the 7 rules of check_reach.go", len(catalog))
+	if len(catalog) != 88+12+9+7 {
+		t.Errorf("catalog has %d rules, want the 88 of risk-rules.md, rename-trigger, create-rule, create-partition, refresh-matview-concurrently, rename-type, version-unsupported, do-commit-in-transaction, prepared-transaction, constraint-using-index, restart-sequence, refused-expression, replace-function-in-use, the 9 server rules of check_server.go and the 7 rules of check_reach.go", len(catalog))
 	}
 }
 

@@ -461,6 +461,23 @@ var catalog = []Rule{
 			"When the migrations before it show the view's columns (by name, in order; not through SELECT *), a replacement that drops, renames or reorders them is dangerous: PostgreSQL refuses it " +
 			"(\"cannot drop columns from view\", \"cannot change name of view column\") and the deploy stops; new columns may only be added at the end. " +
 			"A change of a column's type is refused too (\"cannot change data type of view column\"), but the parse does not know the types, and it stays caution. " + ifExistsNote},
+	{ID: "replace-function-in-use", Risk: Dangerous, Lock: "", Rewrite: false, Scan: false,
+		Summary:    "CREATE OR REPLACE FUNCTION of a function that an index (its expressions or predicate), a stored generated column, an exclusion constraint, a partition key or a CHECK constraint of the history calls, directly or through another function whose LANGUAGE sql body calls it",
+		Suggestion: "create the new function under a new name, build a new index on it CONCURRENTLY and drop the old one (or REINDEX INDEX CONCURRENTLY right after the change), and recompute the stored column in batches by setting a column it reads to itself (UPDATE t SET src = src WHERE id BETWEEN …: PostgreSQL recomputes a generated column only when an UPDATE sets a column it reads, not on SET col = DEFAULT); change a CHECK by adding one on the new function NOT VALID, VALIDATE it, then drop the old",
+		Why: "Risk: dangerous when an index, an exclusion constraint, a stored generated column or a partition key uses the function; caution when only CHECK constraints do. " +
+			"PostgreSQL computes these expressions when it writes a row and stores the result: the index entry, the column's value, the partition the row goes to. " +
+			"Replacing a function they call recomputes none of it (PostgreSQL's CREATE INDEX page: \"if you change the function's definition you will need to REINDEX\"): " +
+			"a query through the index looks up what the new function returns and misses the rows stored under the old results, a unique index or an exclusion constraint admits duplicates, " +
+			"the stored column keeps stale values, and a row stays in a partition the planner now prunes away; existing rows are not checked against a CHECK again, so rows the new function refuses stay. " +
+			"PostgreSQL takes the replacement even when it is no longer IMMUTABLE, so no function is exempt by its volatility (measured on PostgreSQL 15: after CREATE OR REPLACE FUNCTION norm_email … lower(trim($1)), a new session's index scan by norm_email(email) misses ' Bob@x.com', " +
+			"INSERT of a duplicate succeeds, and the partition key sends the lookup to a partition without the row). Also flagged by: — (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
+		Given: "CREATE FUNCTION norm_email(text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower($1) $$;\nCREATE UNIQUE INDEX users_email_norm_uq ON users (norm_email(email));",
+		Bad:   "CREATE OR REPLACE FUNCTION norm_email(text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower(trim($1)) $$;",
+		Good:  "CREATE FUNCTION norm_email_v2(text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower(trim($1)) $$;",
+		Notes: "The message names each index, column and constraint that uses the function, and the function it calls it through. " +
+			"The users come from the migrations before it and the schema the linter reads (`lint --dir`, `check`); a function called only from other languages' bodies (PL/pgSQL …), or through dynamic SQL, is not followed. " +
+			"A replacement of the same text (once parsed, whatever it says of volatility, PARALLEL, COST, ROWS or LEAKPROOF) changes no result and is not flagged; nor is ALTER FUNCTION … IMMUTABLE, STABLE or VOLATILE, which changes no result either. " +
+			"A view calling the function is no user: it computes the function when it is read."},
 	{ID: "detach-partition-blocking", Risk: Dangerous, Lock: "ACCESS EXCLUSIVE on parent + partition", Rewrite: false, Scan: false,
 		Summary:    "DETACH PARTITION without CONCURRENTLY",
 		Suggestion: "DETACH PARTITION … CONCURRENTLY (PG14+, outside tx, no default partition)",

@@ -17,6 +17,9 @@ func (a *analyzer) check(n *pg_query.Node) {
 	a.serverRules(n, "")
 	a.versionRules(n)
 	a.refusedExpressions(n)
+	if cf := n.GetCreateFunctionStmt(); cf != nil {
+		a.replaceFunction(cf)
+	}
 	switch {
 	case n.GetTransactionStmt() != nil:
 		a.transaction(n.GetTransactionStmt())

@@ -118,6 +118,14 @@ type state struct {
 	// routine.refs), and those whose routine.cols has a table's key.
 	naming   map[dotted]map[*routine]bool
 	colUsers map[string]map[*routine]bool
+	// funcUsers are the indexes, stored generated columns, CHECK and exclusion constraints and partition
+	// keys whose expressions call functions, by an id of the object ("i:" and the index's key, "g:" and
+	// the column's, "c:", "x:" or "p:" and the table's …), and usersOf indexes them by the functions'
+	// names: what CREATE OR REPLACE FUNCTION leaves stale (see funcusers.go).
+	funcUsers map[string]*funcUser
+	usersOf   refIndex
+	// unnamedUsers numbers the ids of the indexes and exclusion constraints PostgreSQL names.
+	unnamedUsers int
 	// triggers are the triggers the history creates, by table key, then by name.
 	triggers map[string]map[string]*trigger
 	// opaque says code ran whose effect cannot be told from any text the state saw (a DO block or a
@@ -171,7 +179,8 @@ func newState() *state {
 		kinds: map[string]string{}, filled: map[string]string{}, owned: map[string]string{},
 		ownedBy: refIndex{}, indexesOf: refIndex{}, viewUsers: refIndex{}, exprIxOf: refIndex{}, refBy: refIndex{}, conNamed: refIndex{}, childIx: refIndex{},
 		gone: map[string]string{}, temps: map[string]bool{}, autoNames: map[string]map[autoName]bool{}, autoByPrefix: map[string]map[autoName]bool{}, functions: map[string]bool{}, userFuncs: map[string]map[string]*userFunc{},
-		routines: map[string]*routine{}, naming: map[dotted]map[*routine]bool{}, colUsers: map[string]map[*routine]bool{}, triggers: map[string]map[string]*trigger{}}
+		routines: map[string]*routine{}, naming: map[dotted]map[*routine]bool{}, colUsers: map[string]map[*routine]bool{}, triggers: map[string]map[string]*trigger{},
+		funcUsers: map[string]*funcUser{}, usersOf: refIndex{}}
 }
 
 func (s *state) table(name string) *table {
@@ -776,6 +785,11 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				}
 			}
 			s.partitioned[name] = keys
+			var exprs []*pg_query.Node
+			for _, p := range ps.PartParams {
+				exprs = append(exprs, p.GetPartitionElem().GetExpr())
+			}
+			s.setFuncUser("p:"+name, funcUser{kind: userPartKey, table: name}, exprs...)
 		}
 		if cs.Partbound != nil && cs.Partbound.IsDefault && len(cs.InhRelations) == 1 {
 			s.defaultPart[s.rel(cs.InhRelations[0].GetRangeVar())] = name
@@ -794,8 +808,18 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			s.autoIndex(rel, indexAutoName(is))
 		}
 		var exprCols []string
+		exprs := []*pg_query.Node{is.WhereClause}
 		for _, p := range is.IndexParams {
 			exprCols = append(exprCols, exprColumns(p.GetIndexElem().GetExpr())...)
+			exprs = append(exprs, p.GetIndexElem().GetExpr())
+		}
+		if is.Idxname != "" {
+			ix := sibling(rel, is.Idxname)
+			s.setFuncUser("i:"+ix, funcUser{kind: userIndex, table: rel, name: ix, unique: is.Unique}, exprs...)
+		} else {
+			// PostgreSQL names it: the state forgets it only with its table.
+			s.unnamedUsers++
+			s.setFuncUser(fmt.Sprintf("i:%s\x00%d", rel, s.unnamedUsers), funcUser{kind: userIndex, table: rel, unique: is.Unique}, exprs...)
 		}
 		exprCols = append(exprCols, exprColumns(is.WhereClause)...)
 		if len(exprCols) > 0 {
@@ -1242,6 +1266,7 @@ func (s *state) addColumn(t *table, tname string, cd *pg_query.ColumnDef, create
 	if serialTypes[typ] { // a sequence owned by the column
 		s.ownsSequence(tname, cd.Colname, nil, created)
 	}
+	var generated *pg_query.Node // GENERATED ALWAYS AS (…) STORED
 	for _, n := range cd.Constraints {
 		k := n.GetConstraint()
 		if k.GetContype() == pg_query.ConstrType_CONSTR_CHECK {
@@ -1251,6 +1276,9 @@ func (s *state) addColumn(t *table, tname string, cd *pg_query.ColumnDef, create
 		}
 		if k.GetContype() == pg_query.ConstrType_CONSTR_IDENTITY {
 			s.ownsSequence(tname, cd.Colname, k.Options, created)
+		}
+		if k.GetContype() == pg_query.ConstrType_CONSTR_GENERATED {
+			generated = k.RawExpr
 		}
 		switch k.GetContype() {
 		case pg_query.ConstrType_CONSTR_NOTNULL, pg_query.ConstrType_CONSTR_PRIMARY, pg_query.ConstrType_CONSTR_IDENTITY:
@@ -1267,6 +1295,7 @@ func (s *state) addColumn(t *table, tname string, cd *pg_query.ColumnDef, create
 		}
 	}
 	t.cols[name] = c
+	s.setFuncUser("g:"+colKey(tname, name), funcUser{kind: userGenerated, table: tname, name: name}, generated)
 }
 
 func (s *state) addConstraint(t *table, tname string, c *pg_query.Constraint) {
@@ -1279,6 +1308,18 @@ func (s *state) addConstraint(t *table, tname string, c *pg_query.Constraint) {
 		s.addCheck(t, tname, c)
 	case pg_query.ConstrType_CONSTR_EXCLUSION:
 		s.constraintIndex(tname, c, "")
+		exprs := []*pg_query.Node{c.WhereClause}
+		for _, e := range c.Exclusions {
+			if items := e.GetList().GetItems(); len(items) > 0 {
+				exprs = append(exprs, items[0].GetIndexElem().GetExpr())
+			}
+		}
+		id := "x:" + tname + "\x00" + c.Conname
+		if c.Conname == "" {
+			s.unnamedUsers++
+			id = fmt.Sprintf("x:%s\x00%d", tname, s.unnamedUsers) // PostgreSQL names it
+		}
+		s.setFuncUser(id, funcUser{kind: userExclusion, table: tname, name: c.Conname}, exprs...)
 	case pg_query.ConstrType_CONSTR_PRIMARY, pg_query.ConstrType_CONSTR_UNIQUE:
 		s.constraintIndex(tname, c, "")
 		keys := colNames(c.Keys)

@@ -33,6 +33,7 @@ func (s *state) addCheck(t *table, tname string, c *pg_query.Constraint) {
 	}
 	ck := &check{name: name, validated: !c.SkipValidation, cols: cols, expr: c.RawExpr, local: true, noInherit: c.IsNoInherit}
 	t.checks[name] = ck
+	s.setFuncUser("c:"+tname+"\x00"+name, funcUser{kind: userCheck, table: tname, name: name}, c.RawExpr)
 	if !ck.noInherit {
 		s.addToChildren(tname, ck, map[string]bool{tname: true})
 	}

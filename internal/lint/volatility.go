@@ -55,6 +55,10 @@ type userFunc struct {
 	// params counts the body's references to parameters: PostgreSQL does not inline a function whose
 	// body uses a parameter twice when the argument costs more than a constant.
 	params int
+	// def is the CREATE FUNCTION that defined it, which a replacement of the same text does not change
+	// (see sameDefinition); calls are the functions its LANGUAGE sql body calls (see bodyCalls).
+	def   *pg_query.CreateFunctionStmt
+	calls []string
 }
 
 // funcKey names a function's signature among its overloads: schema-qualified name and input types.
@@ -122,6 +126,7 @@ func (s *state) defineFunction(cf *pg_query.CreateFunctionStmt) {
 			}
 		})
 	}
+	f.def, f.calls = cf, bodyCalls(cf, language, body)
 	name := lastName(cf.Funcname)
 	if s.userFuncs[name] == nil {
 		s.userFuncs[name] = map[string]*userFunc{}

@@ -285,6 +285,49 @@ func (c *Catalog) SchemaSQL(keep func(name string) bool) string {
 			tables[k] = true
 		}
 	}
+	// The functions that call a kept function, through LANGUAGE sql bodies the rules read, come along, and
+	// so do the tables whose indexes, stored generated columns, CHECK and exclusion constraints or
+	// partition key call one of them: PostgreSQL recomputes none of these when the function is replaced
+	// (replace-function-in-use), which the rules tell from the expressions.
+	called := map[string]bool{}
+	for _, f := range c.Functions {
+		if (f.Kind == "f" || f.Kind == "w") && keep(f.Name) {
+			called[strings.ToLower(f.Name)] = true
+		}
+	}
+	callers := map[string]bool{} // by key
+	for grew := len(called) > 0; grew; {
+		grew = false
+		for k, f := range c.Functions {
+			if (f.Kind == "f" || f.Kind == "w") && !callers[k] && !called[strings.ToLower(f.Name)] && namesWord(f.Definition, called) {
+				callers[k], called[strings.ToLower(f.Name)], grew = true, true, true
+			}
+		}
+	}
+	if len(called) > 0 {
+		for k, t := range c.Tables {
+			if tables[k] {
+				continue
+			}
+			uses := namesWord(t.PartitionKey, called)
+			for _, col := range t.Columns {
+				uses = uses || namesWord(col.Generated, called)
+			}
+			if uses {
+				tables[k] = true
+			}
+		}
+		for _, x := range c.Indexes {
+			if namesWord(x.Definition, called) {
+				tables[x.QTable()] = true
+			}
+		}
+		for _, x := range c.Constraints {
+			if (x.Type == "c" || x.Type == "x") && namesWord(x.Definition, called) {
+				tables[x.QTable()] = true
+			}
+		}
+	}
 	// A kept partitioned table's DEFAULT partition comes along: attaching a partition scans it under
 	// ACCESS EXCLUSIVE, though the migration does not name it.
 	for k, t := range c.Tables {
@@ -309,7 +352,7 @@ func (c *Catalog) SchemaSQL(keep func(name string) bool) string {
 	var after []string
 	for _, k := range sortedKeys(c.Functions) {
 		f := c.Functions[k]
-		if (f.Kind == "f" || f.Kind == "w") && f.Range == nil && f.Definition != "" && (keep(f.Name) || triggerFuncs[f.Signature()] || namesTable(f.Definition, c.Tables, tables)) {
+		if (f.Kind == "f" || f.Kind == "w") && f.Range == nil && f.Definition != "" && (keep(f.Name) || callers[k] || triggerFuncs[f.Signature()] || namesTable(f.Definition, c.Tables, tables)) {
 			def := strings.TrimRight(f.Definition, "\n") + ";\n"
 			if sqlBody(f.Definition) && namesTable(f.Definition, c.Tables, tables) {
 				after = append(after, def)
@@ -403,6 +446,26 @@ func sqlBody(def string) bool {
 		if l != "" && l[0] != ' ' {
 			return strings.HasPrefix(l, "BEGIN ATOMIC") || strings.HasPrefix(l, "RETURN ")
 		}
+	}
+	return false
+}
+
+// namesWord tells whether text has one of words (lower-case) as a word, in any letter case.
+func namesWord(text string, words map[string]bool) bool {
+	lower := strings.ToLower(text)
+	for i := 0; i < len(lower); {
+		if !wordByte(lower[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(lower) && wordByte(lower[j]) {
+			j++
+		}
+		if words[lower[i:j]] {
+			return true
+		}
+		i = j
 	}
 	return false
 }

@@ -94,3 +94,32 @@ func TestSchemaSQLTriggers(t *testing.T) {
 		}
 	}
 }
+
+// TestSchemaSQLFunctionUsers: a kept function brings along the functions whose body names it and the
+// tables whose indexes, stored generated columns, CHECK or exclusion constraints or partition key call
+// one of them (the rules tell what replacing it leaves stale); a table that calls none stays out.
+func TestSchemaSQLFunctionUsers(t *testing.T) {
+	c := NewCatalog()
+	c.Functions["public.norm(text)"] = &Function{Schema: "public", Name: "norm", Kind: "f",
+		Definition: "CREATE OR REPLACE FUNCTION public.norm(text)\n RETURNS text\n LANGUAGE sql\n IMMUTABLE\nAS $function$ SELECT lower($1) $function$\n"}
+	c.Functions["public.email_key(text)"] = &Function{Schema: "public", Name: "email_key", Kind: "f",
+		Definition: "CREATE OR REPLACE FUNCTION public.email_key(text)\n RETURNS text\n LANGUAGE sql\n IMMUTABLE\nAS $function$ SELECT 'k:' || NORM($1) $function$\n"}
+	col := func(name string) []*Column { return []*Column{{Num: 1, Name: name, Type: "text"}} }
+	c.Tables["public.users"] = &Table{Schema: "public", Name: "users", Columns: col("email")}
+	c.Tables["public.accounts"] = &Table{Schema: "public", Name: "accounts", Columns: []*Column{{Num: 1, Name: "email", Type: "text"}, {Num: 2, Name: "k", Type: "text", Generated: "email_key(email)"}}}
+	c.Tables["public.codes"] = &Table{Schema: "public", Name: "codes", Columns: col("code")}
+	c.Tables["public.ev"] = &Table{Schema: "public", Name: "ev", Columns: col("code"), Partitioned: true, PartitionKey: "LIST (norm(code))"}
+	c.Tables["public.other"] = &Table{Schema: "public", Name: "other", Columns: col("normal")}
+	c.Indexes["public.users_norm"] = &Index{Schema: "public", Table: "users", Name: "users_norm", Definition: "CREATE INDEX users_norm ON public.users USING btree (norm(email))"}
+	c.Indexes["public.other_normal"] = &Index{Schema: "public", Table: "other", Name: "other_normal", Definition: "CREATE INDEX other_normal ON public.other USING btree (normal)"}
+	c.Constraints["public.codes.codes_norm"] = &Constraint{Schema: "public", Table: "codes", Name: "codes_norm", Type: "c", Definition: "CHECK ((norm(code) = code))"}
+	got := c.SchemaSQL(func(n string) bool { return n == "norm" })
+	for _, want := range []string{"FUNCTION public.email_key(text)", "CREATE TABLE users", "CREATE INDEX users_norm", "CREATE TABLE accounts", "CREATE TABLE codes", "codes_norm", "CREATE TABLE ev"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("schema SQL has no %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "other") {
+		t.Errorf("a table that calls no kept function written:\n%s", got)
+	}
+}

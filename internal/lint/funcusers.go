@@ -1,0 +1,273 @@
+package lint
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
+)
+
+// PostgreSQL stores what some expressions return when it writes a row: the entries of an index on an
+// expression (or under a predicate), a stored generated column, the partition a row is routed to by a
+// partition key expression. It checks a CHECK constraint's expression then too. CREATE OR REPLACE
+// FUNCTION of a function such an expression calls, directly or through another function, recomputes
+// none of it (measured on PostgreSQL 15): the index keeps the old results, so lookups by the new ones
+// miss rows and a unique index admits duplicates; the stored column keeps stale values; rows stay in
+// partitions the new function would not put them in; existing rows are not checked again. PostgreSQL
+// does not refuse the replacement even when it is no longer IMMUTABLE.
+
+// funcUser is an object whose stored data, or whose check of the rows, an expression calling
+// functions computed when each row was written.
+type funcUser struct {
+	kind   string // userIndex, userGenerated, userCheck, userExclusion, userPartKey
+	table  string // the table's key
+	name   string // the index's key, the column, the constraint's name; "" when PostgreSQL chose the name
+	unique bool   // a unique index
+	funcs  []string
+}
+
+// Kinds of funcUser.
+const (
+	userIndex     = "index"
+	userGenerated = "generated column"
+	userCheck     = "CHECK constraint"
+	userExclusion = "exclusion constraint"
+	userPartKey   = "partition key"
+)
+
+// setFuncUser records (or, when its expressions call no function, forgets) user u under id: an
+// object made again under its id replaces what the state knew of the old one.
+func (s *state) setFuncUser(id string, u funcUser, exprs ...*pg_query.Node) {
+	seen := map[string]bool{}
+	for _, e := range exprs {
+		walk(e, func(m proto.Message) {
+			if fc, ok := m.(*pg_query.FuncCall); ok {
+				seen[lastName(fc.Funcname)] = true
+			}
+		})
+	}
+	if len(seen) == 0 {
+		delete(s.funcUsers, id)
+		return
+	}
+	u.funcs = slices.Sorted(maps.Keys(seen))
+	s.funcUsers[id] = &u
+	for _, f := range u.funcs {
+		s.usersOf.add(f, id)
+	}
+}
+
+// holds tells whether the object of user u still exists as the state knows it.
+func (s *state) holds(u *funcUser) bool {
+	t := s.tables[u.table]
+	if t == nil {
+		return false
+	}
+	switch u.kind {
+	case userIndex:
+		return u.name == "" || s.exists[u.name] && s.indexTable[u.name] == u.table
+	case userGenerated:
+		return t.cols[u.name] != nil
+	case userCheck:
+		return t.checks[u.name] != nil
+	case userExclusion:
+		return u.name == "" || t.constraints[u.name] != nil
+	case userPartKey:
+		_, ok := s.partitioned[u.table]
+		return ok
+	}
+	return false
+}
+
+// funcUsersOf lists the objects whose expressions call function name, in order of their ids.
+func (s *state) funcUsersOf(name string) []*funcUser {
+	var out []*funcUser
+	for _, id := range s.usersOf.lookup(name, func(id string) bool {
+		u := s.funcUsers[id]
+		return u != nil && slices.Contains(u.funcs, name) && s.holds(u)
+	}) {
+		out = append(out, s.funcUsers[id])
+	}
+	// Indexes and exclusion constraints first, then stored columns, partition keys and CHECKs.
+	slices.SortStableFunc(out, func(a, b *funcUser) int { return kindRank[a.kind] - kindRank[b.kind] })
+	return out
+}
+
+var kindRank = map[string]int{userIndex: 0, userExclusion: 1, userGenerated: 2, userPartKey: 3, userCheck: 4}
+
+// callers lists the functions of the history whose LANGUAGE sql body calls function name, directly
+// or through others, each with the function it calls on the way (the chain back to name): an
+// expression that calls one of them calls name too.
+func (s *state) callers(name string) map[string]string {
+	via := map[string]string{name: ""}
+	for grew := true; grew; {
+		grew = false
+		for _, caller := range slices.Sorted(maps.Keys(s.userFuncs)) {
+			if _, ok := via[caller]; ok {
+				continue
+			}
+			for _, f := range s.userFuncs[caller] {
+				if i := slices.IndexFunc(f.calls, func(c string) bool { _, ok := via[c]; return ok }); i >= 0 {
+					via[caller], grew = f.calls[i], true
+					break
+				}
+			}
+		}
+	}
+	return via
+}
+
+// sameDefinition tells whether CREATE OR REPLACE FUNCTION nw defines what old did: the same text
+// once parsed, whatever it says of volatility, parallel safety, cost and rows, which change no result.
+func sameDefinition(old, nw *pg_query.CreateFunctionStmt) bool {
+	if old == nil {
+		return false
+	}
+	a, errA := definitionText(old)
+	b, errB := definitionText(nw)
+	return errA == nil && errB == nil && a == b
+}
+
+// treeVersion is the version of the parse trees pg_query makes, which its deparser checks.
+var treeVersion = sync.OnceValue(func() int32 {
+	r, _ := pg_query.Parse("SELECT")
+	return r.GetVersion()
+})
+
+// definitionText is cf deparsed without OR REPLACE and the options that change no result.
+func definitionText(cf *pg_query.CreateFunctionStmt) (string, error) {
+	c := proto.Clone(cf).(*pg_query.CreateFunctionStmt)
+	c.Replace = false
+	c.Options = slices.DeleteFunc(c.Options, func(o *pg_query.Node) bool {
+		switch o.GetDefElem().GetDefname() {
+		case "volatility", "parallel", "cost", "rows", "leakproof":
+			return true
+		}
+		return false
+	})
+	return pg_query.Deparse(&pg_query.ParseResult{Version: treeVersion(), Stmts: []*pg_query.RawStmt{{Stmt: &pg_query.Node{Node: &pg_query.Node_CreateFunctionStmt{CreateFunctionStmt: c}}}}})
+}
+
+// bodyCalls lists the functions the body of a LANGUAGE sql function calls: a BEGIN ATOMIC or RETURN
+// body, or one written as a string that parses. Other languages' bodies are not read.
+func bodyCalls(cf *pg_query.CreateFunctionStmt, language, body string) []string {
+	var tree proto.Message
+	switch {
+	case cf.SqlBody != nil:
+		tree = cf.SqlBody
+	case language != "sql":
+		return nil
+	default:
+		parsed, err := pg_query.Parse(body)
+		if err != nil {
+			return nil
+		}
+		tree = parsed
+	}
+	seen := map[string]bool{}
+	walk(tree, func(m proto.Message) {
+		if fc, ok := m.(*pg_query.FuncCall); ok {
+			seen[lastName(fc.Funcname)] = true
+		}
+	})
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// replaceFunction judges CREATE OR REPLACE FUNCTION of a function that indexes, stored generated
+// columns, CHECK or exclusion constraints or partition keys of the history call (see funcUser).
+func (a *analyzer) replaceFunction(cf *pg_query.CreateFunctionStmt) {
+	if !cf.Replace || cf.IsProcedure {
+		return
+	}
+	name := lastName(cf.Funcname)
+	if old := a.st.userFuncs[name][funcKey(a.st.qual(cf.Funcname), inputTypes(cf.Parameters))]; old != nil && sameDefinition(old.def, cf) {
+		return // the same function again: nothing it returns changes
+	}
+	via := a.st.callers(name)
+	var groups []string // "index a and generated column t.b use f"
+	stored, checked := false, false
+	// The function itself first: an object that calls it directly and through another is said once.
+	fns := append([]string{name}, slices.Sorted(maps.Keys(via))...)
+	said := map[*funcUser]bool{}
+	for i, fn := range fns {
+		if i > 0 && fn == name {
+			continue
+		}
+		var users []string
+		for _, u := range a.st.funcUsersOf(fn) {
+			if said[u] {
+				continue
+			}
+			said[u] = true
+			users = append(users, shownUser(u))
+			if u.kind == userCheck {
+				checked = true
+			} else {
+				stored = true
+			}
+		}
+		if len(users) == 0 {
+			continue
+		}
+		verb := "uses"
+		if len(users) > 1 {
+			verb = "use"
+		}
+		called := name
+		if fn != name {
+			called = viaChain(fn, via)
+		}
+		groups = append(groups, fmt.Sprintf("%s %s %s", andList(users), verb, called))
+	}
+	if len(groups) == 0 {
+		return
+	}
+	msg := fmt.Sprintf("CREATE OR REPLACE FUNCTION %s changes what existing rows were computed or checked with: %s", name, strings.Join(groups, "; "))
+	risk := Caution
+	if stored {
+		risk = Dangerous
+		msg += "; PostgreSQL rebuilds no index, recomputes no stored generated column and moves no row to another partition when a function they call changes: " +
+			"an index keeps the old results (a lookup by the new ones misses rows, and a unique index admits duplicates), a stored column keeps stale values"
+	}
+	if checked {
+		msg += "; PostgreSQL does not check existing rows against a CHECK constraint again when a function it calls changes: rows the new function would refuse stay"
+	}
+	a.add("replace-function-in-use", msg).Risk = risk
+}
+
+// viaChain is how function fn, which an expression calls, reaches the function replaced, as via
+// tells: "wrap, which calls norm_email".
+func viaChain(fn string, via map[string]string) string {
+	parts := []string{fn}
+	for next := via[fn]; next != ""; next = via[next] {
+		parts = append(parts, "which calls "+next)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// shownUser names user u as a message shows it: "unique index users_email_uq", "generated column
+// users.email_norm".
+func shownUser(u *funcUser) string {
+	table := bare(u.table)
+	switch {
+	case u.kind == userIndex && u.name == "" && u.unique:
+		return "a unique index on " + table
+	case u.kind == userIndex && u.name == "":
+		return "an index on " + table
+	case u.kind == userIndex && u.unique:
+		return "unique index " + bare(u.name)
+	case u.kind == userIndex:
+		return "index " + bare(u.name)
+	case u.kind == userGenerated:
+		return "generated column " + table + "." + u.name
+	case u.kind == userPartKey:
+		return "the partition key of " + table
+	case u.name == "":
+		return "an " + u.kind + " of " + table
+	}
+	return u.kind + " " + u.name + " of " + table
+}
