@@ -936,3 +936,19 @@ func TestGitLabGateOnAMergedOrClosedMergeRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestGitLabGateChangeRequestThroughUnreadableGroup: a "Request changes" from a reviewer who may belong to
+// an owning group whose members the token cannot read holds the gate (exit 3), as on GitHub, saying how
+// to read the group on GitLab, not GitHub's fix.
+func TestGitLabGateChangeRequestThroughUnreadableGroup(t *testing.T) {
+	e := newGLEnv(t, "orders_status")
+	e.s.SetFile(glProject, ".gitlab/CODEOWNERS", glBase, []byte("[Database][1]\n/db/migrations/ @acme/dba @dora\n"))
+	e.s.SetMembershipForbidden(true)
+	e.s.AddReview(e.ref, forge.Review{Author: "bob", State: "CHANGES_REQUESTED"})
+	e.s.AddReview(e.ref, forge.Review{Author: "dora", State: "APPROVED", SubmittedAt: time.Now().Add(time.Minute)})
+	code, out, errOut := e.run(t, "gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report, "--no-record")
+	if code != ExitBlocked || !strings.Contains(out, "bob requested changes and may belong to @acme/dba") || !strings.Contains(out, "read_api") ||
+		strings.Contains(out, "read:org") || strings.Contains(out, "GitHub") {
+		t.Errorf("exit %d, want %d (blocked) saying bob may belong to @acme/dba and how to read it on GitLab\n%s\n%s", code, ExitBlocked, out, errOut)
+	}
+}

@@ -781,3 +781,37 @@ func TestTeamOwnerThroughRunCache(t *testing.T) {
 	}
 	wantState(t, d, gate.Pending, "has the read role on acme/shop, without write access")
 }
+
+// TestChangeRequestThroughUnreadableTeamHolds: a change request from a reviewer who may belong to a team
+// CODEOWNERS names, whose members the token cannot read (the Actions GITHUB_TOKEN: every team request
+// answers 404), may be a DBA's: it must hold the decision, not read as a non-owner's while another
+// owner's approval turns the gate green. A reviewer the token can place outside every owner still
+// blocks nothing.
+func TestChangeRequestThroughUnreadableTeamHolds(t *testing.T) {
+	e := newEnv(t, "/db/migrations/ @acme/dba @dora\n")
+	e.s.SetMembershipForbidden(true)
+	e.review("bob", "CHANGES_REQUESTED")
+	e.review("dora", "APPROVED")
+	d := e.decide(t, config.Approval{})
+	wantState(t, d, gate.Blocked, "changes requested by bob, who may belong to @acme/dba",
+		"bob requested changes and may belong to @acme/dba, whose members the token cannot read", "read:org", "approval.dba_users")
+	for _, n := range d.Notes {
+		if strings.Contains(n, "owns none") {
+			t.Errorf("note %q: bob may own the files through the team, which the token cannot read", n)
+		}
+	}
+	if st := gate.Status(d, ""); st.State != "failure" {
+		t.Errorf("status %+v, want a failure", st)
+	}
+	// dba_users count without reading the team, but say nothing of bob.
+	wantState(t, e.decide(t, config.Approval{DBAUsers: []string{"dora"}}), gate.Blocked, "bob, who may belong to @acme/dba")
+	// bob withdraws: dora's approval counts.
+	e.review("bob", "APPROVED")
+	wantState(t, e.decide(t, config.Approval{}), gate.Approved, "approved by dora")
+
+	// A token that reads the team knows bob is not in it.
+	e = newEnv(t, "/db/migrations/ @acme/dba @dora\n")
+	e.review("bob", "CHANGES_REQUESTED")
+	e.review("dora", "APPROVED")
+	wantState(t, e.decide(t, config.Approval{}), gate.Approved, "bob requested changes but owns none")
+}

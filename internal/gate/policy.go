@@ -96,9 +96,12 @@ type Decision struct {
 	// Needed is the number of approvals still missing.
 	Needed int `json:"needed"`
 	// Owners are who may still give the missing approvals.
-	Owners       []string      `json:"owners,omitempty"`
-	ApprovedBy   []string      `json:"approved_by,omitempty"`
-	BlockedBy    []string      `json:"blocked_by,omitempty"`
+	Owners     []string `json:"owners,omitempty"`
+	ApprovedBy []string `json:"approved_by,omitempty"`
+	BlockedBy  []string `json:"blocked_by,omitempty"`
+	// MayBlock are the reviewers who requested changes and may own the files through a team whose
+	// members the token cannot read: a DBA may have asked for changes, so they block as BlockedBy do.
+	MayBlock     []string      `json:"may_block,omitempty"`
 	Requirements []Requirement `json:"requirements,omitempty"`
 	// Unowned are migration files nobody may approve (no CODEOWNERS rule, no dba_users/dba_teams).
 	Unowned []string `json:"unowned,omitempty"`
@@ -236,9 +239,18 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 		}
 		switch rv.State {
 		case "CHANGES_REQUESTED":
-			if len(owns) > 0 {
+			switch {
+			case len(owns) > 0:
 				d.BlockedBy = append(d.BlockedBy, who)
-			} else {
+			case len(e.forbidden) > 0:
+				// Maybe an owner through a team the token cannot read: a DBA may have asked for changes.
+				// Their approval would not count unread, and their request must not be dropped unread
+				// either, or another owner's approval would merge what a DBA asked to change.
+				d.MayBlock = append(d.MayBlock, who)
+				d.Notes = append(d.Notes, fmt.Sprintf("%s requested changes and may belong to %s, whose members the token cannot read: a DBA may have asked "+
+					"for changes, so the request holds until %s approves or it is dismissed; %s whether they are a member, and DBAs listed in "+
+					"approval.dba_users count without reading the team", who, strings.Join(sortedKeys(e.forbidden), ", "), who, readsMembers(in.Dialect)))
+			default:
 				d.Notes = append(d.Notes, fmt.Sprintf("%s requested changes but owns none of the migration files", who))
 			}
 		case "APPROVED":
@@ -279,10 +291,7 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 		}
 	}
 	for _, team := range sortedKeys(e.forbidden) {
-		how := "a PAT with read:org or a GitHub App with Members: read can"
-		if in.Dialect == codeowners.GitLab {
-			how = "a token of a member of the group, with read_api, can"
-		}
+		how := readsMembers(in.Dialect) + " them"
 		note := fmt.Sprintf("the token cannot read the members of %s (%s); its members' approvals were not counted", team, how)
 		if e.unread[team] {
 			// GitHub's own rule needs the team's standing, which the same permission reads.
@@ -329,6 +338,12 @@ func (d *Decision) Settle() {
 	case len(d.BlockedBy) > 0:
 		d.State = Blocked
 		d.Reason = "changes requested by " + strings.Join(d.BlockedBy, ", ")
+		if len(d.MayBlock) > 0 {
+			d.Reason += fmt.Sprintf("; perhaps also by %s, who may belong to %s", strings.Join(d.MayBlock, ", "), strings.Join(d.forbidden, ", "))
+		}
+	case len(d.MayBlock) > 0:
+		d.State = Blocked
+		d.Reason = fmt.Sprintf("changes requested by %s, who may belong to %s", strings.Join(d.MayBlock, ", "), strings.Join(d.forbidden, ", "))
 	case len(unowned) > 0:
 		d.State = Blocked
 		d.Reason = fmt.Sprintf("nobody may approve %s: add a CODEOWNERS rule on the base branch or set approval.dba_users", strings.Join(unowned, ", "))
@@ -356,6 +371,15 @@ func (d *Decision) Settle() {
 	if len(d.unfit) > 0 && d.State != Approved {
 		d.Reason += fmt.Sprintf("; GitHub counts no code owner's approval through %s (a team must be visible and have write access)", strings.Join(d.unfit, ", "))
 	}
+}
+
+// readsMembers says which token reads the members of a team the token could not read, on the dialect's
+// platform.
+func readsMembers(d codeowners.Dialect) string {
+	if d == codeowners.GitLab {
+		return "a token of a member of the group, with read_api, can read"
+	}
+	return "a PAT with read:org or a GitHub App with Members: read can read"
 }
 
 // Remaining are the owners who may still give the requirement's missing approvals: neither the change's
