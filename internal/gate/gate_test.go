@@ -514,7 +514,45 @@ func TestNoFilesNeverApproves(t *testing.T) {
 func TestEmailOwnersCannotApprove(t *testing.T) {
 	e := newEnv(t, "/db/ dora@example.com\n")
 	e.review("dora", "APPROVED")
-	wantState(t, e.decide(t, config.Approval{}), gate.Pending, "dora@example.com are e-mail addresses or roles", "dora approved but owns none")
+	wantState(t, e.decide(t, config.Approval{}), gate.Blocked, "dora@example.com are e-mail addresses or roles", "dora approved but owns none")
+}
+
+// TestNoApprovalCanSatisfyBlocks: a requirement no approval can ever satisfy blocks (exit 3) instead of
+// waiting for an approval that cannot come (exit 4), saying why and what to change: owners the gate
+// cannot match to a login (e-mail addresses), or no owner besides the change's author. The message
+// names the platform's own rule only on that platform.
+func TestNoApprovalCanSatisfyBlocks(t *testing.T) {
+	e := newEnv(t, "/db/migrations/ dba@acme.com\n")
+	e.review("dora", "APPROVED")
+	d := e.decide(t, config.Approval{})
+	wantState(t, d, gate.Blocked, "the owners of db/migrations/002_orders_status.up.sql", "only dba@acme.com, which cannot be matched to a reviewer's login",
+		"so no approval can satisfy them", "name the owners in CODEOWNERS by @login or team")
+	if st := gate.Status(d, ""); st.State != "failure" || len(d.Owners) != 0 {
+		t.Errorf("status %+v, owners %q: want a failure asking nobody", st, d.Owners)
+	}
+	// approval.dba_users may still approve.
+	wantState(t, e.decide(t, config.Approval{DBAUsers: []string{"dan"}}), gate.Pending, "needs 1 more approval from @dan")
+
+	e = newEnv(t, "/db/migrations/ @alice\n") // alice opened the pull request
+	d = e.decide(t, config.Approval{})
+	wantState(t, d, gate.Blocked, "has only 0 eligible owners besides the author @alice, so it can never be satisfied: add owners or lower the count")
+	for _, dd := range []*gate.Decision{d, e.decide(t, config.Approval{})} {
+		if all := dd.Reason + strings.Join(dd.Notes, "|"); strings.Contains(all, "GitLab") {
+			t.Errorf("a GitHub decision mentions GitLab: %q", all)
+		}
+	}
+
+	// On GitLab the same shortfall is GitLab's rule's too, and says nothing of GitHub.
+	file, _ := codeowners.Parse(codeowners.GitLab, []byte("/db/ @alice\n"))
+	d, err := gate.Decide(t.Context(), gate.Input{Dialect: codeowners.GitLab, Risk: lint.Dangerous, NewMigrations: 1, Files: []string{"db/1.sql"},
+		Author: "alice", HeadSHA: head, CodeOwners: file}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, d, gate.Blocked, "can never be satisfied (nor can GitLab's own rule)")
+	if strings.Contains(d.Reason+strings.Join(d.Notes, "|"), "GitHub") {
+		t.Errorf("a GitLab decision mentions GitHub: %q %q", d.Reason, d.Notes)
+	}
 }
 
 func TestMembershipErrorFails(t *testing.T) {
@@ -584,7 +622,7 @@ func TestGitLabOptionalSectionOwnersMayApprove(t *testing.T) {
 }
 
 // TestSectionCountAboveItsOwners: a section asking for more approvals than it has owners can never be
-// satisfied; the gate says so instead of asking for more approvals from who already approved.
+// satisfied; the gate blocks saying so instead of asking for more approvals from who already approved.
 func TestSectionCountAboveItsOwners(t *testing.T) {
 	file, _ := codeowners.Parse(codeowners.GitLab, []byte("[DB][3]\n/db/ @dba1 @dba2\n"))
 	in := gate.Input{
@@ -596,7 +634,7 @@ func TestSectionCountAboveItsOwners(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantState(t, d, gate.Pending, "section [DB] needs 3 approvals but has only 2 eligible owners (@dba1, @dba2, who approved)")
+	wantState(t, d, gate.Blocked, "section [DB] needs 3 approvals but has only 2 eligible owners (@dba1, @dba2, who approved)")
 	if strings.Contains(d.Reason, "from @dba1") || len(d.Owners) != 0 {
 		t.Errorf("reason %q (owners %q) asks those who approved", d.Reason, d.Owners)
 	}
@@ -622,7 +660,7 @@ func TestAuthorIsNotAPossibleApprover(t *testing.T) {
 	file, _ = codeowners.Parse(codeowners.GitLab, []byte("/db/ @alice\n"))
 	in.CodeOwners = file
 	d, _ = gate.Decide(t.Context(), in, nil)
-	wantState(t, d, gate.Pending, "has only 0 eligible owners besides the author @alice")
+	wantState(t, d, gate.Blocked, "has only 0 eligible owners besides the author @alice")
 }
 
 // TestMarkdownKeepsToItsTableAndBounds: a pipe in a file name stays in its cell of the requirements

@@ -84,6 +84,11 @@ type Requirement struct {
 	// the only ones whose code-owner rules speak for them); none for files only approval.dba_users and
 	// dba_teams own.
 	Patterns []string `json:"-"`
+	// Ruled is set when a platform's own code-owner rule may still count approvers the gate cannot match
+	// to a login (GitLab Premium's code_owner rules count role and e-mail owners): Decide sets it on
+	// GitLab, and whoever reads the rules clears it where no rule can (Free, or no rule of the section).
+	// Without it, a requirement whose only owners left are such is one no approval can satisfy.
+	Ruled bool `json:"-"`
 }
 
 // Missing is how many more approvals the requirement needs.
@@ -127,6 +132,8 @@ type Decision struct {
 	forbidden []string
 	// unfit are the teams CODEOWNERS names that own nothing on GitHub (secret, or without write access).
 	unfit []string
+	// dialect is the platform's, whose own rules the messages may name.
+	dialect codeowners.Dialect
 }
 
 // Report converts the decision into the report model's approval section.
@@ -164,7 +171,8 @@ func Required(p config.Approval, risk lint.Risk) bool {
 // Decide computes the decision. Team membership is read through m; an error other than
 // forge.ErrForbidden (which becomes a note) fails the decision.
 func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
-	d := &Decision{Risk: in.Risk, HeadSHA: in.HeadSHA, Checksum: in.Checksum, Notes: slices.Clone(in.Notes), Ignored: slices.Clone(in.Ignored), Author: in.Author}
+	d := &Decision{Risk: in.Risk, HeadSHA: in.HeadSHA, Checksum: in.Checksum, Notes: slices.Clone(in.Notes), Ignored: slices.Clone(in.Ignored),
+		Author: in.Author, dialect: in.Dialect}
 	switch {
 	case in.NewMigrations == 0:
 		d.State, d.Reason = NotRequired, "no new migrations"
@@ -188,7 +196,7 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 	var unmatchable []string
 	for _, r := range reqs {
 		for _, o := range r.Owners {
-			if strings.HasPrefix(o, "@@") || !strings.HasPrefix(o, "@") {
+			if !matchable(o) {
 				unmatchable = appendNew(unmatchable, o)
 			}
 		}
@@ -306,6 +314,11 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 		}
 		d.Notes = append(d.Notes, note)
 	}
+	if in.Dialect == codeowners.GitLab {
+		for i := range reqs {
+			reqs[i].Ruled = true
+		}
+	}
 	d.Requirements = reqs
 	d.forbidden = sortedKeys(e.forbidden)
 	for _, u := range unfit {
@@ -320,7 +333,7 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 // requirement (a platform's own code-owner rules).
 func (d *Decision) Settle() {
 	d.Needed, d.Owners = 0, nil
-	var short []string
+	var never []string
 	for _, r := range d.Requirements {
 		if r.Missing() == 0 {
 			continue
@@ -328,8 +341,20 @@ func (d *Decision) Settle() {
 		d.Needed += r.Missing()
 		rest := r.Remaining(d.Author)
 		if len(rest) == 0 {
-			short = append(short, r.shortfall(d.Author))
+			never = append(never, r.shortfall(d.Author, d.dialect))
 			continue
+		}
+		if !r.Ruled {
+			// No platform rule counts the owners the gate cannot match to a login: nobody can approve
+			// for them, so they are nobody to ask.
+			can := slices.DeleteFunc(slices.Clone(rest), func(o string) bool { return !matchable(o) })
+			if len(can) == 0 {
+				never = append(never, fmt.Sprintf("the owners of %s are only %s, which cannot be matched to a reviewer's login, so no approval can "+
+					"satisfy them: name the owners in CODEOWNERS by @login or team, or list the DBAs in approval.dba_users",
+					strings.Join(r.Files, ", "), strings.Join(rest, ", ")))
+				continue
+			}
+			rest = can
 		}
 		d.Owners = appendNew(d.Owners, rest...)
 	}
@@ -352,6 +377,10 @@ func (d *Decision) Settle() {
 		// approved is no approval.
 		d.State = Blocked
 		d.Reason = "the new migrations need approval, but no file of theirs is known to decide who may give it"
+	case len(never) > 0:
+		// Waiting (exit 4) would wait for an approval that cannot come.
+		d.State = Blocked
+		d.Reason = strings.Join(never, "; ")
 	case d.Needed == 0:
 		d.State = Approved
 		d.Reason = "approved by " + strings.Join(d.ApprovedBy, ", ")
@@ -360,9 +389,6 @@ func (d *Decision) Settle() {
 		d.Reason = fmt.Sprintf("needs %d more approval%s", d.Needed, report.Plural(d.Needed))
 		if len(d.Owners) > 0 {
 			d.Reason += " from " + strings.Join(d.Owners, ", ")
-		}
-		if len(short) > 0 {
-			d.Reason += ": " + strings.Join(short, "; ")
 		}
 	}
 	if len(d.forbidden) > 0 && d.State != Approved {
@@ -397,9 +423,15 @@ func (r Requirement) Remaining(author string) []string {
 	return out
 }
 
+// matchable reports whether an owner can be matched to a reviewer's login: a user, a team or a group,
+// not a role (@@maintainer) or an e-mail address.
+func matchable(owner string) bool {
+	return strings.HasPrefix(owner, "@") && !strings.HasPrefix(owner, "@@")
+}
+
 // shortfall says why a requirement missing approvals has nobody left to give them: it asks for more
 // approvals than it has owners besides the author (a GitLab section's [N] above its owners, say).
-func (r Requirement) shortfall(author string) string {
+func (r Requirement) shortfall(author string, dialect codeowners.Dialect) string {
 	var eligible, authors []string
 	for _, o := range r.Owners {
 		if author != "" && forge.SameLogin(strings.TrimPrefix(o, "@"), author) {
@@ -419,7 +451,11 @@ func (r Requirement) shortfall(author string) string {
 	if len(authors) > 0 {
 		msg += fmt.Sprintf(" besides the author %s", strings.Join(authors, ", "))
 	}
-	msg += ", so it can never be satisfied (nor can GitLab's own rule): add owners or lower the count"
+	msg += ", so it can never be satisfied"
+	if dialect == codeowners.GitLab {
+		msg += " (nor can GitLab's own rule)"
+	}
+	msg += ": add owners or lower the count"
 	return msg
 }
 
