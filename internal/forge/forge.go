@@ -68,11 +68,11 @@ type Review struct {
 	CommitSHA   string
 	SubmittedAt time.Time
 	// Outsider is set when the forge says the reviewer may not write to the repository now: GitHub
-	// counts no approval of theirs toward required or code-owner reviews. On GitHub, for a reviewer
-	// whose latest decision is an approval, their role on the repository says so (write, maintain and
-	// admin may write), whatever their author_association: an organization member may hold read access
-	// only, an outside collaborator read or triage, and a member whose membership is private shows as
-	// CONTRIBUTOR or NONE. For other reviews an author_association other than OWNER, MEMBER or
+	// counts no review of theirs toward required or code-owner reviews, and no change request of theirs
+	// blocks. On GitHub, for a reviewer whose latest decision is an approval or a change request, their
+	// role on the repository says so (write, maintain and admin may write), whatever their
+	// author_association: an organization member may hold read access only, an outside collaborator
+	// read or triage, and a member whose membership is private shows as CONTRIBUTOR or NONE. For other reviews an author_association other than OWNER, MEMBER or
 	// COLLABORATOR (as anybody has who reviews a public repository's pull request) says so.
 	Outsider bool
 	// Role is the reviewer's role on the repository when the forge was asked for it (GitHub's

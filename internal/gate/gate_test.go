@@ -233,8 +233,8 @@ func TestApprovalNeedsWriteAccess(t *testing.T) {
 }
 
 // TestPermissionAskedOncePerApprover: GitHub is asked for the permission of each reviewer whose approval
-// may count, once however many reviews they gave and however often the gate decides, and never of a
-// reviewer who only commented or withdrew, nor of the repository's owner.
+// or change request may count, once however many reviews they gave and however often the gate decides,
+// and never of a reviewer who only commented, nor of the repository's owner.
 func TestPermissionAskedOncePerApprover(t *testing.T) {
 	e := newEnv(t, owners)
 	e.s.SetAssociation("olga", "OWNER")
@@ -242,7 +242,7 @@ func TestPermissionAskedOncePerApprover(t *testing.T) {
 	e.review("dora", "COMMENTED")
 	e.review("dora", "APPROVED")
 	e.review("dan", "APPROVED")
-	e.review("dan", "CHANGES_REQUESTED") // withdrawn: whether dan may write matters not
+	e.review("dan", "CHANGES_REQUESTED") // blocks only if dan may write
 	e.review("bob", "COMMENTED")
 	e.review("olga", "APPROVED")
 	wantState(t, e.decide(t, config.Approval{}), gate.Blocked, "changes requested by dan")
@@ -253,8 +253,8 @@ func TestPermissionAskedOncePerApprover(t *testing.T) {
 			asked[strings.TrimSuffix(rest, "/permission")]++
 		}
 	}
-	if fmt.Sprint(asked) != "map[dora:1]" {
-		t.Errorf("permissions asked %v, want dora's once", asked)
+	if fmt.Sprint(asked) != "map[dan:1 dora:1]" {
+		t.Errorf("permissions asked %v, want dora's and dan's once", asked)
 	}
 }
 
@@ -852,4 +852,31 @@ func TestChangeRequestThroughUnreadableTeamHolds(t *testing.T) {
 	e.review("bob", "CHANGES_REQUESTED")
 	e.review("dora", "APPROVED")
 	wantState(t, e.decide(t, config.Approval{}), gate.Approved, "bob requested changes but owns none")
+}
+
+// TestChangeRequestNeedsWriteAccess: GitHub counts reviews only from users with write access, and the gate
+// already counted no approval of an owner who lost it: their change request must not block either, and
+// a note says it was not counted and why. The permission is asked of them as of an approver, whatever
+// their author_association says.
+func TestChangeRequestNeedsWriteAccess(t *testing.T) {
+	for _, tt := range []struct {
+		name, association, role, want string
+		has                           []string
+	}{
+		{"read", "MEMBER", "read", gate.Approved, []string{"approved by dora",
+			"carol requested changes but has the read role on acme/shop, without write access (GitHub counts reviews only from users with write, maintain or admin access): their request was not counted"}},
+		{"no access", "MEMBER", "", gate.Approved, []string{"carol requested changes but has no access to acme/shop"}},
+		{"write", "MEMBER", "write", gate.Blocked, []string{"changes requested by carol"}},
+		{"private member with write", "CONTRIBUTOR", "write", gate.Blocked, []string{"changes requested by carol"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, "/db/migrations/ @carol @dora\n")
+			e.s.SetAssociation("carol", tt.association)
+			e.s.SetRole("carol", tt.role)
+			e.s.SetRole("dora", "write")
+			e.review("carol", "CHANGES_REQUESTED")
+			e.review("dora", "APPROVED")
+			wantState(t, e.decide(t, config.Approval{}), tt.want, tt.has...)
+		})
+	}
 }

@@ -248,6 +248,10 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 		switch rv.State {
 		case "CHANGES_REQUESTED":
 			switch {
+			case rv.Outsider:
+				// GitHub counts no review from someone who cannot write to the repository, and the
+				// gate counts no approval of theirs: their request for changes blocks nothing either.
+				d.Notes = append(d.Notes, outsiderNote(who, "requested changes", rv.Role, in.Repo))
 			case len(owns) > 0:
 				d.BlockedBy = append(d.BlockedBy, who)
 			case len(e.forbidden) > 0:
@@ -266,7 +270,7 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 				// GitHub counts no approval from someone who cannot write to the repository, nor does
 				// the gate: a login CODEOWNERS names may have changed hands, its user left, or they
 				// hold read access only (a team's members may, whom CODEOWNERS names all the same).
-				d.Notes = append(d.Notes, outsiderNote(who, rv.Role, in.Repo))
+				d.Notes = append(d.Notes, outsiderNote(who, "approved", rv.Role, in.Repo))
 				continue
 			}
 			stale := in.Policy.Stale() && in.HeadSHA != "" && rv.CommitSHA != in.HeadSHA
@@ -729,21 +733,26 @@ func (e *eligibility) member(team, login string, maybeUser bool) (bool, error) {
 	return ok, nil
 }
 
-// outsiderNote says why an approval from who, who may not write to repo, does not count; role is their
-// role on it when the forge was asked ("" when their association alone settled it).
-func outsiderNote(who, role, repo string) string {
+// outsiderNote says why a review from who (what they did: "approved", "requested changes"), who may not
+// write to repo, does not count; role is their role on it when the forge was asked ("" when their
+// association alone settled it).
+func outsiderNote(who, did, role, repo string) string {
 	where := cmp.Or(repo, "the repository")
+	what := "their approval was not counted"
+	if did != "approved" {
+		what = "their request was not counted"
+	}
 	switch role {
 	case "":
-		return fmt.Sprintf("%s approved but is no member, collaborator or owner of the repository (GitHub counts no approval of theirs): "+
-			"a user who left, or a login given up and taken by someone else; remove it from CODEOWNERS and approval.dba_users", who)
+		return fmt.Sprintf("%s %s but is no member, collaborator or owner of the repository (GitHub counts no review of theirs): %s; "+
+			"a user who left, or a login given up and taken by someone else; remove it from CODEOWNERS and approval.dba_users", who, did, what)
 	case "none":
-		return fmt.Sprintf("%s approved but has no access to %s (GitHub counts approvals only from users with write access): "+
+		return fmt.Sprintf("%s %s but has no access to %s (GitHub counts reviews only from users with write access): %s; "+
 			"a user who left, a login given up and taken by someone else, or one never granted access; grant them write access, "+
-			"or remove them from CODEOWNERS and approval.dba_users", who, where)
+			"or remove them from CODEOWNERS and approval.dba_users", who, did, where, what)
 	}
-	return fmt.Sprintf("%s approved but has the %s role on %s, without write access (GitHub counts approvals only from users with write, maintain or admin access): "+
-		"grant them write access (or their team), or remove them from CODEOWNERS and approval.dba_users", who, role, where)
+	return fmt.Sprintf("%s %s but has the %s role on %s, without write access (GitHub counts reviews only from users with write, maintain or admin access): %s; "+
+		"grant them write access (or their team), or remove them from CODEOWNERS and approval.dba_users", who, did, role, where, what)
 }
 
 func appendNew(list []string, items ...string) []string {
