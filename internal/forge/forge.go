@@ -103,6 +103,23 @@ type TeamReader interface {
 	TeamAccess(ctx context.Context, repo, team string) (TeamAccess, error)
 }
 
+// UserAccess is a user's standing in a repository: GitHub counts a user CODEOWNERS names as code owner
+// only when they have write access to it.
+type UserAccess struct {
+	// Role is the user's role on the repository (GitHub's role_name), "none" when they have no access.
+	Role string
+	// Writes is set when the role lets the user push: admin, maintain or write, or a custom role built
+	// on one of them.
+	Writes bool
+}
+
+// UserReader is implemented by forges that read a user's standing in a repository (GitHub); the gate
+// asks it of every user CODEOWNERS names as an owner of the migration files. UserAccess returns a
+// wrapped ErrForbidden when the token may not read it.
+type UserReader interface {
+	UserAccess(ctx context.Context, repo, login string) (UserAccess, error)
+}
+
 // SameHeadLister is implemented by forges whose commit status belongs to a commit, not to a change
 // request (GitHub): every open pull request whose head is that commit shows the same status, so the
 // gate must not set success on it for one pull request while another with that head lacks its own

@@ -880,3 +880,39 @@ func TestChangeRequestNeedsWriteAccess(t *testing.T) {
 		})
 	}
 }
+
+// TestOwnerWithoutWriteAccessOwnsNothing: GitHub counts a user CODEOWNERS names as code owner only with
+// write access to the repository (an invalid owner otherwise): files whose only owner holds read access
+// have nobody who may approve, and the gate blocks saying so and what to do, as for a team without
+// write access, rather than wait for an approval that can never count; another owner is still asked.
+func TestOwnerWithoutWriteAccessOwnsNothing(t *testing.T) {
+	const files = "db/migrations/002_orders_status.up.sql, db/migrations/002_orders_status.down.sql"
+	e := newEnv(t, "/db/migrations/ @carol\n")
+	e.s.SetRole("carol", "read")
+	e.review("carol", "APPROVED")
+	d := e.decide(t, config.Approval{})
+	wantState(t, d, gate.Blocked, "nobody may approve "+files, "GitHub counts no code owner without write access (@carol)",
+		"@carol, whom CODEOWNERS names as an owner of "+files+", has the read role on acme/shop, without write access",
+		"grant them write access to acme/shop")
+	if st := gate.Status(d, ""); st.State != "failure" {
+		t.Errorf("status %+v, want a failure", st)
+	}
+
+	e = newEnv(t, "/db/migrations/ @carol @dora\n")
+	e.s.SetRole("carol", "read")
+	d = e.decide(t, config.Approval{})
+	wantState(t, d, gate.Pending, "needs 1 more approval from @dora")
+	if slices.Contains(d.Owners, "@carol") {
+		t.Errorf("owners who may still approve %q name @carol, who cannot write", d.Owners)
+	}
+	// approval.dba_users are the policy's own approvers and are not read so.
+	e = newEnv(t, "/db/migrations/ @carol\n")
+	e.s.SetRole("carol", "read")
+	wantState(t, e.decide(t, config.Approval{DBAUsers: []string{"dan"}}), gate.Pending, "needs 1 more approval from @dan")
+	// Read through the run's cache of the forge too, as schemagate gate reads it.
+	d, _, err := gate.Evaluate(t.Context(), forge.WithRunCache(e.f), gate.Request{Ref: e.ref, Dialect: codeowners.GitHub, Report: testReport(lint.Dangerous)})
+	if err != nil {
+		t.Fatalf("Evaluate: %v", err)
+	}
+	wantState(t, d, gate.Blocked, "GitHub counts no code owner without write access (@carol)")
+}

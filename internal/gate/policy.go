@@ -132,6 +132,8 @@ type Decision struct {
 	forbidden []string
 	// unfit are the teams CODEOWNERS names that own nothing on GitHub (secret, or without write access).
 	unfit []string
+	// invalid are the users CODEOWNERS names that own nothing on GitHub (without write access).
+	invalid []string
 	// dialect is the platform's, whose own rules the messages may name.
 	dialect codeowners.Dialect
 }
@@ -326,6 +328,10 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 	d.Requirements = reqs
 	d.forbidden = sortedKeys(e.forbidden)
 	for _, u := range unfit {
+		if u.user {
+			d.invalid = append(d.invalid, u.team)
+			continue
+		}
 		d.unfit = append(d.unfit, u.team)
 	}
 	d.Settle()
@@ -400,6 +406,9 @@ func (d *Decision) Settle() {
 	}
 	if len(d.unfit) > 0 && d.State != Approved {
 		d.Reason += fmt.Sprintf("; GitHub counts no code owner's approval through %s (a team must be visible and have write access)", strings.Join(d.unfit, ", "))
+	}
+	if len(d.invalid) > 0 && d.State != Approved {
+		d.Reason += fmt.Sprintf("; GitHub counts no code owner without write access (%s)", strings.Join(d.invalid, ", "))
 	}
 }
 
@@ -574,16 +583,28 @@ type eligibility struct {
 	unread map[string]bool
 }
 
-// unfitTeam is a team CODEOWNERS names that owns nothing on GitHub, and the files it was named for.
+// unfitTeam is a team, or a user, CODEOWNERS names that owns nothing on GitHub, and the files it was
+// named for.
 type unfitTeam struct {
 	team   string
 	access forge.TeamAccess
 	files  []string
+	// user is set for a user without write access (an invalid owner on GitHub).
+	user bool
 }
 
-// note says which team owns nothing, for which files, why and what to do.
+// note says which team or user owns nothing, for which files, why and what to do.
 func (u unfitTeam) note(repo string) string {
 	where := cmp.Or(repo, "the repository")
+	if u.user {
+		why := fmt.Sprintf("has the %s role on %s, without write access", u.access.Role, where)
+		if u.access.Role == "none" || u.access.Role == "" {
+			why = "has no access to " + where
+		}
+		return fmt.Sprintf("%s, whom CODEOWNERS names as an owner of %s, %s: GitHub counts a user as code owner only with write access "+
+			"(an invalid owner otherwise), so it requests no review of them and counts no approval of theirs, nor does the gate; "+
+			"grant them write access to %s, or name owners in CODEOWNERS who may write", u.team, strings.Join(u.files, ", "), why, where)
+	}
 	var why, fix []string
 	if u.access.Secret {
 		why = append(why, "is secret")
@@ -611,20 +632,49 @@ func (u unfitTeam) note(repo string) string {
 // not read.
 func (e *eligibility) teamStanding(in Input, reqs []Requirement) ([]Requirement, []unfitTeam, error) {
 	policy := map[string]bool{}
-	for _, t := range in.Policy.DBATeams {
+	for _, t := range slices.Concat(in.Policy.DBATeams, in.Policy.DBAUsers) {
 		policy[strings.ToLower("@"+strings.TrimPrefix(t, "@"))] = true
 	}
 	ts, _ := e.m.(TeamStanding)
-	standing := map[string]*forge.TeamAccess{} // lower-cased team → its access; nil: unread
+	us, _ := e.m.(forge.UserReader)
+	standing := map[string]*forge.TeamAccess{} // lower-cased team or user → its access; nil: unread
 	var unfit []unfitTeam
 	for i := range reqs {
 		var keep []string
 		for _, o := range reqs[i].Owners {
-			if !strings.HasPrefix(o, "@") || strings.HasPrefix(o, "@@") || !strings.Contains(o, "/") || policy[strings.ToLower(o)] {
+			if !matchable(o) || policy[strings.ToLower(o)] {
 				keep = append(keep, o)
 				continue
 			}
 			k := strings.ToLower(o)
+			if !strings.Contains(o, "/") {
+				// A user: GitHub counts them as code owner only with write access (an invalid owner
+				// otherwise), and counts no approval of theirs.
+				a, read := standing[k]
+				if !read && us != nil {
+					got, err := us.UserAccess(e.ctx, in.Repo, o)
+					switch {
+					case errors.Is(err, forge.ErrForbidden):
+						// Unread: kept, as the role of an approver is read again with their review.
+					case err != nil:
+						return nil, nil, fmt.Errorf("check whether %s may own files of %s: %w", o, cmp.Or(in.Repo, "the repository"), err)
+					default:
+						a = &forge.TeamAccess{Role: got.Role, Writes: got.Writes}
+					}
+					standing[k] = a
+				}
+				if a == nil || a.Writes {
+					keep = append(keep, o)
+					continue
+				}
+				j := slices.IndexFunc(unfit, func(u unfitTeam) bool { return strings.EqualFold(u.team, o) })
+				if j < 0 {
+					j = len(unfit)
+					unfit = append(unfit, unfitTeam{team: o, access: *a, user: true})
+				}
+				unfit[j].files = appendNew(unfit[j].files, reqs[i].Files...)
+				continue
+			}
 			a, read := standing[k]
 			if !read {
 				switch {
@@ -667,6 +717,9 @@ func (e *eligibility) memberOfUnfit(login string, unfit []unfitTeam) (string, er
 		return "", nil
 	}
 	for _, u := range unfit {
+		if u.user {
+			continue
+		}
 		ok, err := e.m.IsMember(e.ctx, strings.TrimPrefix(u.team, "@"), login)
 		switch {
 		case errors.Is(err, forge.ErrForbidden):

@@ -27,6 +27,7 @@ var _ forge.Forge = (*Client)(nil)
 var _ forge.FileLister = (*Client)(nil)
 var _ forge.CommentLimiter = (*Client)(nil)
 var _ forge.TeamReader = (*Client)(nil)
+var _ forge.UserReader = (*Client)(nil)
 var _ forge.SameHeadLister = (*Client)(nil)
 
 // DefaultBaseURL is GitHub.com's REST API.
@@ -687,7 +688,7 @@ func (c *Client) role(ctx context.Context, owner, name, login string) (role, err
 	case errors.Is(err, forge.ErrNotFound):
 		r = role{name: "none"}
 	case errors.Is(err, forge.ErrForbidden):
-		return role{}, fmt.Errorf("read the role of %s on %s/%s, who reviewed: %w: a review counts only from a user with write access, "+
+		return role{}, fmt.Errorf("read the role of %s on %s/%s: %w: a review counts only from a user with write access, "+
 			"and reading a user's role on the repository needs the token's Metadata: read repository permission "+
 			"(the Actions GITHUB_TOKEN always has it; give it to the GitHub App or fine-grained token)", login, owner, name, err)
 	case err != nil:
@@ -857,6 +858,21 @@ func (c *Client) IsMember(ctx context.Context, team, user string) (bool, error) 
 		return false, fmt.Errorf("read team @%s/%s: %w", org, slug, terr)
 	}
 	return false, nil
+}
+
+// UserAccess returns login's role on repo and whether it grants write access (see role), remembered for
+// the life of the client as the roles of reviewers are: GitHub counts a user CODEOWNERS names as code
+// owner only with write access.
+func (c *Client) UserAccess(ctx context.Context, repo, login string) (forge.UserAccess, error) {
+	owner, name, err := splitRepo(repo)
+	if err != nil {
+		return forge.UserAccess{}, err
+	}
+	rl, err := c.role(ctx, owner, name, strings.TrimPrefix(login, "@"))
+	if err != nil {
+		return forge.UserAccess{}, err
+	}
+	return forge.UserAccess{Role: rl.name, Writes: rl.writes}, nil
 }
 
 // TeamAccess returns team's ("org/team-slug") standing in repo: its privacy (GET /orgs/{org}/teams/
