@@ -772,6 +772,8 @@ func TestGateUpdatesTheCommentOfAnEarlierVersion(t *testing.T) {
 	}
 	rep.Dir = "db/app-migrations"
 	writeFile(t, e.report, mustJSON(t, &rep))
+	// Owned by dora, not only by the author (* @Codertocat), whose approval can never come.
+	e.s.SetFile(evRepo, ".github/CODEOWNERS", evBase, []byte("* @Codertocat\n/db/ @dora\n"))
 	sticky := e.s.AddComment(e.ref, e.s.BotLogin(), "old report\n\n<!-- schemagate:comment dir=db/app_migrations -->")
 	code, out, errOut := e.run(t, "--report", e.report)
 	if code != ExitPending {

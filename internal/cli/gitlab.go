@@ -62,13 +62,20 @@ func applyGitLabRules(ctx context.Context, c *gitlab.Client, ref forge.Ref, rep 
 	if err != nil {
 		if errors.Is(err, forge.ErrNotFound) || errors.Is(err, forge.ErrForbidden) {
 			d.Notes = append(d.Notes, "no code-owner approval rules on this GitLab tier: decided from CODEOWNERS of the target branch and the merge request's approvals")
+			// No rule counts a role or e-mail owner: a section of only such owners can never be approved.
+			unruled(nil, d)
+			d.Settle()
 			return
 		}
 		d.Notes = append(d.Notes, fmt.Sprintf("could not read the merge request's approval rules: %v", err))
 		return
 	}
-	if countGitLabRules(rules, d) {
+	counted := countGitLabRules(rules, d)
+	if unruled(rules, d) || counted {
 		d.Settle()
+	}
+	if d.State == gate.Blocked {
+		return
 	}
 	// GitLab's rules name repository paths, where the report's files start with the folder as given on
 	// the command line (db/migrations/… from services/api): name them from the repository root.
@@ -152,6 +159,24 @@ func countGitLabRules(rules []gitlab.ApprovalRule, d *gate.Decision) bool {
 		}
 	}
 	return counted
+}
+
+// unruled clears gate.Requirement.Ruled of each requirement that no required code_owner rule of its
+// section decided (see countGitLabRules): GitLab counts nobody toward it, so its role and e-mail owners,
+// which the gate cannot match to a login, can give none of its approvals. It reports whether it cleared
+// any.
+func unruled(rules []gitlab.ApprovalRule, d *gate.Decision) bool {
+	cleared := false
+	for i := range d.Requirements {
+		req := &d.Requirements[i]
+		if !req.Ruled || slices.ContainsFunc(rules, func(r gitlab.ApprovalRule) bool {
+			return r.Type == "code_owner" && r.Required > 0 && sameSection(r.Section, req.Section) && decided(r.Name, req.Patterns)
+		}) {
+			continue
+		}
+		req.Ruled, cleared = false, true
+	}
+	return cleared
 }
 
 // sameSection reports whether GitLab's section of a rule is the requirement's: GitLab calls the unnamed

@@ -666,8 +666,9 @@ func TestGitLabGateCountsOnlyTheDecidingRule(t *testing.T) {
 	})
 	gateArgs := []string{"gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report, "--no-record"}
 	code, out, errOut := e.run(t, gateArgs...)
-	if code != ExitPending || strings.Contains(out, "approved by dora, lead") {
-		t.Fatalf("one DBA and the owner of /db/ approved: exit %d, want %d (pending)\n%s\n%s", code, ExitPending, out, errOut)
+	// dora is the only owner of the migrations, so the policy's second approval can never come.
+	if code != ExitBlocked || strings.Contains(out, "approved by dora, lead") || !strings.Contains(out, "has only 1 eligible owner (@dora, who approved)") {
+		t.Fatalf("one DBA and the owner of /db/ approved: exit %d, want %d (blocked: one owner for two approvals)\n%s\n%s", code, ExitBlocked, out, errOut)
 	}
 	// A second approver of the deciding rule, written as GitLab names it (the pattern as written; a
 	// CODEOWNERS line "db/migrations/" is the rule "db/migrations/"), counts.
@@ -934,5 +935,48 @@ func TestGitLabGateOnAMergedOrClosedMergeRequest(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestGitLabGateChangeRequestThroughUnreadableGroup: a "Request changes" from a reviewer who may belong to
+// an owning group whose members the token cannot read holds the gate (exit 3), as on GitHub, saying how
+// to read the group on GitLab, not GitHub's fix.
+func TestGitLabGateChangeRequestThroughUnreadableGroup(t *testing.T) {
+	e := newGLEnv(t, "orders_status")
+	e.s.SetFile(glProject, ".gitlab/CODEOWNERS", glBase, []byte("[Database][1]\n/db/migrations/ @acme/dba @dora\n"))
+	e.s.SetMembershipForbidden(true)
+	e.s.AddReview(e.ref, forge.Review{Author: "bob", State: "CHANGES_REQUESTED"})
+	e.s.AddReview(e.ref, forge.Review{Author: "dora", State: "APPROVED", SubmittedAt: time.Now().Add(time.Minute)})
+	code, out, errOut := e.run(t, "gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report, "--no-record")
+	if code != ExitBlocked || !strings.Contains(out, "bob requested changes and may belong to @acme/dba") || !strings.Contains(out, "read_api") ||
+		strings.Contains(out, "read:org") || strings.Contains(out, "GitHub") {
+		t.Errorf("exit %d, want %d (blocked) saying bob may belong to @acme/dba and how to read it on GitLab\n%s\n%s", code, ExitBlocked, out, errOut)
+	}
+}
+
+// TestGitLabGateEmailOwnersWithoutRulesBlock: an e-mail owner only GitLab's code-owner rules can count
+// (Premium) leaves nobody who can approve where GitLab has no such rule for the files (Free, or no rule of
+// the section): no approval can satisfy it, so the gate blocks (exit 3) saying so, rather than wait.
+func TestGitLabGateEmailOwnersWithoutRulesBlock(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		rules func(e *glEnv)
+	}{
+		{"Free", func(e *glEnv) { e.s.SetApprovalRulesUnavailable(e.ref, 403) }},
+		{"no rule of the section", func(e *glEnv) {
+			e.s.SetApprovalRules(e.ref, []gitlabtest.Rule{{Name: "*.md", Type: "code_owner", Section: "Docs", Required: 1, Eligible: []string{"writer"}}})
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newGLEnv(t, "orders_status")
+			e.s.SetFile(glProject, ".gitlab/CODEOWNERS", glBase, []byte("[Database][1]\n/db/migrations/ dba@example.com\n"))
+			e.s.AddReview(e.ref, forge.Review{Author: "dora", State: "APPROVED"})
+			tt.rules(e)
+			code, out, errOut := e.run(t, "gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report, "--no-record")
+			if code != ExitBlocked || !strings.Contains(out, "blocked — ") || !strings.Contains(out, "only dba@example.com, which cannot be matched") ||
+				strings.Contains(out, "GitHub") {
+				t.Errorf("exit %d, want %d (blocked) saying no approval can satisfy dba@example.com\n%s\n%s", code, ExitBlocked, out, errOut)
+			}
+		})
 	}
 }

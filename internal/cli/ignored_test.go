@@ -70,6 +70,8 @@ func TestIgnoredFindingStillNeedsApproval(t *testing.T) {
 // TestGateCountsIgnoredFindings: the gate's static report (no --report) counts them too.
 func TestGateCountsIgnoredFindings(t *testing.T) {
 	e := newGateEnv(t, "")
+	// Owned by dora, not only by the author (* @Codertocat), whose approval can never come.
+	e.s.SetFile(evRepo, ".github/CODEOWNERS", evBase, []byte("* @Codertocat\n/migrations/ @dora\n"))
 	root := ignoreRepo(t, ignoredAlterSystem)
 	var stdout, stderr strings.Builder
 	app := &App{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return e.env[k] }, Version: "test"}

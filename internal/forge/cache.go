@@ -26,6 +26,7 @@ var (
 	_ Forge          = (*RunCache)(nil)
 	_ FileLister     = (*RunCache)(nil)
 	_ TeamReader     = (*RunCache)(nil)
+	_ UserReader     = (*RunCache)(nil)
 	_ SameHeadLister = (*RunCache)(nil)
 )
 
@@ -50,6 +51,16 @@ func (c *RunCache) TeamAccess(ctx context.Context, repo, team string) (TeamAcces
 		return TeamAccess{}, fmt.Errorf("read the standing of team %s: %w", team, ErrForbidden)
 	}
 	return ts.TeamAccess(ctx, repo, team)
+}
+
+// UserAccess passes the wrapped forge's reading of a user's standing through (see UserReader), as
+// TeamAccess does a team's. A forge that cannot tell answers ErrForbidden.
+func (c *RunCache) UserAccess(ctx context.Context, repo, login string) (UserAccess, error) {
+	ur, ok := c.Forge.(UserReader)
+	if !ok {
+		return UserAccess{}, fmt.Errorf("read the standing of %s: %w", login, ErrForbidden)
+	}
+	return ur.UserAccess(ctx, repo, login)
 }
 
 // SameHead passes the wrapped forge's listing of the open change requests that share cr's head through

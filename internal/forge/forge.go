@@ -68,11 +68,11 @@ type Review struct {
 	CommitSHA   string
 	SubmittedAt time.Time
 	// Outsider is set when the forge says the reviewer may not write to the repository now: GitHub
-	// counts no approval of theirs toward required or code-owner reviews. On GitHub, for a reviewer
-	// whose latest decision is an approval, their role on the repository says so (write, maintain and
-	// admin may write), whatever their author_association: an organization member may hold read access
-	// only, an outside collaborator read or triage, and a member whose membership is private shows as
-	// CONTRIBUTOR or NONE. For other reviews an author_association other than OWNER, MEMBER or
+	// counts no review of theirs toward required or code-owner reviews, and no change request of theirs
+	// blocks. On GitHub, for a reviewer whose latest decision is an approval or a change request, their
+	// role on the repository says so (write, maintain and admin may write), whatever their
+	// author_association: an organization member may hold read access only, an outside collaborator
+	// read or triage, and a member whose membership is private shows as CONTRIBUTOR or NONE. For other reviews an author_association other than OWNER, MEMBER or
 	// COLLABORATOR (as anybody has who reviews a public repository's pull request) says so.
 	Outsider bool
 	// Role is the reviewer's role on the repository when the forge was asked for it (GitHub's
@@ -101,6 +101,23 @@ type TeamAccess struct {
 // ErrForbidden when the token may not read the team.
 type TeamReader interface {
 	TeamAccess(ctx context.Context, repo, team string) (TeamAccess, error)
+}
+
+// UserAccess is a user's standing in a repository: GitHub counts a user CODEOWNERS names as code owner
+// only when they have write access to it.
+type UserAccess struct {
+	// Role is the user's role on the repository (GitHub's role_name), "none" when they have no access.
+	Role string
+	// Writes is set when the role lets the user push: admin, maintain or write, or a custom role built
+	// on one of them.
+	Writes bool
+}
+
+// UserReader is implemented by forges that read a user's standing in a repository (GitHub); the gate
+// asks it of every user CODEOWNERS names as an owner of the migration files. UserAccess returns a
+// wrapped ErrForbidden when the token may not read it.
+type UserReader interface {
+	UserAccess(ctx context.Context, repo, login string) (UserAccess, error)
 }
 
 // SameHeadLister is implemented by forges whose commit status belongs to a commit, not to a change

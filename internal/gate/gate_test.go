@@ -233,8 +233,8 @@ func TestApprovalNeedsWriteAccess(t *testing.T) {
 }
 
 // TestPermissionAskedOncePerApprover: GitHub is asked for the permission of each reviewer whose approval
-// may count, once however many reviews they gave and however often the gate decides, and never of a
-// reviewer who only commented or withdrew, nor of the repository's owner.
+// or change request may count, once however many reviews they gave and however often the gate decides,
+// and never of a reviewer who only commented, nor of the repository's owner.
 func TestPermissionAskedOncePerApprover(t *testing.T) {
 	e := newEnv(t, owners)
 	e.s.SetAssociation("olga", "OWNER")
@@ -242,7 +242,7 @@ func TestPermissionAskedOncePerApprover(t *testing.T) {
 	e.review("dora", "COMMENTED")
 	e.review("dora", "APPROVED")
 	e.review("dan", "APPROVED")
-	e.review("dan", "CHANGES_REQUESTED") // withdrawn: whether dan may write matters not
+	e.review("dan", "CHANGES_REQUESTED") // blocks only if dan may write
 	e.review("bob", "COMMENTED")
 	e.review("olga", "APPROVED")
 	wantState(t, e.decide(t, config.Approval{}), gate.Blocked, "changes requested by dan")
@@ -253,8 +253,8 @@ func TestPermissionAskedOncePerApprover(t *testing.T) {
 			asked[strings.TrimSuffix(rest, "/permission")]++
 		}
 	}
-	if fmt.Sprint(asked) != "map[dora:1]" {
-		t.Errorf("permissions asked %v, want dora's once", asked)
+	if fmt.Sprint(asked) != "map[dan:1 dora:1]" {
+		t.Errorf("permissions asked %v, want dora's and dan's once", asked)
 	}
 }
 
@@ -514,7 +514,45 @@ func TestNoFilesNeverApproves(t *testing.T) {
 func TestEmailOwnersCannotApprove(t *testing.T) {
 	e := newEnv(t, "/db/ dora@example.com\n")
 	e.review("dora", "APPROVED")
-	wantState(t, e.decide(t, config.Approval{}), gate.Pending, "dora@example.com are e-mail addresses or roles", "dora approved but owns none")
+	wantState(t, e.decide(t, config.Approval{}), gate.Blocked, "dora@example.com are e-mail addresses or roles", "dora approved but owns none")
+}
+
+// TestNoApprovalCanSatisfyBlocks: a requirement no approval can ever satisfy blocks (exit 3) instead of
+// waiting for an approval that cannot come (exit 4), saying why and what to change: owners the gate
+// cannot match to a login (e-mail addresses), or no owner besides the change's author. The message
+// names the platform's own rule only on that platform.
+func TestNoApprovalCanSatisfyBlocks(t *testing.T) {
+	e := newEnv(t, "/db/migrations/ dba@acme.com\n")
+	e.review("dora", "APPROVED")
+	d := e.decide(t, config.Approval{})
+	wantState(t, d, gate.Blocked, "the owners of db/migrations/002_orders_status.up.sql", "only dba@acme.com, which cannot be matched to a reviewer's login",
+		"so no approval can satisfy them", "name the owners in CODEOWNERS by @login or team")
+	if st := gate.Status(d, ""); st.State != "failure" || len(d.Owners) != 0 {
+		t.Errorf("status %+v, owners %q: want a failure asking nobody", st, d.Owners)
+	}
+	// approval.dba_users may still approve.
+	wantState(t, e.decide(t, config.Approval{DBAUsers: []string{"dan"}}), gate.Pending, "needs 1 more approval from @dan")
+
+	e = newEnv(t, "/db/migrations/ @alice\n") // alice opened the pull request
+	d = e.decide(t, config.Approval{})
+	wantState(t, d, gate.Blocked, "has only 0 eligible owners besides the author @alice, so it can never be satisfied: add owners or lower the count")
+	for _, dd := range []*gate.Decision{d, e.decide(t, config.Approval{})} {
+		if all := dd.Reason + strings.Join(dd.Notes, "|"); strings.Contains(all, "GitLab") {
+			t.Errorf("a GitHub decision mentions GitLab: %q", all)
+		}
+	}
+
+	// On GitLab the same shortfall is GitLab's rule's too, and says nothing of GitHub.
+	file, _ := codeowners.Parse(codeowners.GitLab, []byte("/db/ @alice\n"))
+	d, err := gate.Decide(t.Context(), gate.Input{Dialect: codeowners.GitLab, Risk: lint.Dangerous, NewMigrations: 1, Files: []string{"db/1.sql"},
+		Author: "alice", HeadSHA: head, CodeOwners: file}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, d, gate.Blocked, "can never be satisfied (nor can GitLab's own rule)")
+	if strings.Contains(d.Reason+strings.Join(d.Notes, "|"), "GitHub") {
+		t.Errorf("a GitLab decision mentions GitHub: %q %q", d.Reason, d.Notes)
+	}
 }
 
 func TestMembershipErrorFails(t *testing.T) {
@@ -584,7 +622,7 @@ func TestGitLabOptionalSectionOwnersMayApprove(t *testing.T) {
 }
 
 // TestSectionCountAboveItsOwners: a section asking for more approvals than it has owners can never be
-// satisfied; the gate says so instead of asking for more approvals from who already approved.
+// satisfied; the gate blocks saying so instead of asking for more approvals from who already approved.
 func TestSectionCountAboveItsOwners(t *testing.T) {
 	file, _ := codeowners.Parse(codeowners.GitLab, []byte("[DB][3]\n/db/ @dba1 @dba2\n"))
 	in := gate.Input{
@@ -596,7 +634,7 @@ func TestSectionCountAboveItsOwners(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantState(t, d, gate.Pending, "section [DB] needs 3 approvals but has only 2 eligible owners (@dba1, @dba2, who approved)")
+	wantState(t, d, gate.Blocked, "section [DB] needs 3 approvals but has only 2 eligible owners (@dba1, @dba2, who approved)")
 	if strings.Contains(d.Reason, "from @dba1") || len(d.Owners) != 0 {
 		t.Errorf("reason %q (owners %q) asks those who approved", d.Reason, d.Owners)
 	}
@@ -622,7 +660,7 @@ func TestAuthorIsNotAPossibleApprover(t *testing.T) {
 	file, _ = codeowners.Parse(codeowners.GitLab, []byte("/db/ @alice\n"))
 	in.CodeOwners = file
 	d, _ = gate.Decide(t.Context(), in, nil)
-	wantState(t, d, gate.Pending, "has only 0 eligible owners besides the author @alice")
+	wantState(t, d, gate.Blocked, "has only 0 eligible owners besides the author @alice")
 }
 
 // TestMarkdownKeepsToItsTableAndBounds: a pipe in a file name stays in its cell of the requirements
@@ -780,4 +818,101 @@ func TestTeamOwnerThroughRunCache(t *testing.T) {
 		t.Fatalf("Evaluate: %v", err)
 	}
 	wantState(t, d, gate.Pending, "has the read role on acme/shop, without write access")
+}
+
+// TestChangeRequestThroughUnreadableTeamHolds: a change request from a reviewer who may belong to a team
+// CODEOWNERS names, whose members the token cannot read (the Actions GITHUB_TOKEN: every team request
+// answers 404), may be a DBA's: it must hold the decision, not read as a non-owner's while another
+// owner's approval turns the gate green. A reviewer the token can place outside every owner still
+// blocks nothing.
+func TestChangeRequestThroughUnreadableTeamHolds(t *testing.T) {
+	e := newEnv(t, "/db/migrations/ @acme/dba @dora\n")
+	e.s.SetMembershipForbidden(true)
+	e.review("bob", "CHANGES_REQUESTED")
+	e.review("dora", "APPROVED")
+	d := e.decide(t, config.Approval{})
+	wantState(t, d, gate.Blocked, "changes requested by bob, who may belong to @acme/dba",
+		"bob requested changes and may belong to @acme/dba, whose members the token cannot read", "read:org", "approval.dba_users")
+	for _, n := range d.Notes {
+		if strings.Contains(n, "owns none") {
+			t.Errorf("note %q: bob may own the files through the team, which the token cannot read", n)
+		}
+	}
+	if st := gate.Status(d, ""); st.State != "failure" {
+		t.Errorf("status %+v, want a failure", st)
+	}
+	// dba_users count without reading the team, but say nothing of bob.
+	wantState(t, e.decide(t, config.Approval{DBAUsers: []string{"dora"}}), gate.Blocked, "bob, who may belong to @acme/dba")
+	// bob withdraws: dora's approval counts.
+	e.review("bob", "APPROVED")
+	wantState(t, e.decide(t, config.Approval{}), gate.Approved, "approved by dora")
+
+	// A token that reads the team knows bob is not in it.
+	e = newEnv(t, "/db/migrations/ @acme/dba @dora\n")
+	e.review("bob", "CHANGES_REQUESTED")
+	e.review("dora", "APPROVED")
+	wantState(t, e.decide(t, config.Approval{}), gate.Approved, "bob requested changes but owns none")
+}
+
+// TestChangeRequestNeedsWriteAccess: GitHub counts reviews only from users with write access, and the gate
+// already counted no approval of an owner who lost it: their change request must not block either, and
+// a note says it was not counted and why. The permission is asked of them as of an approver, whatever
+// their author_association says.
+func TestChangeRequestNeedsWriteAccess(t *testing.T) {
+	for _, tt := range []struct {
+		name, association, role, want string
+		has                           []string
+	}{
+		{"read", "MEMBER", "read", gate.Approved, []string{"approved by dora",
+			"carol requested changes but has the read role on acme/shop, without write access (GitHub counts reviews only from users with write, maintain or admin access): their request was not counted"}},
+		{"no access", "MEMBER", "", gate.Approved, []string{"carol requested changes but has no access to acme/shop"}},
+		{"write", "MEMBER", "write", gate.Blocked, []string{"changes requested by carol"}},
+		{"private member with write", "CONTRIBUTOR", "write", gate.Blocked, []string{"changes requested by carol"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, "/db/migrations/ @carol @dora\n")
+			e.s.SetAssociation("carol", tt.association)
+			e.s.SetRole("carol", tt.role)
+			e.s.SetRole("dora", "write")
+			e.review("carol", "CHANGES_REQUESTED")
+			e.review("dora", "APPROVED")
+			wantState(t, e.decide(t, config.Approval{}), tt.want, tt.has...)
+		})
+	}
+}
+
+// TestOwnerWithoutWriteAccessOwnsNothing: GitHub counts a user CODEOWNERS names as code owner only with
+// write access to the repository (an invalid owner otherwise): files whose only owner holds read access
+// have nobody who may approve, and the gate blocks saying so and what to do, as for a team without
+// write access, rather than wait for an approval that can never count; another owner is still asked.
+func TestOwnerWithoutWriteAccessOwnsNothing(t *testing.T) {
+	const files = "db/migrations/002_orders_status.up.sql, db/migrations/002_orders_status.down.sql"
+	e := newEnv(t, "/db/migrations/ @carol\n")
+	e.s.SetRole("carol", "read")
+	e.review("carol", "APPROVED")
+	d := e.decide(t, config.Approval{})
+	wantState(t, d, gate.Blocked, "nobody may approve "+files, "GitHub counts no code owner without write access (@carol)",
+		"@carol, whom CODEOWNERS names as an owner of "+files+", has the read role on acme/shop, without write access",
+		"grant them write access to acme/shop")
+	if st := gate.Status(d, ""); st.State != "failure" {
+		t.Errorf("status %+v, want a failure", st)
+	}
+
+	e = newEnv(t, "/db/migrations/ @carol @dora\n")
+	e.s.SetRole("carol", "read")
+	d = e.decide(t, config.Approval{})
+	wantState(t, d, gate.Pending, "needs 1 more approval from @dora")
+	if slices.Contains(d.Owners, "@carol") {
+		t.Errorf("owners who may still approve %q name @carol, who cannot write", d.Owners)
+	}
+	// approval.dba_users are the policy's own approvers and are not read so.
+	e = newEnv(t, "/db/migrations/ @carol\n")
+	e.s.SetRole("carol", "read")
+	wantState(t, e.decide(t, config.Approval{DBAUsers: []string{"dan"}}), gate.Pending, "needs 1 more approval from @dan")
+	// Read through the run's cache of the forge too, as schemagate gate reads it.
+	d, _, err := gate.Evaluate(t.Context(), forge.WithRunCache(e.f), gate.Request{Ref: e.ref, Dialect: codeowners.GitHub, Report: testReport(lint.Dangerous)})
+	if err != nil {
+		t.Fatalf("Evaluate: %v", err)
+	}
+	wantState(t, d, gate.Blocked, "GitHub counts no code owner without write access (@carol)")
 }

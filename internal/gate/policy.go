@@ -84,6 +84,11 @@ type Requirement struct {
 	// the only ones whose code-owner rules speak for them); none for files only approval.dba_users and
 	// dba_teams own.
 	Patterns []string `json:"-"`
+	// Ruled is set when a platform's own code-owner rule may still count approvers the gate cannot match
+	// to a login (GitLab Premium's code_owner rules count role and e-mail owners): Decide sets it on
+	// GitLab, and whoever reads the rules clears it where no rule can (Free, or no rule of the section).
+	// Without it, a requirement whose only owners left are such is one no approval can satisfy.
+	Ruled bool `json:"-"`
 }
 
 // Missing is how many more approvals the requirement needs.
@@ -96,9 +101,12 @@ type Decision struct {
 	// Needed is the number of approvals still missing.
 	Needed int `json:"needed"`
 	// Owners are who may still give the missing approvals.
-	Owners       []string      `json:"owners,omitempty"`
-	ApprovedBy   []string      `json:"approved_by,omitempty"`
-	BlockedBy    []string      `json:"blocked_by,omitempty"`
+	Owners     []string `json:"owners,omitempty"`
+	ApprovedBy []string `json:"approved_by,omitempty"`
+	BlockedBy  []string `json:"blocked_by,omitempty"`
+	// MayBlock are the reviewers who requested changes and may own the files through a team whose
+	// members the token cannot read: a DBA may have asked for changes, so they block as BlockedBy do.
+	MayBlock     []string      `json:"may_block,omitempty"`
 	Requirements []Requirement `json:"requirements,omitempty"`
 	// Unowned are migration files nobody may approve (no CODEOWNERS rule, no dba_users/dba_teams).
 	Unowned []string `json:"unowned,omitempty"`
@@ -124,6 +132,10 @@ type Decision struct {
 	forbidden []string
 	// unfit are the teams CODEOWNERS names that own nothing on GitHub (secret, or without write access).
 	unfit []string
+	// invalid are the users CODEOWNERS names that own nothing on GitHub (without write access).
+	invalid []string
+	// dialect is the platform's, whose own rules the messages may name.
+	dialect codeowners.Dialect
 }
 
 // Report converts the decision into the report model's approval section.
@@ -161,7 +173,8 @@ func Required(p config.Approval, risk lint.Risk) bool {
 // Decide computes the decision. Team membership is read through m; an error other than
 // forge.ErrForbidden (which becomes a note) fails the decision.
 func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
-	d := &Decision{Risk: in.Risk, HeadSHA: in.HeadSHA, Checksum: in.Checksum, Notes: slices.Clone(in.Notes), Ignored: slices.Clone(in.Ignored), Author: in.Author}
+	d := &Decision{Risk: in.Risk, HeadSHA: in.HeadSHA, Checksum: in.Checksum, Notes: slices.Clone(in.Notes), Ignored: slices.Clone(in.Ignored),
+		Author: in.Author, dialect: in.Dialect}
 	switch {
 	case in.NewMigrations == 0:
 		d.State, d.Reason = NotRequired, "no new migrations"
@@ -185,7 +198,7 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 	var unmatchable []string
 	for _, r := range reqs {
 		for _, o := range r.Owners {
-			if strings.HasPrefix(o, "@@") || !strings.HasPrefix(o, "@") {
+			if !matchable(o) {
 				unmatchable = appendNew(unmatchable, o)
 			}
 		}
@@ -236,9 +249,22 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 		}
 		switch rv.State {
 		case "CHANGES_REQUESTED":
-			if len(owns) > 0 {
+			switch {
+			case rv.Outsider:
+				// GitHub counts no review from someone who cannot write to the repository, and the
+				// gate counts no approval of theirs: their request for changes blocks nothing either.
+				d.Notes = append(d.Notes, outsiderNote(who, "requested changes", rv.Role, in.Repo))
+			case len(owns) > 0:
 				d.BlockedBy = append(d.BlockedBy, who)
-			} else {
+			case len(e.forbidden) > 0:
+				// Maybe an owner through a team the token cannot read: a DBA may have asked for changes.
+				// Their approval would not count unread, and their request must not be dropped unread
+				// either, or another owner's approval would merge what a DBA asked to change.
+				d.MayBlock = append(d.MayBlock, who)
+				d.Notes = append(d.Notes, fmt.Sprintf("%s requested changes and may belong to %s, whose members the token cannot read: a DBA may have asked "+
+					"for changes, so the request holds until %s approves or it is dismissed; %s whether they are a member, and DBAs listed in "+
+					"approval.dba_users count without reading the team", who, strings.Join(sortedKeys(e.forbidden), ", "), who, readsMembers(in.Dialect)))
+			default:
 				d.Notes = append(d.Notes, fmt.Sprintf("%s requested changes but owns none of the migration files", who))
 			}
 		case "APPROVED":
@@ -246,7 +272,7 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 				// GitHub counts no approval from someone who cannot write to the repository, nor does
 				// the gate: a login CODEOWNERS names may have changed hands, its user left, or they
 				// hold read access only (a team's members may, whom CODEOWNERS names all the same).
-				d.Notes = append(d.Notes, outsiderNote(who, rv.Role, in.Repo))
+				d.Notes = append(d.Notes, outsiderNote(who, "approved", rv.Role, in.Repo))
 				continue
 			}
 			stale := in.Policy.Stale() && in.HeadSHA != "" && rv.CommitSHA != in.HeadSHA
@@ -279,10 +305,7 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 		}
 	}
 	for _, team := range sortedKeys(e.forbidden) {
-		how := "a PAT with read:org or a GitHub App with Members: read can"
-		if in.Dialect == codeowners.GitLab {
-			how = "a token of a member of the group, with read_api, can"
-		}
+		how := readsMembers(in.Dialect) + " them"
 		note := fmt.Sprintf("the token cannot read the members of %s (%s); its members' approvals were not counted", team, how)
 		if e.unread[team] {
 			// GitHub's own rule needs the team's standing, which the same permission reads.
@@ -297,9 +320,18 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 		}
 		d.Notes = append(d.Notes, note)
 	}
+	if in.Dialect == codeowners.GitLab {
+		for i := range reqs {
+			reqs[i].Ruled = true
+		}
+	}
 	d.Requirements = reqs
 	d.forbidden = sortedKeys(e.forbidden)
 	for _, u := range unfit {
+		if u.user {
+			d.invalid = append(d.invalid, u.team)
+			continue
+		}
 		d.unfit = append(d.unfit, u.team)
 	}
 	d.Settle()
@@ -311,7 +343,7 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 // requirement (a platform's own code-owner rules).
 func (d *Decision) Settle() {
 	d.Needed, d.Owners = 0, nil
-	var short []string
+	var never []string
 	for _, r := range d.Requirements {
 		if r.Missing() == 0 {
 			continue
@@ -319,8 +351,20 @@ func (d *Decision) Settle() {
 		d.Needed += r.Missing()
 		rest := r.Remaining(d.Author)
 		if len(rest) == 0 {
-			short = append(short, r.shortfall(d.Author))
+			never = append(never, r.shortfall(d.Author, d.dialect))
 			continue
+		}
+		if !r.Ruled {
+			// No platform rule counts the owners the gate cannot match to a login: nobody can approve
+			// for them, so they are nobody to ask.
+			can := slices.DeleteFunc(slices.Clone(rest), func(o string) bool { return !matchable(o) })
+			if len(can) == 0 {
+				never = append(never, fmt.Sprintf("the owners of %s are only %s, which cannot be matched to a reviewer's login, so no approval can "+
+					"satisfy them: name the owners in CODEOWNERS by @login or team, or list the DBAs in approval.dba_users",
+					strings.Join(r.Files, ", "), strings.Join(rest, ", ")))
+				continue
+			}
+			rest = can
 		}
 		d.Owners = appendNew(d.Owners, rest...)
 	}
@@ -329,6 +373,12 @@ func (d *Decision) Settle() {
 	case len(d.BlockedBy) > 0:
 		d.State = Blocked
 		d.Reason = "changes requested by " + strings.Join(d.BlockedBy, ", ")
+		if len(d.MayBlock) > 0 {
+			d.Reason += fmt.Sprintf("; perhaps also by %s, who may belong to %s", strings.Join(d.MayBlock, ", "), strings.Join(d.forbidden, ", "))
+		}
+	case len(d.MayBlock) > 0:
+		d.State = Blocked
+		d.Reason = fmt.Sprintf("changes requested by %s, who may belong to %s", strings.Join(d.MayBlock, ", "), strings.Join(d.forbidden, ", "))
 	case len(unowned) > 0:
 		d.State = Blocked
 		d.Reason = fmt.Sprintf("nobody may approve %s: add a CODEOWNERS rule on the base branch or set approval.dba_users", strings.Join(unowned, ", "))
@@ -337,6 +387,10 @@ func (d *Decision) Settle() {
 		// approved is no approval.
 		d.State = Blocked
 		d.Reason = "the new migrations need approval, but no file of theirs is known to decide who may give it"
+	case len(never) > 0:
+		// Waiting (exit 4) would wait for an approval that cannot come.
+		d.State = Blocked
+		d.Reason = strings.Join(never, "; ")
 	case d.Needed == 0:
 		d.State = Approved
 		d.Reason = "approved by " + strings.Join(d.ApprovedBy, ", ")
@@ -346,9 +400,6 @@ func (d *Decision) Settle() {
 		if len(d.Owners) > 0 {
 			d.Reason += " from " + strings.Join(d.Owners, ", ")
 		}
-		if len(short) > 0 {
-			d.Reason += ": " + strings.Join(short, "; ")
-		}
 	}
 	if len(d.forbidden) > 0 && d.State != Approved {
 		d.Reason += fmt.Sprintf("; the token cannot read team membership (%s)", strings.Join(d.forbidden, ", "))
@@ -356,6 +407,18 @@ func (d *Decision) Settle() {
 	if len(d.unfit) > 0 && d.State != Approved {
 		d.Reason += fmt.Sprintf("; GitHub counts no code owner's approval through %s (a team must be visible and have write access)", strings.Join(d.unfit, ", "))
 	}
+	if len(d.invalid) > 0 && d.State != Approved {
+		d.Reason += fmt.Sprintf("; GitHub counts no code owner without write access (%s)", strings.Join(d.invalid, ", "))
+	}
+}
+
+// readsMembers says which token reads the members of a team the token could not read, on the dialect's
+// platform.
+func readsMembers(d codeowners.Dialect) string {
+	if d == codeowners.GitLab {
+		return "a token of a member of the group, with read_api, can read"
+	}
+	return "a PAT with read:org or a GitHub App with Members: read can read"
 }
 
 // Remaining are the owners who may still give the requirement's missing approvals: neither the change's
@@ -373,9 +436,15 @@ func (r Requirement) Remaining(author string) []string {
 	return out
 }
 
+// matchable reports whether an owner can be matched to a reviewer's login: a user, a team or a group,
+// not a role (@@maintainer) or an e-mail address.
+func matchable(owner string) bool {
+	return strings.HasPrefix(owner, "@") && !strings.HasPrefix(owner, "@@")
+}
+
 // shortfall says why a requirement missing approvals has nobody left to give them: it asks for more
 // approvals than it has owners besides the author (a GitLab section's [N] above its owners, say).
-func (r Requirement) shortfall(author string) string {
+func (r Requirement) shortfall(author string, dialect codeowners.Dialect) string {
 	var eligible, authors []string
 	for _, o := range r.Owners {
 		if author != "" && forge.SameLogin(strings.TrimPrefix(o, "@"), author) {
@@ -395,7 +464,11 @@ func (r Requirement) shortfall(author string) string {
 	if len(authors) > 0 {
 		msg += fmt.Sprintf(" besides the author %s", strings.Join(authors, ", "))
 	}
-	msg += ", so it can never be satisfied (nor can GitLab's own rule): add owners or lower the count"
+	msg += ", so it can never be satisfied"
+	if dialect == codeowners.GitLab {
+		msg += " (nor can GitLab's own rule)"
+	}
+	msg += ": add owners or lower the count"
 	return msg
 }
 
@@ -510,16 +583,28 @@ type eligibility struct {
 	unread map[string]bool
 }
 
-// unfitTeam is a team CODEOWNERS names that owns nothing on GitHub, and the files it was named for.
+// unfitTeam is a team, or a user, CODEOWNERS names that owns nothing on GitHub, and the files it was
+// named for.
 type unfitTeam struct {
 	team   string
 	access forge.TeamAccess
 	files  []string
+	// user is set for a user without write access (an invalid owner on GitHub).
+	user bool
 }
 
-// note says which team owns nothing, for which files, why and what to do.
+// note says which team or user owns nothing, for which files, why and what to do.
 func (u unfitTeam) note(repo string) string {
 	where := cmp.Or(repo, "the repository")
+	if u.user {
+		why := fmt.Sprintf("has the %s role on %s, without write access", u.access.Role, where)
+		if u.access.Role == "none" || u.access.Role == "" {
+			why = "has no access to " + where
+		}
+		return fmt.Sprintf("%s, whom CODEOWNERS names as an owner of %s, %s: GitHub counts a user as code owner only with write access "+
+			"(an invalid owner otherwise), so it requests no review of them and counts no approval of theirs, nor does the gate; "+
+			"grant them write access to %s, or name owners in CODEOWNERS who may write", u.team, strings.Join(u.files, ", "), why, where)
+	}
 	var why, fix []string
 	if u.access.Secret {
 		why = append(why, "is secret")
@@ -547,20 +632,49 @@ func (u unfitTeam) note(repo string) string {
 // not read.
 func (e *eligibility) teamStanding(in Input, reqs []Requirement) ([]Requirement, []unfitTeam, error) {
 	policy := map[string]bool{}
-	for _, t := range in.Policy.DBATeams {
+	for _, t := range slices.Concat(in.Policy.DBATeams, in.Policy.DBAUsers) {
 		policy[strings.ToLower("@"+strings.TrimPrefix(t, "@"))] = true
 	}
 	ts, _ := e.m.(TeamStanding)
-	standing := map[string]*forge.TeamAccess{} // lower-cased team → its access; nil: unread
+	us, _ := e.m.(forge.UserReader)
+	standing := map[string]*forge.TeamAccess{} // lower-cased team or user → its access; nil: unread
 	var unfit []unfitTeam
 	for i := range reqs {
 		var keep []string
 		for _, o := range reqs[i].Owners {
-			if !strings.HasPrefix(o, "@") || strings.HasPrefix(o, "@@") || !strings.Contains(o, "/") || policy[strings.ToLower(o)] {
+			if !matchable(o) || policy[strings.ToLower(o)] {
 				keep = append(keep, o)
 				continue
 			}
 			k := strings.ToLower(o)
+			if !strings.Contains(o, "/") {
+				// A user: GitHub counts them as code owner only with write access (an invalid owner
+				// otherwise), and counts no approval of theirs.
+				a, read := standing[k]
+				if !read && us != nil {
+					got, err := us.UserAccess(e.ctx, in.Repo, o)
+					switch {
+					case errors.Is(err, forge.ErrForbidden):
+						// Unread: kept, as the role of an approver is read again with their review.
+					case err != nil:
+						return nil, nil, fmt.Errorf("check whether %s may own files of %s: %w", o, cmp.Or(in.Repo, "the repository"), err)
+					default:
+						a = &forge.TeamAccess{Role: got.Role, Writes: got.Writes}
+					}
+					standing[k] = a
+				}
+				if a == nil || a.Writes {
+					keep = append(keep, o)
+					continue
+				}
+				j := slices.IndexFunc(unfit, func(u unfitTeam) bool { return strings.EqualFold(u.team, o) })
+				if j < 0 {
+					j = len(unfit)
+					unfit = append(unfit, unfitTeam{team: o, access: *a, user: true})
+				}
+				unfit[j].files = appendNew(unfit[j].files, reqs[i].Files...)
+				continue
+			}
 			a, read := standing[k]
 			if !read {
 				switch {
@@ -603,6 +717,9 @@ func (e *eligibility) memberOfUnfit(login string, unfit []unfitTeam) (string, er
 		return "", nil
 	}
 	for _, u := range unfit {
+		if u.user {
+			continue
+		}
 		ok, err := e.m.IsMember(e.ctx, strings.TrimPrefix(u.team, "@"), login)
 		switch {
 		case errors.Is(err, forge.ErrForbidden):
@@ -669,21 +786,26 @@ func (e *eligibility) member(team, login string, maybeUser bool) (bool, error) {
 	return ok, nil
 }
 
-// outsiderNote says why an approval from who, who may not write to repo, does not count; role is their
-// role on it when the forge was asked ("" when their association alone settled it).
-func outsiderNote(who, role, repo string) string {
+// outsiderNote says why a review from who (what they did: "approved", "requested changes"), who may not
+// write to repo, does not count; role is their role on it when the forge was asked ("" when their
+// association alone settled it).
+func outsiderNote(who, did, role, repo string) string {
 	where := cmp.Or(repo, "the repository")
+	what := "their approval was not counted"
+	if did != "approved" {
+		what = "their request was not counted"
+	}
 	switch role {
 	case "":
-		return fmt.Sprintf("%s approved but is no member, collaborator or owner of the repository (GitHub counts no approval of theirs): "+
-			"a user who left, or a login given up and taken by someone else; remove it from CODEOWNERS and approval.dba_users", who)
+		return fmt.Sprintf("%s %s but is no member, collaborator or owner of the repository (GitHub counts no review of theirs): %s; "+
+			"a user who left, or a login given up and taken by someone else; remove it from CODEOWNERS and approval.dba_users", who, did, what)
 	case "none":
-		return fmt.Sprintf("%s approved but has no access to %s (GitHub counts approvals only from users with write access): "+
+		return fmt.Sprintf("%s %s but has no access to %s (GitHub counts reviews only from users with write access): %s; "+
 			"a user who left, a login given up and taken by someone else, or one never granted access; grant them write access, "+
-			"or remove them from CODEOWNERS and approval.dba_users", who, where)
+			"or remove them from CODEOWNERS and approval.dba_users", who, did, where, what)
 	}
-	return fmt.Sprintf("%s approved but has the %s role on %s, without write access (GitHub counts approvals only from users with write, maintain or admin access): "+
-		"grant them write access (or their team), or remove them from CODEOWNERS and approval.dba_users", who, role, where)
+	return fmt.Sprintf("%s %s but has the %s role on %s, without write access (GitHub counts reviews only from users with write, maintain or admin access): %s; "+
+		"grant them write access (or their team), or remove them from CODEOWNERS and approval.dba_users", who, did, role, where, what)
 }
 
 func appendNew(list []string, items ...string) []string {

@@ -27,6 +27,7 @@ var _ forge.Forge = (*Client)(nil)
 var _ forge.FileLister = (*Client)(nil)
 var _ forge.CommentLimiter = (*Client)(nil)
 var _ forge.TeamReader = (*Client)(nil)
+var _ forge.UserReader = (*Client)(nil)
 var _ forge.SameHeadLister = (*Client)(nil)
 
 // DefaultBaseURL is GitHub.com's REST API.
@@ -545,14 +546,16 @@ func (c *Client) UpdateComment(ctx context.Context, ref forge.Ref, id int64, bod
 }
 
 // Reviews lists the pull request's reviews, all pages, oldest first (GitHub's order). A reviewer whose
-// latest decision is an approval has their role read (see role), once per reviewer, unless they are the
-// repository's OWNER: Outsider is set on their reviews unless it grants write access. The
+// latest decision is an approval or a change request has their role read (see role), once per reviewer,
+// unless they are the repository's OWNER: Outsider is set on their reviews unless it grants write access
+// (GitHub counts reviews only from users with write access, so neither their approval nor their change
+// request counts). The
 // author_association cannot settle it either way: MEMBER or COLLABORATOR may hold read access only, and
 // an organization member whose membership is private shows as CONTRIBUTOR or NONE to anybody outside
-// the organization, the Actions token included, though a team may give them write access. Only
-// approvals are checked, since nothing else of an outsider counts, to spare the rate limit. A token
-// GitHub will not tell the role is a wrapped forge.ErrForbidden: an approval is never counted, nor
-// dropped, unchecked.
+// the organization, the Actions token included, though a team may give them write access. Only those
+// reviewers are checked, since nothing else of an outsider's counts, to spare the rate limit. A token
+// GitHub will not tell the role is a wrapped forge.ErrForbidden: an approval or a change request is
+// never counted, nor dropped, unchecked.
 func (c *Client) Reviews(ctx context.Context, ref forge.Ref) ([]forge.Review, error) {
 	owner, name, err := splitRepo(ref.Repo)
 	if err != nil {
@@ -581,7 +584,7 @@ func (c *Client) Reviews(ctx context.Context, ref forge.Ref) ([]forge.Review, er
 		}
 		opts.Page = resp.NextPage
 	}
-	for _, i := range approvers(out) {
+	for _, i := range deciders(out) {
 		who := out[i].Author
 		if associations[i] == "OWNER" || who == "" {
 			continue // the owner administers the repository
@@ -599,9 +602,9 @@ func (c *Client) Reviews(ctx context.Context, ref forge.Ref) ([]forge.Review, er
 	return out, nil
 }
 
-// approvers returns, for each reviewer whose latest decisive review (APPROVED, CHANGES_REQUESTED or
-// DISMISSED) is an approval, the index of that review in rs.
-func approvers(rs []forge.Review) []int {
+// deciders returns, for each reviewer whose latest decisive review (APPROVED, CHANGES_REQUESTED or
+// DISMISSED) is an approval or a change request, the index of that review in rs.
+func deciders(rs []forge.Review) []int {
 	latest := map[string]int{}
 	var order []string
 	for i, r := range rs {
@@ -618,7 +621,7 @@ func approvers(rs []forge.Review) []int {
 	}
 	var out []int
 	for _, k := range order {
-		if i := latest[k]; rs[i].State == "APPROVED" {
+		if i := latest[k]; rs[i].State == "APPROVED" || rs[i].State == "CHANGES_REQUESTED" {
 			out = append(out, i)
 		}
 	}
@@ -685,7 +688,7 @@ func (c *Client) role(ctx context.Context, owner, name, login string) (role, err
 	case errors.Is(err, forge.ErrNotFound):
 		r = role{name: "none"}
 	case errors.Is(err, forge.ErrForbidden):
-		return role{}, fmt.Errorf("read the role of %s on %s/%s, who approved: %w: an approval counts only from a user with write access, "+
+		return role{}, fmt.Errorf("read the role of %s on %s/%s: %w: a review counts only from a user with write access, "+
 			"and reading a user's role on the repository needs the token's Metadata: read repository permission "+
 			"(the Actions GITHUB_TOKEN always has it; give it to the GitHub App or fine-grained token)", login, owner, name, err)
 	case err != nil:
@@ -855,6 +858,21 @@ func (c *Client) IsMember(ctx context.Context, team, user string) (bool, error) 
 		return false, fmt.Errorf("read team @%s/%s: %w", org, slug, terr)
 	}
 	return false, nil
+}
+
+// UserAccess returns login's role on repo and whether it grants write access (see role), remembered for
+// the life of the client as the roles of reviewers are: GitHub counts a user CODEOWNERS names as code
+// owner only with write access.
+func (c *Client) UserAccess(ctx context.Context, repo, login string) (forge.UserAccess, error) {
+	owner, name, err := splitRepo(repo)
+	if err != nil {
+		return forge.UserAccess{}, err
+	}
+	rl, err := c.role(ctx, owner, name, strings.TrimPrefix(login, "@"))
+	if err != nil {
+		return forge.UserAccess{}, err
+	}
+	return forge.UserAccess{Role: rl.name, Writes: rl.writes}, nil
 }
 
 // TeamAccess returns team's ("org/team-slug") standing in repo: its privacy (GET /orgs/{org}/teams/
