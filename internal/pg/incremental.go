@@ -57,6 +57,7 @@ import (
 // collation (its owner and comment too) or other shared-vocabulary change; an extended statistics
 // object's owner or comment (COMMENT and ALTER STATISTICS lock the object, and a comment removed leaves
 // no row: a lock on a statistics object is a whole read); an object in pg_catalog or a temporary schema;
+// GRANT or REVOKE on a built-in object or an extension's (see builtInPrivilegeReasons);
 // a search path that does not start with pg_catalog, that changed, or whose schemas after pg_catalog share a name
 // (at the mark or now); a function that shares a name with a built-in one; catalog rows the migration
 // wrote with DML (the caller passes Force); changes made outside a transaction whose locks were not
@@ -500,8 +501,9 @@ func merge(base *schema.Catalog, relations map[uint32]string, doc *catalogDoc, p
 			delete(c.Composites, k)
 		}
 	}
-	// A partial read leaves schemas, extensions, roles and memberships and the database-wide default
-	// privileges out: they are the mark's (copied above; see partialInspectSQL).
+	// A partial read leaves schemas, extensions, roles and memberships, the database-wide default
+	// privileges and those on built-in and extensions' objects out: they are the mark's (copied above;
+	// see partialInspectSQL).
 	c.User = part.User
 	maps.Copy(c.Tables, part.Tables)
 	maps.Copy(c.Views, part.Views)
@@ -582,6 +584,7 @@ func copyCatalog(c *schema.Catalog) *schema.Catalog {
 		Roles:                  maps.Clone(c.Roles),
 		Memberships:            maps.Clone(c.Memberships),
 		DefaultPrivileges:      c.DefaultPrivileges,
+		BuiltInPrivileges:      maps.Clone(c.BuiltInPrivileges),
 	}
 }
 
@@ -858,7 +861,7 @@ full_reasons(reason) AS (
         'pg_operator'::regclass, 'pg_opfamily'::regclass, 'pg_opclass'::regclass, 'pg_ts_parser'::regclass, 'pg_ts_template'::regclass,
         'pg_am'::regclass, 'pg_language'::regclass, 'pg_conversion'::regclass, 'pg_transform'::regclass)
       AND x.objoid >= 16384 AND age(x.xmin) <= age(h.h)
-` + newObjectReasons + `
+` + builtInPrivilegeReasons + newObjectReasons + `
 )
 SELECT json_build_object(` + stateSQL + `,
 'shadowed', ` + shadowedSQL(true) + `,

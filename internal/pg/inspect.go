@@ -25,7 +25,9 @@ var (
 )
 
 // Inspect reads the catalog of the database q is connected to, leaving out the system schemas,
-// objects that belong to extensions, and what schema.DefaultIgnore lists.
+// objects that belong to extensions, and what schema.DefaultIgnore lists; of the built-in objects and
+// the extensions' it reads the privileges that differ from their initial ones (see
+// builtInPrivilegesSQL).
 func Inspect(ctx context.Context, q Querier) (*schema.Catalog, error) {
 	return InspectIgnoring(ctx, q, schema.DefaultIgnore)
 }
@@ -85,8 +87,11 @@ type catalogDoc struct {
 	Memberships []*schema.Membership `json:"memberships"`
 	// DefaultPrivileges are the database-wide default privileges, one line each (see
 	// schema.Catalog.DefaultPrivileges): whole reads only, as roles.
-	DefaultPrivileges []string  `json:"database_default_privileges"`
-	Comments          []comment `json:"comments"`
+	DefaultPrivileges []string `json:"database_default_privileges"`
+	// BuiltInPrivileges are the privileges on built-in objects and extensions' objects that differ
+	// from their initial ones (see builtInPrivilegesSQL): whole reads only, as roles.
+	BuiltInPrivileges []*schema.BuiltInPrivilege `json:"built_in_privileges"`
+	Comments          []comment                  `json:"comments"`
 	// User is the role the catalog was read as.
 	User string `json:"user"`
 	// Relations maps the OID of every relation the document covers to its qualified name.
@@ -405,6 +410,9 @@ func (raw *catalogDoc) catalog() *schema.Catalog {
 	for _, x := range raw.Memberships {
 		c.Memberships[x.Key()] = x
 	}
+	for _, x := range raw.BuiltInPrivileges {
+		c.BuiltInPrivileges[x.Key()] = x
+	}
 	// Sorted here, bytewise, not by the database's collation: the same entries read the same on every server.
 	slices.Sort(raw.DefaultPrivileges)
 	c.DefaultPrivileges = strings.Join(raw.DefaultPrivileges, "\n")
@@ -627,10 +635,10 @@ own(kind, oid) AS (
 // name with a seed function (an overload changes how calls deparse). It reports those owners under
 // "dirty", and reads every event trigger, publication, foreign-data wrapper, server, user mapping, cast,
 // operator, operator family and class, and text search parser and template. It does not read schemas, extensions and
-// text search configurations and dictionaries, roles and memberships, nor the database-wide default
-// privileges: a change to one of them, or to what they show (collations, default privileges, roles,
-// mappings), has the probe ask for a full read (see probeSQL and stateSQL), so a partial read keeps
-// the mark's.
+// text search configurations and dictionaries, roles and memberships, the database-wide default
+// privileges, nor the privileges on built-in objects and extensions' objects: a change to one of them,
+// or to what they show (collations, default privileges, roles, mappings), has the probe ask for a full
+// read (see probeSQL and stateSQL), so a partial read keeps the mark's.
 var (
 	fullInspectSQL = strings.NewReplacer(
 		"{{INDEXDEF}}", indexDefSQL,
@@ -669,7 +677,7 @@ var (
     'procs', (SELECT coalesce(json_agg(oid::int8), '[]') FROM own WHERE kind = 'p'),
     'types', (SELECT coalesce(json_agg(oid::int8), '[]') FROM own WHERE kind = 't'))`,
 	).Replace(inspectTemplate), "schemas", "extensions", "text_search_dictionaries", "text_search_configurations", "roles", "memberships",
-		"database_default_privileges")
+		"database_default_privileges", "built_in_privileges")
 )
 
 // opMembersSQL selects the members (json objects m, see schema.OpMember) of the operator family whose OID
@@ -1297,6 +1305,8 @@ SELECT json_build_object(
       WHEN 'L' THEN 'large objects' ELSE d.defaclobjtype::text END
       || ': ' || (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(d.defaclacl) a)), '[]')
   FROM pg_default_acl d WHERE d.defaclnamespace = 0),
+-- whole reads only (see builtInPrivilegesSQL and probeSQL)
+'built_in_privileges', ` + builtInPrivilegesSQL + `,
 'comments', (SELECT coalesce(json_agg(json_build_object(
     'class', d.classoid::regclass::text, 'oid', d.objoid::int8, 'sub', d.objsubid, 'text', d.description)), '[]')
   FROM {{COMMENT_FROM}}

@@ -87,7 +87,7 @@ func statementNaming(scripts []*migrate.Script, c schema.Change, words wordCache
 func placeNames(c schema.Change) (name, schemaName, table string) {
 	switch c.Kind {
 	case schema.KindMembership, schema.KindDefaultPrivileges, schema.KindCast, schema.KindOperator,
-		schema.KindUserMapping, schema.KindTransform:
+		schema.KindUserMapping, schema.KindTransform, schema.KindPrivilege:
 		return "", "", ""
 	case schema.KindRole, schema.KindSchema, schema.KindExtension, schema.KindLanguage, schema.KindForeignServer,
 		schema.KindForeignWrapper, schema.KindEventTrigger, schema.KindPublication, schema.KindAccessMethod:

@@ -66,6 +66,10 @@ type Catalog struct {
 	// execute functions and use types); a line is the whole ACL that replaces them, so one that only
 	// revokes PUBLIC's EXECUTE reads "app: functions: app=X/app".
 	DefaultPrivileges string `json:"default_privileges,omitempty"`
+	// BuiltInPrivileges are the privileges on built-in objects and on objects an extension owns that
+	// differ from their initial ones (see BuiltInPrivilege), keyed by BuiltInPrivilege.Key: only whole
+	// reads have them (see internal/pg).
+	BuiltInPrivileges map[string]*BuiltInPrivilege `json:"built_in_privileges,omitempty"`
 	// User is the role the catalog was read as: who owns what a script run the same way creates.
 	User string `json:"user,omitempty"`
 }
@@ -106,6 +110,7 @@ func NewCatalog() *Catalog {
 		Transforms:             map[string]*Transform{},
 		Roles:                  map[string]*Role{},
 		Memberships:            map[string]*Membership{},
+		BuiltInPrivileges:      map[string]*BuiltInPrivilege{},
 	}
 }
 

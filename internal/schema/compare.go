@@ -65,7 +65,7 @@ var kindRank = map[string]int{
 	KindPublication: 23, KindForeignWrapper: 24, KindForeignServer: 25, KindUserMapping: 26, KindCast: 27,
 	KindOperator: 28, KindOpFamily: 29, KindOpClass: 30, KindTSParser: 31, KindTSTemplate: 32,
 	KindAccessMethod: 33, KindLanguage: 34, KindConversion: 35, KindTransform: 36,
-	KindRole: 33, KindMembership: 34, KindDefaultPrivileges: 37,
+	KindRole: 33, KindMembership: 34, KindDefaultPrivileges: 37, KindPrivilege: 38,
 }
 
 // scoped are the kinds whose names are unique per table: they move with their table, whose own change
@@ -773,6 +773,8 @@ func Compare(before, after *Catalog) *Diff {
 	before, after = pruneShared(before, after)
 	withBuiltInFamilies(before, after) // pruneShared's maps are the Compare's own
 	bo, ao := before.objects(), after.objects()
+	bp, ap := builtInPrivilegeObjects(before, after)
+	bo, ao = append(bo, bp...), append(ao, ap...)
 	bmap := make(map[string]*object, len(bo))
 	amap := make(map[string]*object, len(ao))
 	for i := range bo {
@@ -1084,6 +1086,7 @@ func pruneShared(a, b *Catalog) (*Catalog, *Catalog) {
 	pruneMap(a.Transforms, b.Transforms, pa.Transforms, pb.Transforms)
 	pruneMap(a.Roles, b.Roles, pa.Roles, pb.Roles)
 	pruneMap(a.Memberships, b.Memberships, pa.Memberships, pb.Memberships)
+	pruneMap(a.BuiltInPrivileges, b.BuiltInPrivileges, pa.BuiltInPrivileges, pb.BuiltInPrivileges)
 	return pa, pb
 }
 

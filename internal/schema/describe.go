@@ -145,13 +145,18 @@ func subject(c Change) string {
 		return "role " + c.Name
 	case KindMembership:
 		return "membership of " + c.Name
+	case KindPrivilege:
+		return "privilege " + c.Name
 	}
 	return c.Kind + " " + display(c.Name)
 }
 
 func propertySentence(c Change, pc PropertyChange, when string) string {
-	if c.Kind == KindDefaultPrivileges {
+	switch c.Kind {
+	case KindDefaultPrivileges:
 		return defaultPrivilegesSentence(pc, when)
+	case KindPrivilege:
+		return builtInPrivilegeSentence(c, pc, when)
 	}
 	s := subject(c)
 	if c.Kind == KindRole || c.Kind == KindMembership {

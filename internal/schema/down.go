@@ -104,7 +104,8 @@ func (g *downGen) irreversible(comment string) {
 // others depended on are dropped, and event triggers re-created, last. Columns it re-adds come last in
 // their table: a column order it cannot restore is an irreversible step. Roles are renamed back first,
 // created again and altered back before the types, and dropped (memberships revoked) after the
-// objects' owners and privileges are restored (see down_roles.go).
+// objects' owners and privileges are restored (see down_roles.go), those on built-in objects and
+// extensions' too (see builtinprivileges.go).
 func GenerateDown(before, after *Catalog) *DownScript {
 	return GenerateDownWith(before, after, DownOptions{})
 }
@@ -163,6 +164,7 @@ func GenerateDownWith(before, after *Catalog, opts DownOptions) *DownScript {
 	g.dropTypes()
 	g.comments()
 	g.properties()
+	g.builtInPrivileges()
 	g.dropRoles()
 	g.eventTriggers()
 	if stepIndexSQL(g.steps, setBodiesOff) >= 0 {

@@ -1,0 +1,91 @@
+package pg
+
+// builtInPrivilegesSQL reads the privileges on built-in objects (OIDs below 16384: pg_catalog's and
+// information_schema's relations, columns, functions, types, schemas and the built-in languages) and on
+// objects an extension owns (those and its foreign-data wrappers and servers), one privilege of one
+// grantee each, where they differ from the object's initial privileges (see schema.BuiltInPrivilege):
+// pg_init_privs, or where it has no row the defaults of the object's kind. initdb grants SELECT on
+// information_schema's relations and USAGE on the schema to PUBLIC after it fills pg_init_privs, so
+// those count as initial there. The server filters: only objects whose ACL was set (not NULL) and
+// differs from the initial one as a whole are taken apart, so a read costs a pass over the built-in
+// rows of these catalogs and brings back nothing while no migration granted or revoked on them. The
+// rows of user objects no extension owns are left out by OID first, then by an index probe of
+// pg_depend for those that have an ACL. A schema the catalog's own section reads (ns) is left out.
+const builtInPrivilegesSQL = `(SELECT coalesce(json_agg(json_build_object('object', o.object, 'on', o.target, 'column', o.col, 'grantee', g.grantee,
+      'privilege', g.priv, 'held', g.held, 'initially', g.initially)), '[]')
+  FROM (
+    SELECT CASE c.relkind WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' ELSE 'table' END
+        || ' ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS object,
+      CASE c.relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS target, '' AS col,
+      c.relacl AS acl, coalesce(ip.initprivs, acldefault((CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::"char", c.relowner)
+        || CASE WHEN n.nspname = 'information_schema' THEN ARRAY[makeaclitem(0, c.relowner, 'SELECT', false)] ELSE '{}' END) AS init
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      LEFT JOIN pg_init_privs ip ON ip.objoid = c.oid AND ip.classoid = 'pg_class'::regclass AND ip.objsubid = 0
+    WHERE c.relacl IS NOT NULL AND (c.oid < 16384 OR EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e'))
+    UNION ALL
+    SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' ELSE 'table' END
+        || ' ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname),
+      'TABLE ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attname, a.attacl, coalesce(ip.initprivs, '{}')
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      LEFT JOIN pg_init_privs ip ON ip.objoid = a.attrelid AND ip.classoid = 'pg_class'::regclass AND ip.objsubid = a.attnum
+    WHERE a.attacl IS NOT NULL AND NOT a.attisdropped AND (a.attrelid < 16384 OR EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = a.attrelid AND e.deptype = 'e'))
+    UNION ALL
+    SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END || ' ' || x.sig, 'ROUTINE ' || x.sig, '',
+      p.proacl, coalesce(ip.initprivs, acldefault('f', p.proowner))
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      CROSS JOIN LATERAL (SELECT quote_ident(n.nspname) || '.' || quote_ident(p.proname)
+        || '(' || coalesce((SELECT string_agg(format_type(a.t, NULL), ', ' ORDER BY a.i) FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY a(t, i)), '') || ')' AS sig) x
+      LEFT JOIN pg_init_privs ip ON ip.objoid = p.oid AND ip.classoid = 'pg_proc'::regclass AND ip.objsubid = 0
+    WHERE p.proacl IS NOT NULL AND (p.oid < 16384 OR EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e'))
+    UNION ALL
+    SELECT 'type ' || quote_ident(n.nspname) || '.' || quote_ident(t.typname), 'TYPE ' || quote_ident(n.nspname) || '.' || quote_ident(t.typname), '',
+      t.typacl, coalesce(ip.initprivs, acldefault('T', t.typowner))
+    FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+      LEFT JOIN pg_init_privs ip ON ip.objoid = t.oid AND ip.classoid = 'pg_type'::regclass AND ip.objsubid = 0
+    WHERE t.typacl IS NOT NULL AND (t.oid < 16384 OR EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e'))
+    UNION ALL
+    SELECT 'schema ' || quote_ident(n.nspname), 'SCHEMA ' || quote_ident(n.nspname), '', n.nspacl, coalesce(ip.initprivs, acldefault('n', n.nspowner)
+        || CASE WHEN n.nspname = 'information_schema' THEN ARRAY[makeaclitem(0, n.nspowner, 'USAGE', false)] ELSE '{}' END)
+    FROM pg_namespace n LEFT JOIN pg_init_privs ip ON ip.objoid = n.oid AND ip.classoid = 'pg_namespace'::regclass AND ip.objsubid = 0
+    WHERE n.nspacl IS NOT NULL AND n.oid NOT IN (SELECT oid FROM ns) AND (n.oid < 16384 OR EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_namespace'::regclass AND e.objid = n.oid AND e.deptype = 'e'))
+    UNION ALL
+    SELECT 'language ' || quote_ident(l.lanname), 'LANGUAGE ' || quote_ident(l.lanname), '', l.lanacl, coalesce(ip.initprivs, acldefault('l', l.lanowner))
+    FROM pg_language l LEFT JOIN pg_init_privs ip ON ip.objoid = l.oid AND ip.classoid = 'pg_language'::regclass AND ip.objsubid = 0
+    WHERE l.lanacl IS NOT NULL AND (l.oid < 16384 OR EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_language'::regclass AND e.objid = l.oid AND e.deptype = 'e'))
+    UNION ALL
+    SELECT 'foreign-data wrapper ' || quote_ident(w.fdwname), 'FOREIGN DATA WRAPPER ' || quote_ident(w.fdwname), '', w.fdwacl, coalesce(ip.initprivs, acldefault('F', w.fdwowner))
+    FROM pg_foreign_data_wrapper w LEFT JOIN pg_init_privs ip ON ip.objoid = w.oid AND ip.classoid = 'pg_foreign_data_wrapper'::regclass AND ip.objsubid = 0
+    WHERE w.fdwacl IS NOT NULL AND EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_foreign_data_wrapper'::regclass AND e.objid = w.oid AND e.deptype = 'e')
+    UNION ALL
+    SELECT 'server ' || quote_ident(s.srvname), 'FOREIGN SERVER ' || quote_ident(s.srvname), '', s.srvacl, coalesce(ip.initprivs, acldefault('S', s.srvowner))
+    FROM pg_foreign_server s LEFT JOIN pg_init_privs ip ON ip.objoid = s.oid AND ip.classoid = 'pg_foreign_server'::regclass AND ip.objsubid = 0
+    WHERE s.srvacl IS NOT NULL AND EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_foreign_server'::regclass AND e.objid = s.oid AND e.deptype = 'e')
+  ) o
+  CROSS JOIN LATERAL (SELECT coalesce(i.grantee, b.grantee) AS grantee, coalesce(i.priv, b.priv) AS priv, coalesce(i.held, '') AS held,
+      coalesce(b.held, '') AS initially
+    FROM (SELECT CASE WHEN x.grantee = 0 THEN '' ELSE pg_get_userbyid(x.grantee) END AS grantee, x.privilege_type AS priv,
+            CASE WHEN bool_or(x.is_grantable) THEN 'granted with grant option' ELSE 'granted' END AS held
+          FROM aclexplode(o.acl) x GROUP BY 1, 2) i
+      FULL JOIN (SELECT CASE WHEN x.grantee = 0 THEN '' ELSE pg_get_userbyid(x.grantee) END AS grantee, x.privilege_type AS priv,
+            CASE WHEN bool_or(x.is_grantable) THEN 'granted with grant option' ELSE 'granted' END AS held
+          FROM aclexplode(o.init) x GROUP BY 1, 2) b ON b.grantee = i.grantee AND b.priv = i.priv
+    WHERE i.held IS DISTINCT FROM b.held) g
+  WHERE o.acl IS DISTINCT FROM o.init)`
+
+// builtInPrivilegeReasons are the probe's reasons for a whole read that GRANT and REVOKE on built-in
+// objects and extensions' objects give: they write the object's row and lock nothing, and only whole
+// reads have these privileges (see builtInPrivilegesSQL). The built-in rows written since the mark are
+// found by a pass over the built-in range of pg_class, pg_proc, pg_type and pg_language (pg_namespace
+// is read whole by the probe already; an extension's foreign-data wrappers and servers have user OIDs,
+// which it reads too); the user-range rows it has read already (new_class, new_proc, new_type) are looked
+// up in pg_depend by index. A column's privileges rewrite pg_attribute rows: the script's text has the
+// read after it be whole (see UnseenChanges).
+const builtInPrivilegeReasons = `  UNION ALL SELECT 'privileges on built-in ' || x.k FROM (
+      SELECT 'relation ' || x.oid::regclass::text AS k FROM pg_class x, h WHERE x.oid < 16384 AND age(x.xmin) <= age(h.h)
+      UNION ALL SELECT 'function ' || x.oid::regprocedure::text FROM pg_proc x, h WHERE x.oid < 16384 AND age(x.xmin) <= age(h.h)
+      UNION ALL SELECT 'type ' || x.oid::regtype::text FROM pg_type x, h WHERE x.oid < 16384 AND age(x.xmin) <= age(h.h)
+      UNION ALL SELECT 'language ' || x.lanname FROM pg_language x, h WHERE x.oid < 16384 AND age(x.xmin) <= age(h.h)) x
+  UNION ALL SELECT 'an extension member changed' FROM (SELECT 'pg_class'::regclass::oid AS c, oid FROM new_class
+      UNION ALL SELECT 'pg_proc'::regclass, oid FROM new_proc UNION ALL SELECT 'pg_type'::regclass, oid FROM new_type) x
+    WHERE EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = x.c AND d.objid = x.oid AND d.deptype = 'e')
+`
