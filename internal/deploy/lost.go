@@ -104,7 +104,7 @@ func (d *deployer) reconnect(ctx context.Context) error {
 		}
 	}
 	if d.lock.conn.Ping(ctx) == nil {
-		return nil // held all along: no other deploy can have run
+		return d.recordConnection(ctx) // held all along: no other deploy can have run
 	}
 	// The server restarted, or the lock's session was ended (a person, a network that broke): take the
 	// lock again, if no other deploy took it meanwhile. One that did (--recover from another runner, as
@@ -138,6 +138,21 @@ func (d *deployer) reconnect(ctx context.Context) error {
 	d.lock = l
 	if _, err := l.claim(ctx, &Holder{Name: d.o.Holder, RunID: d.o.RunID, Commit: d.o.Commit, JobURL: d.o.JobURL}); err != nil {
 		return err
+	}
+	return d.recordConnection(ctx)
+}
+
+// recordConnection writes the run's new work connection in its row (backend_pid), once the run knows it
+// is still its own: a deploy or --recover that finds the run's lock session gone tells a live run from a
+// dead one by that connection (deadRunGone), and the one the row named is gone. Without it, a run that
+// had connected again (a server restart, a new session after a migration that changes settings) and
+// then lost its lock session looked dead at once, and --recover rolled it back while it ran.
+func (d *deployer) recordConnection(ctx context.Context) error {
+	if d.run == nil {
+		return nil
+	}
+	if err := d.run.set(ctx, "backend_pid", int(d.conn.PgConn().PID())); err != nil {
+		return fmt.Errorf("record the run's new connection: %w", err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"testing"
+	"time"
 )
 
 // TestDeployMigrationAfterSettingsOfItsDatabase: a migration that gives its database, or its role in its
@@ -35,5 +36,39 @@ func TestDeployMigrationAfterSettingsOfItsDatabase(t *testing.T) {
 				t.Errorf("widgets is %q; want app.widgets, not public.widgets", got)
 			}
 		})
+	}
+}
+
+// TestDeployRunRecordsItsNewConnection: a run that opens its work session again (here after a migration
+// that gives its database a setting) writes the new session in its row, from which a deploy or --recover
+// that finds the run's lock session gone tells whether the run is alive (deadRunGone). The row kept the
+// first session's pid, gone since: such a run looked dead at once, and --recover rolled it back while it
+// ran.
+func TestDeployRunRecordsItsNewConnection(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	files := map[string]string{
+		"1_schema.up.sql":   "CREATE SCHEMA app;\nDO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = app, public', current_database()); END $$;\n",
+		"1_schema.down.sql": "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET search_path', current_database()); END $$;\nDROP SCHEMA app;\n",
+		"2_wait.up.sql":     "SELECT pg_sleep(60);\n",
+		"2_wait.down.sql":   "SELECT 1;\n",
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(t.Context(), tg.options(t, folder(t, files), "run-1"))
+		done <- err
+	}()
+	waitForSleep(t, tg.url)
+	sleeping := tg.value(t, `SELECT pid::text FROM pg_stat_activity WHERE state = 'active' AND query ILIKE '%pg_sleep(60)%'
+		AND pid <> pg_backend_pid() AND datname = current_database()`)
+	recorded := tg.value(t, "SELECT coalesce(backend_pid::text, '') FROM schemagate.schemagate_runs WHERE run_id = 'run-1'")
+	if recorded != sleeping {
+		t.Errorf("the run's row names pid %s; its work session, running migration 2, is pid %s", recorded, sleeping)
+	}
+	tg.exec(t, "SELECT pg_cancel_backend("+sleeping+")") // migration 2 fails, the run rolls back
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the deploy did not return after its migration was canceled")
 	}
 }

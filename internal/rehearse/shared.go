@@ -376,6 +376,11 @@ var serverWords = regexp.MustCompile(`(?i)\b(file_fdw|postgres_fdw|adminpack|plp
 // are the lint's (lint.ServerCallRE), which finds them quoted or not.
 var serverCalls = lint.ServerCallRE()
 
+// serverCallFamilies are the rest of dblink's functions and the replication origins': the lint judges
+// the calls that connect or move an origin, and a shared server refuses them all (the others work on a
+// connection or an origin one of those made, in another migration perhaps).
+var serverCallFamilies = regexp.MustCompile(`(?i)\b(dblink\w*|pg_replication_origin_\w+)"?\s*\(`)
+
 // programWord is COPY ... PROGRAM written in code run from text.
 var programWord = regexp.MustCompile(`(?i)\bprogram\b`)
 
@@ -391,7 +396,11 @@ func serverCode(n *pg_query.Node, sql string) string {
 			return "COPY to or from a server file reads or writes the server's files"
 		}
 	}
-	if m := serverCalls.FindString(sql); m != "" {
+	m := serverCalls.FindString(sql)
+	if m == "" {
+		m = serverCallFamilies.FindString(sql)
+	}
+	if m != "" {
 		return fmt.Sprintf("%s) reaches beyond the rehearsal's database (other sessions, the server's files or configuration)", collapse(m))
 	}
 	if m := codeMentions(n, sql, serverDDL, programWord, serverWords); m != "" {

@@ -61,6 +61,8 @@ func TestSharedServerChanges(t *testing.T) {
 		"SELECT pg_file_unlink('x');":                                        "pg_file_unlink(",
 		"SELECT pg_wal_replay_pause();":                                      "pg_wal_replay_pause(",
 		"SELECT pg_replication_origin_advance('o', '0/0');":                  "pg_replication_origin_advance(",
+		"SELECT dblink_fetch('c', 'cur', 10);":                               "dblink_fetch(",
+		"SELECT pg_replication_origin_session_reset();":                      "pg_replication_origin_session_reset(",
 		"CREATE TABLE program (id int);\nCOPY program FROM STDIN;\n1\n\\.\n": "",
 		"DO $$BEGIN CREATE TABLE IF NOT EXISTS users (id int); EXECUTE 'ALTER TABLE users ADD COLUMN role text'; END$$;": "",
 		// A role is the run's only after a statement created it: dropping first would drop the server's.
