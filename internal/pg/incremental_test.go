@@ -283,6 +283,13 @@ var incrementalCases = []string{
 	`ALTER PUBLICATION inc_spub ADD TABLES IN SCHEMA pubs; ALTER PUBLICATION inc_spub OWNER TO CURRENT_USER`,
 	`DROP PUBLICATION inc_pub2, inc_spub; DROP SCHEMA pubs CASCADE;
 	 ALTER TABLE notes_p RENAME COLUMN text_body TO body; ALTER TABLE notes_p RENAME TO notes`,
+	// A view's rules (not _RETURN) are read with the view: replaced, commented, quoting a renamed table, dropped.
+	`CREATE TABLE inc_rt (a int); CREATE TABLE inc_rt2 (a int); CREATE VIEW inc_rv AS SELECT a FROM inc_rt;
+	 CREATE RULE inc_rv_ins AS ON INSERT TO inc_rv DO INSTEAD INSERT INTO inc_rt VALUES (new.a)`,
+	`CREATE OR REPLACE RULE inc_rv_ins AS ON INSERT TO inc_rv DO INSTEAD INSERT INTO inc_rt2 VALUES (new.a); COMMENT ON RULE inc_rv_ins ON inc_rv IS 'r'`,
+	`COMMENT ON RULE inc_rv_ins ON inc_rv IS NULL`,
+	`ALTER TABLE inc_rt2 RENAME TO inc_rt3`,
+	`DROP RULE inc_rv_ins ON inc_rv`,
 	`CREATE TEMP TABLE people (x int)`,
 	`DROP VIEW v_users; DROP TABLE people CASCADE`,
 	`CREATE SCHEMA app; CREATE TABLE app.settings (k text PRIMARY KEY, v text)`,

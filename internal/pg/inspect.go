@@ -768,6 +768,17 @@ func withoutSections(q string, names ...string) string {
 	return q
 }
 
+// rulesSQL reads the rules of the relation r (tables' and views'; _RETURN, a view's definition, left
+// out): their definitions, states and comments, as json_build_object arguments.
+const rulesSQL = `'rules', (SELECT coalesce(string_agg(pg_get_ruledef(rw.oid), E'\n' ORDER BY rw.rulename), '') FROM pg_rewrite rw
+        WHERE rw.ev_class = r.oid AND rw.rulename <> '_RETURN'),
+    'rule_states', (SELECT json_object_agg(rw.rulename, CASE rw.ev_enabled WHEN 'D' THEN 'disabled' WHEN 'A' THEN 'enabled always'
+          ELSE 'enabled replica' END) FROM pg_rewrite rw
+        WHERE rw.ev_class = r.oid AND rw.rulename <> '_RETURN' AND rw.ev_enabled <> 'O'),
+    'rule_comments', (SELECT json_object_agg(rw.rulename, d.description) FROM pg_rewrite rw
+        JOIN pg_description d ON d.objoid = rw.oid AND d.classoid = 'pg_rewrite'::regclass AND d.objsubid = 0
+        WHERE rw.ev_class = r.oid AND rw.rulename <> '_RETURN')`
+
 var inspectTemplate = `
 WITH {{CLOSURE}}ns AS (
   SELECT n.oid, n.nspname, n.nspowner, n.nspacl FROM pg_namespace n
@@ -881,14 +892,7 @@ SELECT json_build_object(
     'replica_identity', CASE WHEN r.relkind = 'f' THEN '' ELSE CASE r.relreplident WHEN 'n' THEN 'nothing' WHEN 'f' THEN 'full'
         WHEN 'i' THEN 'index ' || coalesce((SELECT quote_ident(ic.relname) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
             WHERE i.indrelid = r.oid AND i.indisreplident), '') ELSE '' END END,
-    'rules', (SELECT coalesce(string_agg(pg_get_ruledef(rw.oid), E'\n' ORDER BY rw.rulename), '') FROM pg_rewrite rw
-        WHERE rw.ev_class = r.oid AND rw.rulename <> '_RETURN'),
-    'rule_states', (SELECT json_object_agg(rw.rulename, CASE rw.ev_enabled WHEN 'D' THEN 'disabled' WHEN 'A' THEN 'enabled always'
-          ELSE 'enabled replica' END) FROM pg_rewrite rw
-        WHERE rw.ev_class = r.oid AND rw.rulename <> '_RETURN' AND rw.ev_enabled <> 'O'),
-    'rule_comments', (SELECT json_object_agg(rw.rulename, d.description) FROM pg_rewrite rw
-        JOIN pg_description d ON d.objoid = rw.oid AND d.classoid = 'pg_rewrite'::regclass AND d.objsubid = 0
-        WHERE rw.ev_class = r.oid AND rw.rulename <> '_RETURN'),
+    ` + rulesSQL + `,
     -- internal triggers (foreign keys, deferred unique constraints) and partitions' clones not plainly enabled
     'internal_triggers', (SELECT string_agg(x, ', ' ORDER BY x) FROM (SELECT DISTINCT
           CASE WHEN tg.tgisinternal AND tg.tgconstraint <> 0
@@ -936,6 +940,8 @@ SELECT json_build_object(
     'owner', pg_get_userbyid(r.relowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(r.relacl, acldefault('r', r.relowner))) a),
     'options', coalesce(array_to_string(ARRAY(SELECT unnest(r.reloptions) ORDER BY 1), ', '), ''),
     'no_data', r.relkind = 'm' AND NOT r.relispopulated,
+    -- a view's rules besides _RETURN (its definition), as a table's
+    ` + rulesSQL + `,
     'access_method', CASE WHEN r.relam NOT IN (0, 2) THEN (SELECT am.amname FROM pg_am am WHERE am.oid = r.relam) END,
     'column_details', (SELECT json_strip_nulls(json_agg(json_build_object('name', a.attname,
           'default', pg_get_expr(ad.adbin, ad.adrelid), 'comment', cd.description,

@@ -402,6 +402,11 @@ type View struct {
 	AccessMethod string `json:"access_method,omitempty"`
 	// ColumnDetails are the columns' own properties (defaults, comments, statistics, privileges), in order.
 	ColumnDetails []*ViewColumn `json:"column_details,omitempty"`
+	// Rules, RuleStates and RuleComments are a view's rules as a table's (see Table): not _RETURN, which
+	// is the view's definition.
+	Rules        string            `json:"rules,omitempty"`
+	RuleStates   map[string]string `json:"rule_states,omitempty"`
+	RuleComments map[string]string `json:"rule_comments,omitempty"`
 }
 
 // QName is the view's qualified name.

@@ -176,11 +176,7 @@ func (c *Catalog) objects() []object {
 					prop("foreign options", strings.Join(col.ForeignOptions, ", ")),
 					prop("inheritance", inheritance(col.Inherited, col.InheritCount))}})
 		}
-		for name, def := range t.rules() {
-			out = append(out, object{kind: KindRule, key: subKey(k, name), table: k, def: def, name: name, schema: t.Schema,
-				props: []PropertyChange{prop("definition", def), prop("state", ruleState(t.RuleStates[name])),
-					prop("comment", t.RuleComments[name])}})
-		}
+		out = append(out, ruleObjects(k, t.Schema, t.Rules, t.RuleStates, t.RuleComments)...)
 	}
 	for k, s := range c.Sequences {
 		out = append(out, object{kind: KindSequence, key: k, id: oidStr(s.OID), def: sequenceSummary(s), name: s.Name, schema: s.Schema,
@@ -206,6 +202,7 @@ func (c *Catalog) objects() []object {
 				props: []PropertyChange{prop("default", col.Default), prop("comment", col.Comment),
 					prop("statistics target", col.Statistics), prop("privileges", col.Privileges)}})
 		}
+		out = append(out, ruleObjects(k, v.Schema, v.Rules, v.RuleStates, v.RuleComments)...)
 	}
 	ranges := map[string]bool{}
 	for k, f := range c.Functions {
@@ -370,11 +367,14 @@ func inheritance(inherited bool, count int) string {
 	return s
 }
 
-// rules splits the table's rules by (unquoted) name.
-func (t *Table) rules() map[string]string {
-	out := map[string]string{}
-	for n, def := range defsByName(t.Rules, ruleName) {
-		out[unquote(n)] = def
+// ruleObjects are the rules of the table or view k (its Rules, RuleStates and RuleComments).
+func ruleObjects(k, schema, rules string, states, comments map[string]string) []object {
+	var out []object
+	for n, def := range defsByName(rules, ruleName) {
+		name := unquote(n)
+		out = append(out, object{kind: KindRule, key: subKey(k, name), table: k, def: def, name: name, schema: schema,
+			props: []PropertyChange{prop("definition", def), prop("state", ruleState(states[name])),
+				prop("comment", comments[name])}})
 	}
 	return out
 }
