@@ -1155,3 +1155,34 @@ func TestLocksSparesTheStatementTimeout(t *testing.T) {
 	}
 	exec(t, conn, `ROLLBACK`)
 }
+
+// TestIncrementalTablespaces: the tablespaces of tables, partitioned tables, materialized views and
+// indexes are read again when set (each writes the relation's pg_class row), and read whole when their
+// tablespace is renamed, which writes only pg_tablespace's row and fires no event trigger. The tablespace is the shared server's:
+// made with a name of its own, dropped after the test's database.
+func TestIncrementalTablespaces(t *testing.T) {
+	ts := "sg_ts_" + strings.ToLower(rand.Text()[:8])
+	dir := pgtest.TablespaceDir(t)
+	admin, err := pgx.Connect(t.Context(), pgtest.Server(t).AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(context.Background()) })
+	exec(t, admin, "CREATE TABLESPACE "+ts+" LOCATION '"+dir+"'")
+	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP TABLESPACE IF EXISTS "+ts) }) // after the databases go
+	cases := []string{
+		`CREATE TABLE ts_t (a int); CREATE INDEX ts_i ON ts_t (a); CREATE MATERIALIZED VIEW ts_mv AS SELECT a FROM ts_t;
+		 CREATE TABLE ts_p (a int) PARTITION BY RANGE (a)`,
+		`ALTER TABLE ts_t SET TABLESPACE ` + ts,
+		`ALTER INDEX ts_i SET TABLESPACE ` + ts + `; ALTER MATERIALIZED VIEW ts_mv SET TABLESPACE ` + ts,
+		`ALTER TABLE ts_p SET TABLESPACE ` + ts + `; CREATE TABLE ts_p1 PARTITION OF ts_p FOR VALUES FROM (0) TO (10)`,
+		`ALTER TABLE ts_t ADD CONSTRAINT ts_u UNIQUE (a) USING INDEX TABLESPACE ` + ts,
+		`ALTER TABLESPACE ` + ts + ` RENAME TO ` + ts + `_2`,
+		`ALTER TABLESPACE ` + ts + `_2 RENAME TO ` + ts,
+		`ALTER TABLE ts_t SET TABLESPACE pg_default; ALTER INDEX ts_i SET TABLESPACE pg_default; ALTER TABLE ts_p SET TABLESPACE pg_default`,
+		`DROP MATERIALIZED VIEW ts_mv; DROP TABLE ts_t, ts_p`,
+	}
+	for _, track := range []bool{false, true} { // scanned, and from the change log, where no event trigger sees a rename
+		runIncrementalCases(t, pgtest.Conn(t), cases, track)
+	}
+}

@@ -768,6 +768,14 @@ func withoutSections(q string, names ...string) string {
 	return q
 }
 
+// tablespaceSQL is the name of the tablespace whose OID the expression oid is (pg_class.reltablespace),
+// NULL for the database's default: PostgreSQL stores 0 for it, whether a statement named it (SET
+// TABLESPACE pg_default) or not, and for a partitioned table may store its OID.
+func tablespaceSQL(oid string) string {
+	return `CASE WHEN ` + oid + ` NOT IN (0, (SELECT db.dattablespace FROM pg_database db WHERE db.datname = current_database()))
+      THEN (SELECT ts.spcname FROM pg_tablespace ts WHERE ts.oid = ` + oid + `) END`
+}
+
 // rulesSQL reads the rules of the relation r (tables' and views'; _RETURN, a view's definition, left
 // out): their definitions, states and comments, as json_build_object arguments.
 const rulesSQL = `'rules', (SELECT coalesce(string_agg(pg_get_ruledef(rw.oid), E'\n' ORDER BY rw.rulename), '') FROM pg_rewrite rw
@@ -788,7 +796,7 @@ WITH {{CLOSURE}}ns AS (
 ),
 rel AS (
   SELECT c.oid, c.relname, c.relkind, c.relispartition, c.relpersistence, c.relrowsecurity, c.relpartbound,
-         c.relforcerowsecurity, c.relowner, c.relacl, c.reloptions, c.relreplident, c.reltoastrelid, c.relispopulated, c.reloftype, c.relam, ns.nspname
+         c.relforcerowsecurity, c.relowner, c.relacl, c.reloptions, c.relreplident, c.reltoastrelid, c.relispopulated, c.reloftype, c.relam, c.reltablespace, ns.nspname
   FROM {{REL_FROM}} JOIN ns ON ns.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
     AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
@@ -884,6 +892,7 @@ SELECT json_build_object(
     'unlogged', r.relpersistence = 'u',
     -- heap (OID 2), and none (a partitioned or foreign table), are left out
     'access_method', CASE WHEN r.relam NOT IN (0, 2) THEN (SELECT am.amname FROM pg_am am WHERE am.oid = r.relam) END,
+    'tablespace', ` + tablespaceSQL("r.reltablespace") + `,
     'row_security', r.relrowsecurity, 'force_row_security', r.relforcerowsecurity,
     'owner', pg_get_userbyid(r.relowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(r.relacl, acldefault('r', r.relowner))) a),
     'options', coalesce(array_to_string(ARRAY(SELECT unnest(r.reloptions) ORDER BY 1)
@@ -943,6 +952,7 @@ SELECT json_build_object(
     -- a view's rules besides _RETURN (its definition), as a table's
     ` + rulesSQL + `,
     'access_method', CASE WHEN r.relam NOT IN (0, 2) THEN (SELECT am.amname FROM pg_am am WHERE am.oid = r.relam) END,
+    'tablespace', ` + tablespaceSQL("r.reltablespace") + `,
     'column_details', (SELECT json_strip_nulls(json_agg(json_build_object('name', a.attname,
           'default', pg_get_expr(ad.adbin, ad.adrelid), 'comment', cd.description,
           'statistics', CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::text END,
@@ -1084,6 +1094,7 @@ SELECT json_build_object(
         AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x') LIMIT 1), ''),
     'inherited', EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid),
     'clustered', i.indisclustered,
+    'tablespace', ` + tablespaceSQL("ic.reltablespace") + `,
     'statistics', (SELECT string_agg(a.attnum || ': ' || a.attstattarget, ', ' ORDER BY a.attnum) FROM pg_attribute a
         WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0))), '[]')
   FROM pg_index i JOIN rel r ON r.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid),

@@ -165,7 +165,10 @@ type Table struct {
 	// AccessMethod is the table access method (CREATE TABLE ... USING, pg_class.relam) when it is not
 	// heap; "" for heap, and for a table that has none (partitioned or foreign).
 	AccessMethod string `json:"access_method,omitempty"`
-	RowSecurity  bool   `json:"row_security,omitempty"`
+	// Tablespace is the table's tablespace (a partitioned table's: its partitions' default) when it is
+	// not the database's default; "" for that default, named (pg_default) or not.
+	Tablespace  string `json:"tablespace,omitempty"`
+	RowSecurity bool   `json:"row_security,omitempty"`
 	// ForceRowSecurity is ALTER TABLE ... FORCE ROW LEVEL SECURITY.
 	ForceRowSecurity bool   `json:"force_row_security,omitempty"`
 	Comment          string `json:"comment,omitempty"`
@@ -355,6 +358,9 @@ type Index struct {
 	// Statistics lists the statistics targets set on the index's columns (ALTER INDEX ... ALTER COLUMN
 	// 1 SET STATISTICS 1000), "column number: target", joined by ", ".
 	Statistics string `json:"statistics,omitempty"`
+	// Tablespace is the index's tablespace (ALTER INDEX ... SET TABLESPACE, a constraint's USING INDEX
+	// TABLESPACE), as Table's.
+	Tablespace string `json:"tablespace,omitempty"`
 }
 
 // QTable is the qualified name of the index's table.
@@ -400,6 +406,8 @@ type View struct {
 	NoData bool `json:"no_data,omitempty"`
 	// AccessMethod is a materialized view's table access method when it is not heap, as Table's.
 	AccessMethod string `json:"access_method,omitempty"`
+	// Tablespace is a materialized view's tablespace, as Table's.
+	Tablespace string `json:"tablespace,omitempty"`
 	// ColumnDetails are the columns' own properties (defaults, comments, statistics, privileges), in order.
 	ColumnDetails []*ViewColumn `json:"column_details,omitempty"`
 	// Rules, RuleStates and RuleComments are a view's rules as a table's (see Table): not _RETURN, which

@@ -135,6 +135,7 @@ func (c *Catalog) objects() []object {
 		props := []PropertyChange{prop("partition key", t.PartitionKey), prop("partition of", t.PartitionOf),
 			prop("partition bound", t.PartitionBound), prop("inherits", strings.Join(t.Inherits, ", ")),
 			prop("of type", t.OfType), prop("unlogged", boolStr(t.Unlogged)), prop("access method", t.AccessMethod),
+			prop("tablespace", t.Tablespace),
 			prop("row security", boolStr(t.RowSecurity)), prop("forced row security", boolStr(t.ForceRowSecurity)),
 			prop("comment", t.Comment), prop("storage parameters", t.Options), prop("replica identity", t.ReplicaIdentity),
 			prop("internal triggers", t.InternalTriggers),
@@ -190,7 +191,8 @@ func (c *Catalog) objects() []object {
 			prop("comment", v.Comment), prop("options", v.Options), prop("owner", v.Owner), prop("privileges", v.Privileges)}
 		if v.Materialized {
 			kind = KindMaterializedView
-			props = append(props, prop("populated", boolStr(!v.NoData)), prop("access method", v.AccessMethod))
+			props = append(props, prop("populated", boolStr(!v.NoData)), prop("access method", v.AccessMethod),
+				prop("tablespace", v.Tablespace))
 		}
 		out = append(out, object{kind: kind, key: k, id: oidStr(v.OID), def: v.Definition, name: v.Name, schema: v.Schema, props: props})
 		for i, col := range v.ColumnDetails {
@@ -275,7 +277,8 @@ func (c *Catalog) objects() []object {
 		out = append(out, object{kind: KindIndex, key: k, table: x.QTable(), id: oidStr(x.OID), def: x.Definition,
 			name: x.Name, schema: x.Schema,
 			props: []PropertyChange{prop("definition", x.Definition), prop("valid", boolStr(x.Valid)), prop("comment", x.Comment),
-				prop("clustered", boolStr(x.Clustered)), prop("statistics targets", x.Statistics)}})
+				prop("clustered", boolStr(x.Clustered)), prop("statistics targets", x.Statistics),
+				prop("tablespace", x.Tablespace)}})
 	}
 	for k, x := range c.Triggers {
 		out = append(out, object{kind: KindTrigger, key: k, table: x.QTable(), id: oidStr(x.OID), def: x.Definition,

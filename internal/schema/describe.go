@@ -240,6 +240,9 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 	case "access method":
 		// Empty: heap (or none, for a partitioned table).
 		return fmt.Sprintf("%s's access method is %s %s, was %s", s, or(pc.New, "heap"), when, or(pc.Old, "heap"))
+	case "tablespace":
+		// Empty: the database's default.
+		return fmt.Sprintf("%s is in tablespace %s %s, was %s", s, or(pc.New, "pg_default"), when, or(pc.Old, "pg_default"))
 	case "replica identity":
 		const dflt = "default (primary key)"
 		return fmt.Sprintf("%s has replica identity %s %s, was %s", s, or(pc.New, dflt), when, or(pc.Old, dflt))
