@@ -290,6 +290,13 @@ var incrementalCases = []string{
 	`COMMENT ON RULE inc_rv_ins ON inc_rv IS NULL`,
 	`ALTER TABLE inc_rt2 RENAME TO inc_rt3`,
 	`DROP RULE inc_rv_ins ON inc_rv`,
+	// A materialized view's column storage, compression and options, and its extended statistics.
+	`CREATE TABLE inc_mt (a text, b text); CREATE MATERIALIZED VIEW inc_mv AS SELECT a, b FROM inc_mt`,
+	`ALTER MATERIALIZED VIEW inc_mv ALTER COLUMN a SET STORAGE EXTERNAL, ALTER COLUMN a SET (n_distinct = 100), ALTER COLUMN b SET COMPRESSION lz4`,
+	`CREATE STATISTICS inc_mvs (dependencies) ON a, b FROM inc_mv; COMMENT ON STATISTICS inc_mvs IS 's'`,
+	`ALTER STATISTICS inc_mvs SET STATISTICS 50; COMMENT ON STATISTICS inc_mvs IS NULL`,
+	`ALTER MATERIALIZED VIEW inc_mv RENAME COLUMN b TO bb`,
+	`DROP STATISTICS inc_mvs; ALTER MATERIALIZED VIEW inc_mv ALTER COLUMN a SET STORAGE EXTENDED, ALTER COLUMN a RESET (n_distinct)`,
 	`CREATE TEMP TABLE people (x int)`,
 	`DROP VIEW v_users; DROP TABLE people CASCADE`,
 	`CREATE SCHEMA app; CREATE TABLE app.settings (k text PRIMARY KEY, v text)`,

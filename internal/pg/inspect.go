@@ -776,6 +776,20 @@ func tablespaceSQL(oid string) string {
       THEN (SELECT ts.spcname FROM pg_tablespace ts WHERE ts.oid = ` + oid + `) END`
 }
 
+// statisticsSQL reads the extended statistics on the relation r (tables' and materialized views'), as
+// json_build_object arguments: their definitions, a statistics target set (ALTER STATISTICS ... SET
+// STATISTICS) following its object's, and their owners and comments (a relation read again reads them
+// again, see probeSQL).
+var statisticsSQL = `'statistics', (SELECT coalesce(string_agg(pg_get_statisticsobjdef(se.oid)
+          || CASE WHEN se.stxstattarget >= 0 THEN E';\nALTER STATISTICS ' || quote_ident(sn.nspname) || '.' || quote_ident(se.stxname)
+            || ' SET STATISTICS ' || se.stxstattarget ELSE '' END, E'\n' ORDER BY se.stxname), '')
+        FROM pg_statistic_ext se JOIN pg_namespace sn ON sn.oid = se.stxnamespace WHERE se.stxrelid = r.oid),
+    'statistics_notes', (SELECT json_object_agg(` + keySQL("sn.nspname", "se.stxname") + `, json_strip_nulls(json_build_object(
+          'owner', pg_get_userbyid(se.stxowner),
+          'comment', (SELECT d.description FROM pg_description d
+            WHERE d.objoid = se.oid AND d.classoid = 'pg_statistic_ext'::regclass AND d.objsubid = 0))))
+        FROM pg_statistic_ext se JOIN pg_namespace sn ON sn.oid = se.stxnamespace WHERE se.stxrelid = r.oid)`
+
 // rulesSQL reads the rules of the relation r (tables' and views'; _RETURN, a view's definition, left
 // out): their definitions, states and comments, as json_build_object arguments.
 const rulesSQL = `'rules', (SELECT coalesce(string_agg(pg_get_ruledef(rw.oid), E'\n' ORDER BY rw.rulename), '') FROM pg_rewrite rw
@@ -909,17 +923,7 @@ SELECT json_build_object(
             ELSE quote_ident(tg.tgname) || ' (cloned)' END
           || ': ' || CASE tg.tgenabled WHEN 'D' THEN 'disabled' WHEN 'A' THEN 'enabled always' ELSE 'enabled replica' END AS x
         FROM pg_trigger tg WHERE tg.tgrelid = r.oid AND tg.tgenabled <> 'O' AND (tg.tgisinternal OR tg.tgparentid <> 0)) x),
-    -- a statistics target set (ALTER STATISTICS ... SET STATISTICS) follows its object's definition
-    'statistics', (SELECT coalesce(string_agg(pg_get_statisticsobjdef(se.oid)
-          || CASE WHEN se.stxstattarget >= 0 THEN E';\nALTER STATISTICS ' || quote_ident(sn.nspname) || '.' || quote_ident(se.stxname)
-            || ' SET STATISTICS ' || se.stxstattarget ELSE '' END, E'\n' ORDER BY se.stxname), '')
-        FROM pg_statistic_ext se JOIN pg_namespace sn ON sn.oid = se.stxnamespace WHERE se.stxrelid = r.oid),
-    -- their owners and comments: a table read again reads them again (see probeSQL)
-    'statistics_notes', (SELECT json_object_agg(` + keySQL("sn.nspname", "se.stxname") + `, json_strip_nulls(json_build_object(
-          'owner', pg_get_userbyid(se.stxowner),
-          'comment', (SELECT d.description FROM pg_description d
-            WHERE d.objoid = se.oid AND d.classoid = 'pg_statistic_ext'::regclass AND d.objsubid = 0))))
-        FROM pg_statistic_ext se JOIN pg_namespace sn ON sn.oid = se.stxnamespace WHERE se.stxrelid = r.oid),
+    ` + statisticsSQL + `,
     'columns', coalesce(cols.columns, '[]')
   ) ORDER BY r.nspname, r.relname), '[]') FROM rel r LEFT JOIN cols ON cols.attrelid = r.oid WHERE r.relkind IN ('r', 'p', 'f')),
 'sequences', (SELECT coalesce(json_agg(json_build_object(
@@ -956,11 +960,18 @@ SELECT json_build_object(
     'column_details', (SELECT json_strip_nulls(json_agg(json_build_object('name', a.attname,
           'default', pg_get_expr(ad.adbin, ad.adrelid), 'comment', cd.description,
           'statistics', CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::text END,
-          'privileges', CASE WHEN a.attacl IS NOT NULL THEN (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(a.attacl) x) END)
+          'privileges', CASE WHEN a.attacl IS NOT NULL THEN (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(a.attacl) x) END,
+          -- a materialized view's column storage, compression and options, as a table column's
+          'storage', CASE WHEN a.attstorage <> ty.typstorage THEN CASE a.attstorage WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external'
+            WHEN 'm' THEN 'main' ELSE 'extended' END END,
+          'compression', CASE a.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END,
+          'options', nullif(array_to_string(ARRAY(SELECT o FROM unnest(a.attoptions) o WHERE o LIKE 'n\_distinct%' ORDER BY 1), ', '), ''))
           ORDER BY a.attnum))
-        FROM pg_attribute a LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+        FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
         LEFT JOIN pg_description cd ON cd.objoid = a.attrelid AND cd.classoid = 'pg_class'::regclass AND cd.objsubid = a.attnum
-        WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped))), '[]')
+        WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped),
+    -- a materialized view's extended statistics, as a table's
+    ` + statisticsSQL + `)), '[]')
   FROM rel r WHERE r.relkind IN ('v', 'm')),
 'functions', (SELECT coalesce(json_agg(json_build_object(
     'oid', p.oid::int8, 'schema', ns.nspname, 'name', p.proname,

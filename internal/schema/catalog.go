@@ -310,6 +310,10 @@ type ViewColumn struct {
 	Statistics string `json:"statistics,omitempty"`
 	// Privileges are the column's own ACL entries, as for a table column.
 	Privileges string `json:"privileges,omitempty"`
+	// Storage, Compression and Options are a materialized view column's, as a table column's.
+	Storage     string `json:"storage,omitempty"`
+	Compression string `json:"compression,omitempty"`
+	Options     string `json:"options,omitempty"`
 }
 
 // Constraint is a table constraint.
@@ -410,6 +414,9 @@ type View struct {
 	Tablespace string `json:"tablespace,omitempty"`
 	// ColumnDetails are the columns' own properties (defaults, comments, statistics, privileges), in order.
 	ColumnDetails []*ViewColumn `json:"column_details,omitempty"`
+	// Statistics and StatisticsNotes are a materialized view's extended statistics, as Table's.
+	Statistics      string          `json:"statistics,omitempty"`
+	StatisticsNotes map[string]Note `json:"statistics_notes,omitempty"`
 	// Rules, RuleStates and RuleComments are a view's rules as a table's (see Table): not _RETURN, which
 	// is the view's definition.
 	Rules        string            `json:"rules,omitempty"`

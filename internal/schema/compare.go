@@ -192,7 +192,7 @@ func (c *Catalog) objects() []object {
 		if v.Materialized {
 			kind = KindMaterializedView
 			props = append(props, prop("populated", boolStr(!v.NoData)), prop("access method", v.AccessMethod),
-				prop("tablespace", v.Tablespace))
+				prop("tablespace", v.Tablespace), prop("extended statistics", v.Statistics))
 		}
 		out = append(out, object{kind: kind, key: k, id: oidStr(v.OID), def: v.Definition, name: v.Name, schema: v.Schema, props: props})
 		for i, col := range v.ColumnDetails {
@@ -202,7 +202,12 @@ func (c *Catalog) objects() []object {
 			}
 			out = append(out, object{kind: KindColumn, key: subKey(k, col.Name), table: k, id: id, listed: true,
 				props: []PropertyChange{prop("default", col.Default), prop("comment", col.Comment),
-					prop("statistics target", col.Statistics), prop("privileges", col.Privileges)}})
+					prop("statistics target", col.Statistics), prop("privileges", col.Privileges), prop("storage", col.Storage),
+					prop("compression", col.Compression), prop("options", col.Options)}})
+		}
+		for sk, x := range v.StatisticsNotes {
+			out = append(out, object{kind: KindStatistics, key: sk, table: k, listed: true,
+				props: []PropertyChange{prop("owner", x.Owner), prop("comment", x.Comment)}})
 		}
 		out = append(out, ruleObjects(k, v.Schema, v.Rules, v.RuleStates, v.RuleComments)...)
 	}
