@@ -768,6 +768,15 @@ func withoutSections(q string, names ...string) string {
 	return q
 }
 
+// extensionDepsSQL is the names of the extensions the object (catalog class, OID expression oid) is
+// marked as depending on (ALTER ... DEPENDS ON EXTENSION, pg_depend deptype 'x'), sorted and joined by
+// ", ": a DROP EXTENSION drops it with them. NULL for none.
+func extensionDepsSQL(class, oid string) string {
+	return `(SELECT string_agg(e.extname, ', ' ORDER BY e.extname) FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+        WHERE d.classid = '` + class + `'::regclass AND d.objid = ` + oid + ` AND d.objsubid = 0
+          AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'x')`
+}
+
 // tablespaceSQL is the name of the tablespace whose OID the expression oid is (pg_class.reltablespace),
 // NULL for the database's default: PostgreSQL stores 0 for it, whether a statement named it (SET
 // TABLESPACE pg_default) or not, and for a partitioned table may store its OID.
@@ -957,6 +966,7 @@ SELECT json_build_object(
     ` + rulesSQL + `,
     'access_method', CASE WHEN r.relam NOT IN (0, 2) THEN (SELECT am.amname FROM pg_am am WHERE am.oid = r.relam) END,
     'tablespace', ` + tablespaceSQL("r.reltablespace") + `,
+    'extensions', ` + extensionDepsSQL("pg_class", "r.oid") + `,
     'column_details', (SELECT json_strip_nulls(json_agg(json_build_object('name', a.attname,
           'default', pg_get_expr(ad.adbin, ad.adrelid), 'comment', cd.description,
           'statistics', CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::text END,
@@ -1005,6 +1015,7 @@ SELECT json_build_object(
     'parallel', CASE p.proparallel WHEN 's' THEN 'PARALLEL SAFE' WHEN 'r' THEN 'PARALLEL RESTRICTED' ELSE 'PARALLEL UNSAFE' END,
     'cost', p.procost::text, 'rows', p.prorows::text, 'config', array_to_string(ARRAY(SELECT unnest(p.proconfig) ORDER BY 1), E'\n'),
     'support', CASE WHEN p.prosupport <> 0 THEN p.prosupport::regproc::text END,
+    'extensions', ` + extensionDepsSQL("pg_proc", "p.oid") + `,
     -- a range type's (and its multirange's) constructors stand for the type
     'range', (SELECT json_build_object('oid', rt.oid::int8, 'schema', rn.nspname, 'name', rt.typname,
           'definition', 'SUBTYPE = ' || format_type(rg.rngsubtype, NULL)
@@ -1106,6 +1117,7 @@ SELECT json_build_object(
     'inherited', EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid),
     'clustered', i.indisclustered,
     'tablespace', ` + tablespaceSQL("ic.reltablespace") + `,
+    'extensions', ` + extensionDepsSQL("pg_class", "i.indexrelid") + `,
     'statistics', (SELECT string_agg(a.attnum || ': ' || a.attstattarget, ', ' ORDER BY a.attnum) FROM pg_attribute a
         WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0))), '[]')
   FROM pg_index i JOIN rel r ON r.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid),
@@ -1113,7 +1125,8 @@ SELECT json_build_object(
     'oid', tg.oid::int8, 'schema', r.nspname, 'table', r.relname, 'name', tg.tgname,
     'definition', ` + triggerDefSQL + `, 'enabled', tg.tgenabled,
     'function', (SELECT ` + keySQL("fn.nspname", "p.proname") + ` || '(' || pg_get_function_identity_arguments(p.oid) || ')'
-        FROM pg_proc p JOIN pg_namespace fn ON fn.oid = p.pronamespace WHERE p.oid = tg.tgfoid))), '[]')
+        FROM pg_proc p JOIN pg_namespace fn ON fn.oid = p.pronamespace WHERE p.oid = tg.tgfoid),
+    'extensions', ` + extensionDepsSQL("pg_trigger", "tg.oid") + `)), '[]')
   FROM pg_trigger tg JOIN rel r ON r.oid = tg.tgrelid WHERE NOT tg.tgisinternal AND tg.tgparentid = 0),
 'policies', (SELECT coalesce(json_agg(json_build_object(
     'oid', p.oid::int8, 'schema', r.nspname, 'table', r.relname, 'name', p.polname,

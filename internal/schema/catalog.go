@@ -365,6 +365,9 @@ type Index struct {
 	// Tablespace is the index's tablespace (ALTER INDEX ... SET TABLESPACE, a constraint's USING INDEX
 	// TABLESPACE), as Table's.
 	Tablespace string `json:"tablespace,omitempty"`
+	// Extensions are the extensions the index is marked as depending on (ALTER INDEX ... DEPENDS ON
+	// EXTENSION), sorted, joined by ", ": a DROP EXTENSION of one drops it.
+	Extensions string `json:"extensions,omitempty"`
 }
 
 // QTable is the qualified name of the index's table.
@@ -412,6 +415,9 @@ type View struct {
 	AccessMethod string `json:"access_method,omitempty"`
 	// Tablespace is a materialized view's tablespace, as Table's.
 	Tablespace string `json:"tablespace,omitempty"`
+	// Extensions are the extensions the materialized view is marked as depending on (ALTER MATERIALIZED VIEW ... DEPENDS ON
+	// EXTENSION), sorted, joined by ", ": a DROP EXTENSION of one drops it.
+	Extensions string `json:"extensions,omitempty"`
 	// ColumnDetails are the columns' own properties (defaults, comments, statistics, privileges), in order.
 	ColumnDetails []*ViewColumn `json:"column_details,omitempty"`
 	// Statistics and StatisticsNotes are a materialized view's extended statistics, as Table's.
@@ -454,6 +460,9 @@ type Function struct {
 	Config          string `json:"config,omitempty"`
 	// Support is the planner support function (SUPPORT, pg_proc.prosupport), as regproc prints it.
 	Support string `json:"support,omitempty"`
+	// Extensions are the extensions the function is marked as depending on (ALTER FUNCTION ... DEPENDS ON
+	// EXTENSION), sorted, joined by ", ": a DROP EXTENSION of one drops it.
+	Extensions string `json:"extensions,omitempty"`
 	// Range is set on the constructor functions of a range type (and of its multirange), which come and
 	// go with the type: comparisons show the type instead.
 	Range *RangeType `json:"range,omitempty"`
@@ -549,6 +558,9 @@ type Trigger struct {
 	// Function is the signature of the trigger function.
 	Function string `json:"function,omitempty"`
 	Comment  string `json:"comment,omitempty"`
+	// Extensions are the extensions the trigger is marked as depending on (ALTER TRIGGER ... ON ...
+	// DEPENDS ON EXTENSION), sorted, joined by ", ": a DROP EXTENSION of one drops it.
+	Extensions string `json:"extensions,omitempty"`
 }
 
 // QTable is the qualified name of the trigger's table.

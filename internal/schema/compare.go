@@ -100,6 +100,10 @@ func prop(name, value string) PropertyChange { return PropertyChange{Property: n
 
 func boolStr(b bool) string { return strconv.FormatBool(b) }
 
+// extensionsProperty is the property of the extensions an object is marked as depending on (ALTER ...
+// DEPENDS ON EXTENSION): a DROP EXTENSION drops it with them.
+const extensionsProperty = "extension dependencies"
+
 // persistence is "unlogged" for an unlogged relation, "" (logged) for another.
 func persistence(unlogged bool) string {
 	if unlogged {
@@ -192,7 +196,7 @@ func (c *Catalog) objects() []object {
 		if v.Materialized {
 			kind = KindMaterializedView
 			props = append(props, prop("populated", boolStr(!v.NoData)), prop("access method", v.AccessMethod),
-				prop("tablespace", v.Tablespace), prop("extended statistics", v.Statistics))
+				prop("tablespace", v.Tablespace), prop("extended statistics", v.Statistics), prop(extensionsProperty, v.Extensions))
 		}
 		out = append(out, object{kind: kind, key: k, id: oidStr(v.OID), def: v.Definition, name: v.Name, schema: v.Schema, props: props})
 		for i, col := range v.ColumnDetails {
@@ -232,7 +236,7 @@ func (c *Catalog) objects() []object {
 			props = append(props, prop("volatility", f.Volatility), prop("strictness", strictness(f.Strict)),
 				prop("security", security(f.SecurityDefiner)), prop("leakproof", leakproof(f.Leakproof)),
 				prop("parallel", f.Parallel), prop("cost", f.Cost), prop("rows", f.Rows), prop("configuration", f.Config),
-				prop("support function", f.Support))
+				prop("support function", f.Support), prop(extensionsProperty, f.Extensions))
 		} else {
 			props = append(props, prop("parallel", f.Parallel))
 		}
@@ -283,12 +287,13 @@ func (c *Catalog) objects() []object {
 			name: x.Name, schema: x.Schema,
 			props: []PropertyChange{prop("definition", x.Definition), prop("valid", boolStr(x.Valid)), prop("comment", x.Comment),
 				prop("clustered", boolStr(x.Clustered)), prop("statistics targets", x.Statistics),
-				prop("tablespace", x.Tablespace)}})
+				prop("tablespace", x.Tablespace), prop(extensionsProperty, x.Extensions)}})
 	}
 	for k, x := range c.Triggers {
 		out = append(out, object{kind: KindTrigger, key: k, table: x.QTable(), id: oidStr(x.OID), def: x.Definition,
 			name: x.Name, schema: x.Schema,
-			props: []PropertyChange{prop("definition", x.Definition), prop("state", triggerState(x.Enabled)), prop("comment", x.Comment)}})
+			props: []PropertyChange{prop("definition", x.Definition), prop("state", triggerState(x.Enabled)), prop("comment", x.Comment),
+				prop(extensionsProperty, x.Extensions)}})
 	}
 	for k, x := range c.TextSearchDictionaries {
 		out = append(out, object{kind: KindTSDictionary, key: k, id: oidStr(x.OID), def: tsDictionarySummary(x), name: x.Name, schema: x.Schema,
