@@ -500,6 +500,11 @@ func merge(base *schema.Catalog, relations map[uint32]string, doc *catalogDoc, p
 			delete(c.Composites, k)
 		}
 	}
+	for k, x := range c.ShellTypes {
+		if types[x.OID] {
+			delete(c.ShellTypes, k)
+		}
+	}
 	// A partial read leaves schemas, extensions, roles and memberships and the database-wide default
 	// privileges out: they are the mark's (copied above; see partialInspectSQL).
 	c.User = part.User
@@ -514,6 +519,7 @@ func merge(base *schema.Catalog, relations map[uint32]string, doc *catalogDoc, p
 	maps.Copy(c.Enums, part.Enums)
 	maps.Copy(c.Domains, part.Domains)
 	maps.Copy(c.Composites, part.Composites)
+	maps.Copy(c.ShellTypes, part.ShellTypes)
 	// Every read has all the event triggers, publications, foreign-data wrappers, servers, user mappings
 	// and casts (a lean one none, as the mark: see leanSections).
 	c.EventTriggers = part.EventTriggers
@@ -556,6 +562,7 @@ func copyCatalog(c *schema.Catalog) *schema.Catalog {
 		Enums:       maps.Clone(c.Enums),
 		Domains:     maps.Clone(c.Domains),
 		Composites:  maps.Clone(c.Composites),
+		ShellTypes:  maps.Clone(c.ShellTypes),
 		Extensions:  maps.Clone(c.Extensions),
 		Constraints: maps.Clone(c.Constraints),
 		Indexes:     maps.Clone(c.Indexes),

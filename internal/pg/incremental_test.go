@@ -308,6 +308,13 @@ var incrementalCases = []string{
 	`ALTER TRIGGER inc_xtr ON inc_xt NO DEPENDS ON EXTENSION hstore; ALTER MATERIALIZED VIEW inc_xmv NO DEPENDS ON EXTENSION hstore`,
 	`ALTER INDEX inc_xi DEPENDS ON EXTENSION hstore`,
 	`DROP EXTENSION hstore`,
+	// Shell types (CREATE TYPE name alone; no ALTER TYPE takes one): made, commented, defined as a base type, dropped.
+	`CREATE TYPE inc_sh; CREATE TYPE inc_sh2; COMMENT ON TYPE inc_sh IS 'shell'`,
+	`COMMENT ON TYPE inc_sh IS NULL`,
+	`CREATE FUNCTION inc_sh2_in(cstring) RETURNS inc_sh2 LANGUAGE internal IMMUTABLE STRICT AS 'int4in';
+	 CREATE FUNCTION inc_sh2_out(inc_sh2) RETURNS cstring LANGUAGE internal IMMUTABLE STRICT AS 'int4out';
+	 CREATE TYPE inc_sh2 (INPUT = inc_sh2_in, OUTPUT = inc_sh2_out, LIKE = int4)`,
+	`DROP TYPE inc_sh; DROP TYPE inc_sh2 CASCADE`,
 	`CREATE TEMP TABLE people (x int)`,
 	`DROP VIEW v_users; DROP TABLE people CASCADE`,
 	`CREATE SCHEMA app; CREATE TABLE app.settings (k text PRIMARY KEY, v text)`,

@@ -51,6 +51,7 @@ type catalogDoc struct {
 	Enums       []*schema.Enum       `json:"enums"`
 	Domains     []*schema.Domain     `json:"domains"`
 	Composites  []*schema.Composite  `json:"composites"`
+	ShellTypes  []*schema.ShellType  `json:"shell_types"`
 	Extensions  []*schema.Extension  `json:"extensions"`
 	Constraints []*schema.Constraint `json:"constraints"`
 	Indexes     []*schema.Index      `json:"indexes"`
@@ -325,6 +326,9 @@ func (raw *catalogDoc) catalog() *schema.Catalog {
 	for _, x := range raw.Composites {
 		c.Composites[schema.Key(x.Schema, x.Name)] = x
 	}
+	for _, x := range raw.ShellTypes {
+		c.ShellTypes[schema.Key(x.Schema, x.Name)] = x
+	}
 	for _, x := range raw.Extensions {
 		c.Extensions[x.Name] = x
 	}
@@ -514,6 +518,9 @@ func setComments(c *schema.Catalog, comments []comment) {
 		add("pg_type", x.OID, &x.Comment)
 	}
 	for _, x := range c.Composites {
+		add("pg_type", x.OID, &x.Comment)
+	}
+	for _, x := range c.ShellTypes {
 		add("pg_type", x.OID, &x.Comment)
 	}
 	for _, x := range c.Extensions {
@@ -1075,6 +1082,12 @@ SELECT json_build_object(
     'owner', pg_get_userbyid(t.typowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(t.typacl, acldefault('T', t.typowner))) a))), '[]')
   FROM {{TYPE_FROM}} JOIN ns ON ns.oid = t.typnamespace
   WHERE t.typtype = 'c' AND (SELECT rc.relkind FROM pg_class rc WHERE rc.oid = t.typrelid) = 'c'
+    AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')),
+-- shell types (CREATE TYPE name alone), read as the other types: a change to one writes or locks its row
+'shell_types', (SELECT coalesce(json_agg(json_build_object(
+    'oid', t.oid::int8, 'schema', ns.nspname, 'name', t.typname, 'owner', pg_get_userbyid(t.typowner))), '[]')
+  FROM {{TYPE_FROM}} JOIN ns ON ns.oid = t.typnamespace
+  WHERE t.typtype = 'p' AND NOT t.typisdefined AND t.oid >= 16384
     AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')),
 'extensions', (SELECT coalesce(json_agg(json_build_object(
     'oid', e.oid::int8, 'name', e.extname, 'version', e.extversion, 'schema', en.nspname)), '[]')

@@ -27,6 +27,8 @@ type Catalog struct {
 	Indexes     map[string]*Index      `json:"indexes"`
 	Triggers    map[string]*Trigger    `json:"triggers"`
 	Policies    map[string]*Policy     `json:"policies"`
+	// ShellTypes are the types made by CREATE TYPE name alone, not defined yet, keyed "schema.name".
+	ShellTypes map[string]*ShellType `json:"shell_types,omitempty"`
 	// TextSearchConfigs and TextSearchDictionaries are keyed "schema.name".
 	TextSearchConfigs      map[string]*TextSearchConfig     `json:"text_search_configurations,omitempty"`
 	TextSearchDictionaries map[string]*TextSearchDictionary `json:"text_search_dictionaries,omitempty"`
@@ -81,6 +83,7 @@ func NewCatalog() *Catalog {
 		Enums:       map[string]*Enum{},
 		Domains:     map[string]*Domain{},
 		Composites:  map[string]*Composite{},
+		ShellTypes:  map[string]*ShellType{},
 		Extensions:  map[string]*Extension{},
 		Constraints: map[string]*Constraint{},
 		Indexes:     map[string]*Index{},
@@ -526,6 +529,16 @@ type Composite struct {
 	Access
 }
 
+// ShellType is a type made by CREATE TYPE name alone (pg_type typisdefined false): a placeholder that the
+// input and output functions of a base type name before CREATE TYPE name (INPUT = ...) defines it.
+type ShellType struct {
+	OID     uint32 `json:"oid,omitempty"`
+	Schema  string `json:"schema"`
+	Name    string `json:"name"`
+	Owner   string `json:"owner,omitempty"`
+	Comment string `json:"comment,omitempty"`
+}
+
 // Attribute is an attribute of a composite type, in attribute order.
 type Attribute struct {
 	// Num is pg_attribute.attnum: it survives ALTER TYPE ... RENAME ATTRIBUTE (0 when unknown).
@@ -816,6 +829,11 @@ func (c *Catalog) Filter(ig Ignore) *Catalog {
 	for k, x := range c.Composites {
 		if ig.SchemaIgnored(x.Schema) {
 			delete(c.Composites, k)
+		}
+	}
+	for k, x := range c.ShellTypes {
+		if ig.SchemaIgnored(x.Schema) {
+			delete(c.ShellTypes, k)
 		}
 	}
 	for k, x := range c.TextSearchConfigs {

@@ -25,6 +25,7 @@ const (
 	KindEnum             = "enum"
 	KindDomain           = "domain"
 	KindComposite        = "composite type"
+	KindShellType        = "shell type"
 	KindTrigger          = "trigger"
 	KindPolicy           = "policy"
 	KindRule             = "rule"
@@ -58,7 +59,7 @@ const (
 
 // kindRank orders kinds inside a group: the relation first, then its parts.
 var kindRank = map[string]int{
-	KindSchema: 0, KindExtension: 1, KindEnum: 2, KindDomain: 3, KindComposite: 3, KindSequence: 4, KindTable: 5, KindForeignTable: 5,
+	KindSchema: 0, KindExtension: 1, KindEnum: 2, KindDomain: 3, KindComposite: 3, KindShellType: 3, KindSequence: 4, KindTable: 5, KindForeignTable: 5,
 	KindView: 6, KindMaterializedView: 7, KindColumn: 8, KindConstraint: 9, KindIndex: 10,
 	KindTrigger: 11, KindPolicy: 12, KindRule: 13, KindRange: 14, KindFunction: 15, KindProcedure: 16, KindAggregate: 17,
 	KindTSDictionary: 18, KindTSConfig: 19, KindEventTrigger: 20, KindStatistics: 21, KindCollation: 22,
@@ -274,6 +275,10 @@ func (c *Catalog) objects() []object {
 		}
 		out = append(out, object{kind: KindComposite, key: k, id: oidStr(x.OID), def: compositeAttributes(x), name: x.Name, schema: x.Schema,
 			props: props})
+	}
+	for k, x := range c.ShellTypes {
+		out = append(out, object{kind: KindShellType, key: k, id: oidStr(x.OID), def: "CREATE TYPE " + qkey(k), name: x.Name, schema: x.Schema,
+			props: []PropertyChange{prop("comment", x.Comment), prop("owner", x.Owner)}})
 	}
 	for k, x := range c.Constraints {
 		out = append(out, object{kind: KindConstraint, key: k, table: x.QTable(), id: oidStr(x.OID), def: x.Definition,
@@ -1073,6 +1078,7 @@ func pruneShared(a, b *Catalog) (*Catalog, *Catalog) {
 	pruneMap(a.Enums, b.Enums, pa.Enums, pb.Enums)
 	pruneMap(a.Domains, b.Domains, pa.Domains, pb.Domains)
 	pruneMap(a.Composites, b.Composites, pa.Composites, pb.Composites)
+	pruneMap(a.ShellTypes, b.ShellTypes, pa.ShellTypes, pb.ShellTypes)
 	pruneMap(a.Extensions, b.Extensions, pa.Extensions, pb.Extensions)
 	pruneMap(a.Constraints, b.Constraints, pa.Constraints, pb.Constraints)
 	pruneMap(a.Indexes, b.Indexes, pa.Indexes, pb.Indexes)
