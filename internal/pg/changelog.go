@@ -294,7 +294,7 @@ full_reasons(reason) AS (
     WHERE e.classid <> 0 AND e.classid NOT IN (` + seedClasses + `, 'pg_statistic_ext'::regclass)
   UNION ALL SELECT 'dropped statistics object' FROM entries e
     WHERE e.classid = 'pg_statistic_ext'::regclass AND NOT EXISTS (SELECT 1 FROM pg_statistic_ext x WHERE x.oid = e.objid)
-` + newObjectReasons + `
+` + tablespaceReasons + "\n" + newObjectReasons + `
 )
 SELECT json_build_object(` + stateSQL + `,
 'fallback', EXISTS (SELECT 1 FROM fallback),

@@ -46,7 +46,7 @@ import (
 //     it, with no pg_depend link between them. The read vouches for such a path only while no name is
 //     found in two of its schemas, at the mark and now (see stateSQL).
 //
-// Whatever this cannot vouch for falls back to a full read: a schema, extension, text search
+// Whatever this cannot vouch for falls back to a full read: a schema, extension, tablespace, text search
 // configuration or dictionary (their mappings too), event trigger, publication (its tables and schemas
 // too; every read has all the publications, whose text quotes table and column names), foreign-data
 // wrapper, server or user mapping (every read has them all, and the casts, operators, operator families
@@ -501,6 +501,11 @@ func merge(base *schema.Catalog, relations map[uint32]string, doc *catalogDoc, p
 			delete(c.Composites, k)
 		}
 	}
+	for k, x := range c.ShellTypes {
+		if types[x.OID] {
+			delete(c.ShellTypes, k)
+		}
+	}
 	// A partial read leaves schemas, extensions, roles and memberships, the database-wide default
 	// privileges and those on built-in and extensions' objects out: they are the mark's (copied above;
 	// see partialInspectSQL).
@@ -516,6 +521,7 @@ func merge(base *schema.Catalog, relations map[uint32]string, doc *catalogDoc, p
 	maps.Copy(c.Enums, part.Enums)
 	maps.Copy(c.Domains, part.Domains)
 	maps.Copy(c.Composites, part.Composites)
+	maps.Copy(c.ShellTypes, part.ShellTypes)
 	// Every read has all the event triggers, publications, foreign-data wrappers, servers, user mappings
 	// and casts (a lean one none, as the mark: see leanSections).
 	c.EventTriggers = part.EventTriggers
@@ -558,6 +564,7 @@ func copyCatalog(c *schema.Catalog) *schema.Catalog {
 		Enums:       maps.Clone(c.Enums),
 		Domains:     maps.Clone(c.Domains),
 		Composites:  maps.Clone(c.Composites),
+		ShellTypes:  maps.Clone(c.ShellTypes),
 		Extensions:  maps.Clone(c.Extensions),
 		Constraints: maps.Clone(c.Constraints),
 		Indexes:     maps.Clone(c.Indexes),
@@ -782,6 +789,11 @@ var newObjectReasons = `  UNION ALL SELECT 'relation in a system or temporary sc
   UNION ALL SELECT CASE WHEN l.classid = 0 THEN l.mode ELSE 'lock on ' || l.classid::regclass::text END FROM locks l
     WHERE l.classid NOT IN (` + seedClasses + `)`
 
+// tablespaceReasons is the probes' reason for a whole read that a tablespace written since the mark
+// gives: renamed, it changes the name the tables, materialized views and indexes in it read, and writes
+// no row of theirs nor fires an event trigger (tablespaces are the server's). There are few: read whole.
+const tablespaceReasons = `  UNION ALL SELECT 'tablespace ' || x.spcname FROM pg_tablespace x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)`
+
 // probeSQL finds what changed since a mark. Its input is in the session setting schemagate.inspect:
 // {"horizon": the mark's horizon, "locks": [[class OID, object OID, mode], ...] captured before a commit}.
 // It returns the seeds of a partial read, or reasons to read the whole catalog, and the new state.
@@ -819,6 +831,7 @@ full_reasons(reason) AS (
   UNION ALL SELECT 'schema comment' FROM pg_namespace n JOIN pg_description x ON x.objoid = n.oid AND x.classoid = 'pg_namespace'::regclass, h
     WHERE age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'extension ' || x.extname FROM pg_extension x, h WHERE age(x.xmin) <= age(h.h)
+` + tablespaceReasons + `
   UNION ALL SELECT 'operator' FROM pg_operator x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'operator class' FROM pg_opclass x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'operator family' FROM pg_opfamily x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)

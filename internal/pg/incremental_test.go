@@ -283,6 +283,38 @@ var incrementalCases = []string{
 	`ALTER PUBLICATION inc_spub ADD TABLES IN SCHEMA pubs; ALTER PUBLICATION inc_spub OWNER TO CURRENT_USER`,
 	`DROP PUBLICATION inc_pub2, inc_spub; DROP SCHEMA pubs CASCADE;
 	 ALTER TABLE notes_p RENAME COLUMN text_body TO body; ALTER TABLE notes_p RENAME TO notes`,
+	// A view's rules (not _RETURN) are read with the view: replaced, commented, quoting a renamed table, dropped.
+	`CREATE TABLE inc_rt (a int); CREATE TABLE inc_rt2 (a int); CREATE VIEW inc_rv AS SELECT a FROM inc_rt;
+	 CREATE RULE inc_rv_ins AS ON INSERT TO inc_rv DO INSTEAD INSERT INTO inc_rt VALUES (new.a)`,
+	`CREATE OR REPLACE RULE inc_rv_ins AS ON INSERT TO inc_rv DO INSTEAD INSERT INTO inc_rt2 VALUES (new.a); COMMENT ON RULE inc_rv_ins ON inc_rv IS 'r'`,
+	`COMMENT ON RULE inc_rv_ins ON inc_rv IS NULL`,
+	`ALTER TABLE inc_rt2 RENAME TO inc_rt3`,
+	`DROP RULE inc_rv_ins ON inc_rv`,
+	// A materialized view's column storage, compression and options, and its extended statistics.
+	`CREATE TABLE inc_mt (a text, b text); CREATE MATERIALIZED VIEW inc_mv AS SELECT a, b FROM inc_mt`,
+	`ALTER MATERIALIZED VIEW inc_mv ALTER COLUMN a SET STORAGE EXTERNAL, ALTER COLUMN a SET (n_distinct = 100), ALTER COLUMN b SET COMPRESSION lz4`,
+	`CREATE STATISTICS inc_mvs (dependencies) ON a, b FROM inc_mv; COMMENT ON STATISTICS inc_mvs IS 's'`,
+	`ALTER STATISTICS inc_mvs SET STATISTICS 50; COMMENT ON STATISTICS inc_mvs IS NULL`,
+	`ALTER MATERIALIZED VIEW inc_mv RENAME COLUMN b TO bb`,
+	`DROP STATISTICS inc_mvs; ALTER MATERIALIZED VIEW inc_mv ALTER COLUMN a SET STORAGE EXTENDED, ALTER COLUMN a RESET (n_distinct)`,
+	// Objects marked as depending on an extension (pg_depend deptype 'x'), which a DROP EXTENSION drops.
+	`CREATE EXTENSION IF NOT EXISTS hstore; CREATE TABLE inc_xt (a int); CREATE INDEX inc_xi ON inc_xt (a);
+	 CREATE FUNCTION inc_xf() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+	 CREATE TRIGGER inc_xtr BEFORE INSERT ON inc_xt FOR EACH ROW EXECUTE FUNCTION inc_xf(); CREATE MATERIALIZED VIEW inc_xmv AS SELECT a FROM inc_xt`,
+	`ALTER INDEX inc_xi DEPENDS ON EXTENSION hstore`,
+	`ALTER FUNCTION inc_xf() DEPENDS ON EXTENSION hstore; ALTER TRIGGER inc_xtr ON inc_xt DEPENDS ON EXTENSION hstore`,
+	`ALTER MATERIALIZED VIEW inc_xmv DEPENDS ON EXTENSION hstore`,
+	`ALTER INDEX inc_xi NO DEPENDS ON EXTENSION hstore; ALTER FUNCTION inc_xf() NO DEPENDS ON EXTENSION hstore`,
+	`ALTER TRIGGER inc_xtr ON inc_xt NO DEPENDS ON EXTENSION hstore; ALTER MATERIALIZED VIEW inc_xmv NO DEPENDS ON EXTENSION hstore`,
+	`ALTER INDEX inc_xi DEPENDS ON EXTENSION hstore`,
+	`DROP EXTENSION hstore`,
+	// Shell types (CREATE TYPE name alone; no ALTER TYPE takes one): made, commented, defined as a base type, dropped.
+	`CREATE TYPE inc_sh; CREATE TYPE inc_sh2; COMMENT ON TYPE inc_sh IS 'shell'`,
+	`COMMENT ON TYPE inc_sh IS NULL`,
+	`CREATE FUNCTION inc_sh2_in(cstring) RETURNS inc_sh2 LANGUAGE internal IMMUTABLE STRICT AS 'int4in';
+	 CREATE FUNCTION inc_sh2_out(inc_sh2) RETURNS cstring LANGUAGE internal IMMUTABLE STRICT AS 'int4out';
+	 CREATE TYPE inc_sh2 (INPUT = inc_sh2_in, OUTPUT = inc_sh2_out, LIKE = int4)`,
+	`DROP TYPE inc_sh; DROP TYPE inc_sh2 CASCADE`,
 	`CREATE TEMP TABLE people (x int)`,
 	`DROP VIEW v_users; DROP TABLE people CASCADE`,
 	`CREATE SCHEMA app; CREATE TABLE app.settings (k text PRIMARY KEY, v text)`,
@@ -1147,4 +1179,35 @@ func TestLocksSparesTheStatementTimeout(t *testing.T) {
 		t.Errorf("statement_timeout after Locks = %q (%v), want the migration's 10ms", timeout, err)
 	}
 	exec(t, conn, `ROLLBACK`)
+}
+
+// TestIncrementalTablespaces: the tablespaces of tables, partitioned tables, materialized views and
+// indexes are read again when set (each writes the relation's pg_class row), and read whole when their
+// tablespace is renamed, which writes only pg_tablespace's row and fires no event trigger. The tablespace is the shared server's:
+// made with a name of its own, dropped after the test's database.
+func TestIncrementalTablespaces(t *testing.T) {
+	ts := "sg_ts_" + strings.ToLower(rand.Text()[:8])
+	dir := pgtest.TablespaceDir(t)
+	admin, err := pgx.Connect(t.Context(), pgtest.Server(t).AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(context.Background()) })
+	exec(t, admin, "CREATE TABLESPACE "+ts+" LOCATION '"+dir+"'")
+	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP TABLESPACE IF EXISTS "+ts) }) // after the databases go
+	cases := []string{
+		`CREATE TABLE ts_t (a int); CREATE INDEX ts_i ON ts_t (a); CREATE MATERIALIZED VIEW ts_mv AS SELECT a FROM ts_t;
+		 CREATE TABLE ts_p (a int) PARTITION BY RANGE (a)`,
+		`ALTER TABLE ts_t SET TABLESPACE ` + ts,
+		`ALTER INDEX ts_i SET TABLESPACE ` + ts + `; ALTER MATERIALIZED VIEW ts_mv SET TABLESPACE ` + ts,
+		`ALTER TABLE ts_p SET TABLESPACE ` + ts + `; CREATE TABLE ts_p1 PARTITION OF ts_p FOR VALUES FROM (0) TO (10)`,
+		`ALTER TABLE ts_t ADD CONSTRAINT ts_u UNIQUE (a) USING INDEX TABLESPACE ` + ts,
+		`ALTER TABLESPACE ` + ts + ` RENAME TO ` + ts + `_2`,
+		`ALTER TABLESPACE ` + ts + `_2 RENAME TO ` + ts,
+		`ALTER TABLE ts_t SET TABLESPACE pg_default; ALTER INDEX ts_i SET TABLESPACE pg_default; ALTER TABLE ts_p SET TABLESPACE pg_default`,
+		`DROP MATERIALIZED VIEW ts_mv; DROP TABLE ts_t, ts_p`,
+	}
+	for _, track := range []bool{false, true} { // scanned, and from the change log, where no event trigger sees a rename
+		runIncrementalCases(t, pgtest.Conn(t), cases, track)
+	}
 }

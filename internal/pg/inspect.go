@@ -53,6 +53,7 @@ type catalogDoc struct {
 	Enums       []*schema.Enum       `json:"enums"`
 	Domains     []*schema.Domain     `json:"domains"`
 	Composites  []*schema.Composite  `json:"composites"`
+	ShellTypes  []*schema.ShellType  `json:"shell_types"`
 	Extensions  []*schema.Extension  `json:"extensions"`
 	Constraints []*schema.Constraint `json:"constraints"`
 	Indexes     []*schema.Index      `json:"indexes"`
@@ -330,6 +331,9 @@ func (raw *catalogDoc) catalog() *schema.Catalog {
 	for _, x := range raw.Composites {
 		c.Composites[schema.Key(x.Schema, x.Name)] = x
 	}
+	for _, x := range raw.ShellTypes {
+		c.ShellTypes[schema.Key(x.Schema, x.Name)] = x
+	}
 	for _, x := range raw.Extensions {
 		c.Extensions[x.Name] = x
 	}
@@ -522,6 +526,9 @@ func setComments(c *schema.Catalog, comments []comment) {
 		add("pg_type", x.OID, &x.Comment)
 	}
 	for _, x := range c.Composites {
+		add("pg_type", x.OID, &x.Comment)
+	}
+	for _, x := range c.ShellTypes {
 		add("pg_type", x.OID, &x.Comment)
 	}
 	for _, x := range c.Extensions {
@@ -776,6 +783,48 @@ func withoutSections(q string, names ...string) string {
 	return q
 }
 
+// extensionDepsSQL is the names of the extensions the object (catalog class, OID expression oid) is
+// marked as depending on (ALTER ... DEPENDS ON EXTENSION, pg_depend deptype 'x'), sorted and joined by
+// ", ": a DROP EXTENSION drops it with them. NULL for none.
+func extensionDepsSQL(class, oid string) string {
+	return `(SELECT string_agg(e.extname, ', ' ORDER BY e.extname) FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+        WHERE d.classid = '` + class + `'::regclass AND d.objid = ` + oid + ` AND d.objsubid = 0
+          AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'x')`
+}
+
+// tablespaceSQL is the name of the tablespace whose OID the expression oid is (pg_class.reltablespace),
+// NULL for the database's default: PostgreSQL stores 0 for it, whether a statement named it (SET
+// TABLESPACE pg_default) or not, and for a partitioned table may store its OID.
+func tablespaceSQL(oid string) string {
+	return `CASE WHEN ` + oid + ` NOT IN (0, (SELECT db.dattablespace FROM pg_database db WHERE db.datname = current_database()))
+      THEN (SELECT ts.spcname FROM pg_tablespace ts WHERE ts.oid = ` + oid + `) END`
+}
+
+// statisticsSQL reads the extended statistics on the relation r (tables' and materialized views'), as
+// json_build_object arguments: their definitions, a statistics target set (ALTER STATISTICS ... SET
+// STATISTICS) following its object's, and their owners and comments (a relation read again reads them
+// again, see probeSQL).
+var statisticsSQL = `'statistics', (SELECT coalesce(string_agg(pg_get_statisticsobjdef(se.oid)
+          || CASE WHEN se.stxstattarget >= 0 THEN E';\nALTER STATISTICS ' || quote_ident(sn.nspname) || '.' || quote_ident(se.stxname)
+            || ' SET STATISTICS ' || se.stxstattarget ELSE '' END, E'\n' ORDER BY se.stxname), '')
+        FROM pg_statistic_ext se JOIN pg_namespace sn ON sn.oid = se.stxnamespace WHERE se.stxrelid = r.oid),
+    'statistics_notes', (SELECT json_object_agg(` + keySQL("sn.nspname", "se.stxname") + `, json_strip_nulls(json_build_object(
+          'owner', pg_get_userbyid(se.stxowner),
+          'comment', (SELECT d.description FROM pg_description d
+            WHERE d.objoid = se.oid AND d.classoid = 'pg_statistic_ext'::regclass AND d.objsubid = 0))))
+        FROM pg_statistic_ext se JOIN pg_namespace sn ON sn.oid = se.stxnamespace WHERE se.stxrelid = r.oid)`
+
+// rulesSQL reads the rules of the relation r (tables' and views'; _RETURN, a view's definition, left
+// out): their definitions, states and comments, as json_build_object arguments.
+const rulesSQL = `'rules', (SELECT coalesce(string_agg(pg_get_ruledef(rw.oid), E'\n' ORDER BY rw.rulename), '') FROM pg_rewrite rw
+        WHERE rw.ev_class = r.oid AND rw.rulename <> '_RETURN'),
+    'rule_states', (SELECT json_object_agg(rw.rulename, CASE rw.ev_enabled WHEN 'D' THEN 'disabled' WHEN 'A' THEN 'enabled always'
+          ELSE 'enabled replica' END) FROM pg_rewrite rw
+        WHERE rw.ev_class = r.oid AND rw.rulename <> '_RETURN' AND rw.ev_enabled <> 'O'),
+    'rule_comments', (SELECT json_object_agg(rw.rulename, d.description) FROM pg_rewrite rw
+        JOIN pg_description d ON d.objoid = rw.oid AND d.classoid = 'pg_rewrite'::regclass AND d.objsubid = 0
+        WHERE rw.ev_class = r.oid AND rw.rulename <> '_RETURN')`
+
 var inspectTemplate = `
 WITH {{CLOSURE}}ns AS (
   SELECT n.oid, n.nspname, n.nspowner, n.nspacl FROM pg_namespace n
@@ -785,7 +834,7 @@ WITH {{CLOSURE}}ns AS (
 ),
 rel AS (
   SELECT c.oid, c.relname, c.relkind, c.relispartition, c.relpersistence, c.relrowsecurity, c.relpartbound,
-         c.relforcerowsecurity, c.relowner, c.relacl, c.reloptions, c.relreplident, c.reltoastrelid, c.relispopulated, c.reloftype, c.relam, ns.nspname
+         c.relforcerowsecurity, c.relowner, c.relacl, c.reloptions, c.relreplident, c.reltoastrelid, c.relispopulated, c.reloftype, c.relam, c.reltablespace, ns.nspname
   FROM {{REL_FROM}} JOIN ns ON ns.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
     AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
@@ -881,6 +930,7 @@ SELECT json_build_object(
     'unlogged', r.relpersistence = 'u',
     -- heap (OID 2), and none (a partitioned or foreign table), are left out
     'access_method', CASE WHEN r.relam NOT IN (0, 2) THEN (SELECT am.amname FROM pg_am am WHERE am.oid = r.relam) END,
+    'tablespace', ` + tablespaceSQL("r.reltablespace") + `,
     'row_security', r.relrowsecurity, 'force_row_security', r.relforcerowsecurity,
     'owner', pg_get_userbyid(r.relowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(r.relacl, acldefault('r', r.relowner))) a),
     'options', coalesce(array_to_string(ARRAY(SELECT unnest(r.reloptions) ORDER BY 1)
@@ -889,14 +939,7 @@ SELECT json_build_object(
     'replica_identity', CASE WHEN r.relkind = 'f' THEN '' ELSE CASE r.relreplident WHEN 'n' THEN 'nothing' WHEN 'f' THEN 'full'
         WHEN 'i' THEN 'index ' || coalesce((SELECT quote_ident(ic.relname) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
             WHERE i.indrelid = r.oid AND i.indisreplident), '') ELSE '' END END,
-    'rules', (SELECT coalesce(string_agg(pg_get_ruledef(rw.oid), E'\n' ORDER BY rw.rulename), '') FROM pg_rewrite rw
-        WHERE rw.ev_class = r.oid AND rw.rulename <> '_RETURN'),
-    'rule_states', (SELECT json_object_agg(rw.rulename, CASE rw.ev_enabled WHEN 'D' THEN 'disabled' WHEN 'A' THEN 'enabled always'
-          ELSE 'enabled replica' END) FROM pg_rewrite rw
-        WHERE rw.ev_class = r.oid AND rw.rulename <> '_RETURN' AND rw.ev_enabled <> 'O'),
-    'rule_comments', (SELECT json_object_agg(rw.rulename, d.description) FROM pg_rewrite rw
-        JOIN pg_description d ON d.objoid = rw.oid AND d.classoid = 'pg_rewrite'::regclass AND d.objsubid = 0
-        WHERE rw.ev_class = r.oid AND rw.rulename <> '_RETURN'),
+    ` + rulesSQL + `,
     -- internal triggers (foreign keys, deferred unique constraints) and partitions' clones not plainly enabled
     'internal_triggers', (SELECT string_agg(x, ', ' ORDER BY x) FROM (SELECT DISTINCT
           CASE WHEN tg.tgisinternal AND tg.tgconstraint <> 0
@@ -904,17 +947,7 @@ SELECT json_build_object(
             ELSE quote_ident(tg.tgname) || ' (cloned)' END
           || ': ' || CASE tg.tgenabled WHEN 'D' THEN 'disabled' WHEN 'A' THEN 'enabled always' ELSE 'enabled replica' END AS x
         FROM pg_trigger tg WHERE tg.tgrelid = r.oid AND tg.tgenabled <> 'O' AND (tg.tgisinternal OR tg.tgparentid <> 0)) x),
-    -- a statistics target set (ALTER STATISTICS ... SET STATISTICS) follows its object's definition
-    'statistics', (SELECT coalesce(string_agg(pg_get_statisticsobjdef(se.oid)
-          || CASE WHEN se.stxstattarget >= 0 THEN E';\nALTER STATISTICS ' || quote_ident(sn.nspname) || '.' || quote_ident(se.stxname)
-            || ' SET STATISTICS ' || se.stxstattarget ELSE '' END, E'\n' ORDER BY se.stxname), '')
-        FROM pg_statistic_ext se JOIN pg_namespace sn ON sn.oid = se.stxnamespace WHERE se.stxrelid = r.oid),
-    -- their owners and comments: a table read again reads them again (see probeSQL)
-    'statistics_notes', (SELECT json_object_agg(` + keySQL("sn.nspname", "se.stxname") + `, json_strip_nulls(json_build_object(
-          'owner', pg_get_userbyid(se.stxowner),
-          'comment', (SELECT d.description FROM pg_description d
-            WHERE d.objoid = se.oid AND d.classoid = 'pg_statistic_ext'::regclass AND d.objsubid = 0))))
-        FROM pg_statistic_ext se JOIN pg_namespace sn ON sn.oid = se.stxnamespace WHERE se.stxrelid = r.oid),
+    ` + statisticsSQL + `,
     'columns', coalesce(cols.columns, '[]')
   ) ORDER BY r.nspname, r.relname), '[]') FROM rel r LEFT JOIN cols ON cols.attrelid = r.oid WHERE r.relkind IN ('r', 'p', 'f')),
 'sequences', (SELECT coalesce(json_agg(json_build_object(
@@ -944,15 +977,26 @@ SELECT json_build_object(
     'owner', pg_get_userbyid(r.relowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(r.relacl, acldefault('r', r.relowner))) a),
     'options', coalesce(array_to_string(ARRAY(SELECT unnest(r.reloptions) ORDER BY 1), ', '), ''),
     'no_data', r.relkind = 'm' AND NOT r.relispopulated,
+    -- a view's rules besides _RETURN (its definition), as a table's
+    ` + rulesSQL + `,
     'access_method', CASE WHEN r.relam NOT IN (0, 2) THEN (SELECT am.amname FROM pg_am am WHERE am.oid = r.relam) END,
+    'tablespace', ` + tablespaceSQL("r.reltablespace") + `,
+    'extensions', ` + extensionDepsSQL("pg_class", "r.oid") + `,
     'column_details', (SELECT json_strip_nulls(json_agg(json_build_object('name', a.attname,
           'default', pg_get_expr(ad.adbin, ad.adrelid), 'comment', cd.description,
           'statistics', CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::text END,
-          'privileges', CASE WHEN a.attacl IS NOT NULL THEN (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(a.attacl) x) END)
+          'privileges', CASE WHEN a.attacl IS NOT NULL THEN (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(a.attacl) x) END,
+          -- a materialized view's column storage, compression and options, as a table column's
+          'storage', CASE WHEN a.attstorage <> ty.typstorage THEN CASE a.attstorage WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external'
+            WHEN 'm' THEN 'main' ELSE 'extended' END END,
+          'compression', CASE a.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END,
+          'options', nullif(array_to_string(ARRAY(SELECT o FROM unnest(a.attoptions) o WHERE o LIKE 'n\_distinct%' ORDER BY 1), ', '), ''))
           ORDER BY a.attnum))
-        FROM pg_attribute a LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+        FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
         LEFT JOIN pg_description cd ON cd.objoid = a.attrelid AND cd.classoid = 'pg_class'::regclass AND cd.objsubid = a.attnum
-        WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped))), '[]')
+        WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped),
+    -- a materialized view's extended statistics, as a table's
+    ` + statisticsSQL + `)), '[]')
   FROM rel r WHERE r.relkind IN ('v', 'm')),
 'functions', (SELECT coalesce(json_agg(json_build_object(
     'oid', p.oid::int8, 'schema', ns.nspname, 'name', p.proname,
@@ -986,6 +1030,7 @@ SELECT json_build_object(
     'parallel', CASE p.proparallel WHEN 's' THEN 'PARALLEL SAFE' WHEN 'r' THEN 'PARALLEL RESTRICTED' ELSE 'PARALLEL UNSAFE' END,
     'cost', p.procost::text, 'rows', p.prorows::text, 'config', array_to_string(ARRAY(SELECT unnest(p.proconfig) ORDER BY 1), E'\n'),
     'support', CASE WHEN p.prosupport <> 0 THEN p.prosupport::regproc::text END,
+    'extensions', ` + extensionDepsSQL("pg_proc", "p.oid") + `,
     -- a range type's (and its multirange's) constructors stand for the type
     'range', (SELECT json_build_object('oid', rt.oid::int8, 'schema', rn.nspname, 'name', rt.typname,
           'definition', 'SUBTYPE = ' || format_type(rg.rngsubtype, NULL)
@@ -1046,6 +1091,12 @@ SELECT json_build_object(
   FROM {{TYPE_FROM}} JOIN ns ON ns.oid = t.typnamespace
   WHERE t.typtype = 'c' AND (SELECT rc.relkind FROM pg_class rc WHERE rc.oid = t.typrelid) = 'c'
     AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')),
+-- shell types (CREATE TYPE name alone), read as the other types: a change to one writes or locks its row
+'shell_types', (SELECT coalesce(json_agg(json_build_object(
+    'oid', t.oid::int8, 'schema', ns.nspname, 'name', t.typname, 'owner', pg_get_userbyid(t.typowner))), '[]')
+  FROM {{TYPE_FROM}} JOIN ns ON ns.oid = t.typnamespace
+  WHERE t.typtype = 'p' AND NOT t.typisdefined AND t.oid >= 16384
+    AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')),
 'extensions', (SELECT coalesce(json_agg(json_build_object(
     'oid', e.oid::int8, 'name', e.extname, 'version', e.extversion, 'schema', en.nspname)), '[]')
   FROM pg_extension e JOIN pg_namespace en ON en.oid = e.extnamespace),
@@ -1086,6 +1137,8 @@ SELECT json_build_object(
         AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x') LIMIT 1), ''),
     'inherited', EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid),
     'clustered', i.indisclustered,
+    'tablespace', ` + tablespaceSQL("ic.reltablespace") + `,
+    'extensions', ` + extensionDepsSQL("pg_class", "i.indexrelid") + `,
     'statistics', (SELECT string_agg(a.attnum || ': ' || a.attstattarget, ', ' ORDER BY a.attnum) FROM pg_attribute a
         WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0))), '[]')
   FROM pg_index i JOIN rel r ON r.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid),
@@ -1093,7 +1146,8 @@ SELECT json_build_object(
     'oid', tg.oid::int8, 'schema', r.nspname, 'table', r.relname, 'name', tg.tgname,
     'definition', ` + triggerDefSQL + `, 'enabled', tg.tgenabled,
     'function', (SELECT ` + keySQL("fn.nspname", "p.proname") + ` || '(' || pg_get_function_identity_arguments(p.oid) || ')'
-        FROM pg_proc p JOIN pg_namespace fn ON fn.oid = p.pronamespace WHERE p.oid = tg.tgfoid))), '[]')
+        FROM pg_proc p JOIN pg_namespace fn ON fn.oid = p.pronamespace WHERE p.oid = tg.tgfoid),
+    'extensions', ` + extensionDepsSQL("pg_trigger", "tg.oid") + `)), '[]')
   FROM pg_trigger tg JOIN rel r ON r.oid = tg.tgrelid WHERE NOT tg.tgisinternal AND tg.tgparentid = 0),
 'policies', (SELECT coalesce(json_agg(json_build_object(
     'oid', p.oid::int8, 'schema', r.nspname, 'table', r.relname, 'name', p.polname,

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"os/user"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -217,4 +219,29 @@ func AsRole(t testing.TB, admin, role string) string {
 	}
 	u.User = url.UserPassword(role, password)
 	return u.String()
+}
+
+// TablespaceDir returns an empty folder that the local provider's server may take as a tablespace's
+// LOCATION (CREATE TABLESPACE ... LOCATION): PostgreSQL wants one its own OS user owns, which is
+// `postgres` when the tests run as root (see sandbox.NewLocal), else the tests' own. The folder is
+// removed when the test ends; drop the tablespace first, or its server with it.
+func TablespaceDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "schemagate-ts-")
+	if err != nil {
+		t.Fatalf("make a tablespace folder: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			Unavailable(t, "the server's OS user postgres: %v", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		if err := os.Chown(dir, uid, gid); err != nil {
+			t.Fatalf("give the tablespace folder to postgres: %v", err)
+		}
+	}
+	return dir
 }

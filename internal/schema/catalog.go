@@ -27,6 +27,8 @@ type Catalog struct {
 	Indexes     map[string]*Index      `json:"indexes"`
 	Triggers    map[string]*Trigger    `json:"triggers"`
 	Policies    map[string]*Policy     `json:"policies"`
+	// ShellTypes are the types made by CREATE TYPE name alone, not defined yet, keyed "schema.name".
+	ShellTypes map[string]*ShellType `json:"shell_types,omitempty"`
 	// TextSearchConfigs and TextSearchDictionaries are keyed "schema.name".
 	TextSearchConfigs      map[string]*TextSearchConfig     `json:"text_search_configurations,omitempty"`
 	TextSearchDictionaries map[string]*TextSearchDictionary `json:"text_search_dictionaries,omitempty"`
@@ -85,6 +87,7 @@ func NewCatalog() *Catalog {
 		Enums:       map[string]*Enum{},
 		Domains:     map[string]*Domain{},
 		Composites:  map[string]*Composite{},
+		ShellTypes:  map[string]*ShellType{},
 		Extensions:  map[string]*Extension{},
 		Constraints: map[string]*Constraint{},
 		Indexes:     map[string]*Index{},
@@ -170,7 +173,10 @@ type Table struct {
 	// AccessMethod is the table access method (CREATE TABLE ... USING, pg_class.relam) when it is not
 	// heap; "" for heap, and for a table that has none (partitioned or foreign).
 	AccessMethod string `json:"access_method,omitempty"`
-	RowSecurity  bool   `json:"row_security,omitempty"`
+	// Tablespace is the table's tablespace (a partitioned table's: its partitions' default) when it is
+	// not the database's default; "" for that default, named (pg_default) or not.
+	Tablespace  string `json:"tablespace,omitempty"`
+	RowSecurity bool   `json:"row_security,omitempty"`
 	// ForceRowSecurity is ALTER TABLE ... FORCE ROW LEVEL SECURITY.
 	ForceRowSecurity bool   `json:"force_row_security,omitempty"`
 	Comment          string `json:"comment,omitempty"`
@@ -312,6 +318,10 @@ type ViewColumn struct {
 	Statistics string `json:"statistics,omitempty"`
 	// Privileges are the column's own ACL entries, as for a table column.
 	Privileges string `json:"privileges,omitempty"`
+	// Storage, Compression and Options are a materialized view column's, as a table column's.
+	Storage     string `json:"storage,omitempty"`
+	Compression string `json:"compression,omitempty"`
+	Options     string `json:"options,omitempty"`
 }
 
 // Constraint is a table constraint.
@@ -360,6 +370,12 @@ type Index struct {
 	// Statistics lists the statistics targets set on the index's columns (ALTER INDEX ... ALTER COLUMN
 	// 1 SET STATISTICS 1000), "column number: target", joined by ", ".
 	Statistics string `json:"statistics,omitempty"`
+	// Tablespace is the index's tablespace (ALTER INDEX ... SET TABLESPACE, a constraint's USING INDEX
+	// TABLESPACE), as Table's.
+	Tablespace string `json:"tablespace,omitempty"`
+	// Extensions are the extensions the index is marked as depending on (ALTER INDEX ... DEPENDS ON
+	// EXTENSION), sorted, joined by ", ": a DROP EXTENSION of one drops it.
+	Extensions string `json:"extensions,omitempty"`
 }
 
 // QTable is the qualified name of the index's table.
@@ -405,8 +421,21 @@ type View struct {
 	NoData bool `json:"no_data,omitempty"`
 	// AccessMethod is a materialized view's table access method when it is not heap, as Table's.
 	AccessMethod string `json:"access_method,omitempty"`
+	// Tablespace is a materialized view's tablespace, as Table's.
+	Tablespace string `json:"tablespace,omitempty"`
+	// Extensions are the extensions the materialized view is marked as depending on (ALTER MATERIALIZED VIEW ... DEPENDS ON
+	// EXTENSION), sorted, joined by ", ": a DROP EXTENSION of one drops it.
+	Extensions string `json:"extensions,omitempty"`
 	// ColumnDetails are the columns' own properties (defaults, comments, statistics, privileges), in order.
 	ColumnDetails []*ViewColumn `json:"column_details,omitempty"`
+	// Statistics and StatisticsNotes are a materialized view's extended statistics, as Table's.
+	Statistics      string          `json:"statistics,omitempty"`
+	StatisticsNotes map[string]Note `json:"statistics_notes,omitempty"`
+	// Rules, RuleStates and RuleComments are a view's rules as a table's (see Table): not _RETURN, which
+	// is the view's definition.
+	Rules        string            `json:"rules,omitempty"`
+	RuleStates   map[string]string `json:"rule_states,omitempty"`
+	RuleComments map[string]string `json:"rule_comments,omitempty"`
 }
 
 // QName is the view's qualified name.
@@ -439,6 +468,9 @@ type Function struct {
 	Config          string `json:"config,omitempty"`
 	// Support is the planner support function (SUPPORT, pg_proc.prosupport), as regproc prints it.
 	Support string `json:"support,omitempty"`
+	// Extensions are the extensions the function is marked as depending on (ALTER FUNCTION ... DEPENDS ON
+	// EXTENSION), sorted, joined by ", ": a DROP EXTENSION of one drops it.
+	Extensions string `json:"extensions,omitempty"`
 	// Range is set on the constructor functions of a range type (and of its multirange), which come and
 	// go with the type: comparisons show the type instead.
 	Range *RangeType `json:"range,omitempty"`
@@ -502,6 +534,16 @@ type Composite struct {
 	Access
 }
 
+// ShellType is a type made by CREATE TYPE name alone (pg_type typisdefined false): a placeholder that the
+// input and output functions of a base type name before CREATE TYPE name (INPUT = ...) defines it.
+type ShellType struct {
+	OID     uint32 `json:"oid,omitempty"`
+	Schema  string `json:"schema"`
+	Name    string `json:"name"`
+	Owner   string `json:"owner,omitempty"`
+	Comment string `json:"comment,omitempty"`
+}
+
 // Attribute is an attribute of a composite type, in attribute order.
 type Attribute struct {
 	// Num is pg_attribute.attnum: it survives ALTER TYPE ... RENAME ATTRIBUTE (0 when unknown).
@@ -534,6 +576,9 @@ type Trigger struct {
 	// Function is the signature of the trigger function.
 	Function string `json:"function,omitempty"`
 	Comment  string `json:"comment,omitempty"`
+	// Extensions are the extensions the trigger is marked as depending on (ALTER TRIGGER ... ON ...
+	// DEPENDS ON EXTENSION), sorted, joined by ", ": a DROP EXTENSION of one drops it.
+	Extensions string `json:"extensions,omitempty"`
 }
 
 // QTable is the qualified name of the trigger's table.
@@ -789,6 +834,11 @@ func (c *Catalog) Filter(ig Ignore) *Catalog {
 	for k, x := range c.Composites {
 		if ig.SchemaIgnored(x.Schema) {
 			delete(c.Composites, k)
+		}
+	}
+	for k, x := range c.ShellTypes {
+		if ig.SchemaIgnored(x.Schema) {
+			delete(c.ShellTypes, k)
 		}
 	}
 	for k, x := range c.TextSearchConfigs {

@@ -25,6 +25,7 @@ const (
 	KindEnum             = "enum"
 	KindDomain           = "domain"
 	KindComposite        = "composite type"
+	KindShellType        = "shell type"
 	KindTrigger          = "trigger"
 	KindPolicy           = "policy"
 	KindRule             = "rule"
@@ -58,7 +59,7 @@ const (
 
 // kindRank orders kinds inside a group: the relation first, then its parts.
 var kindRank = map[string]int{
-	KindSchema: 0, KindExtension: 1, KindEnum: 2, KindDomain: 3, KindComposite: 3, KindSequence: 4, KindTable: 5, KindForeignTable: 5,
+	KindSchema: 0, KindExtension: 1, KindEnum: 2, KindDomain: 3, KindComposite: 3, KindShellType: 3, KindSequence: 4, KindTable: 5, KindForeignTable: 5,
 	KindView: 6, KindMaterializedView: 7, KindColumn: 8, KindConstraint: 9, KindIndex: 10,
 	KindTrigger: 11, KindPolicy: 12, KindRule: 13, KindRange: 14, KindFunction: 15, KindProcedure: 16, KindAggregate: 17,
 	KindTSDictionary: 18, KindTSConfig: 19, KindEventTrigger: 20, KindStatistics: 21, KindCollation: 22,
@@ -100,6 +101,10 @@ func prop(name, value string) PropertyChange { return PropertyChange{Property: n
 
 func boolStr(b bool) string { return strconv.FormatBool(b) }
 
+// extensionsProperty is the property of the extensions an object is marked as depending on (ALTER ...
+// DEPENDS ON EXTENSION): a DROP EXTENSION drops it with them.
+const extensionsProperty = "extension dependencies"
+
 // persistence is "unlogged" for an unlogged relation, "" (logged) for another.
 func persistence(unlogged bool) string {
 	if unlogged {
@@ -135,6 +140,7 @@ func (c *Catalog) objects() []object {
 		props := []PropertyChange{prop("partition key", t.PartitionKey), prop("partition of", t.PartitionOf),
 			prop("partition bound", t.PartitionBound), prop("inherits", strings.Join(t.Inherits, ", ")),
 			prop("of type", t.OfType), prop("unlogged", boolStr(t.Unlogged)), prop("access method", t.AccessMethod),
+			prop("tablespace", t.Tablespace),
 			prop("row security", boolStr(t.RowSecurity)), prop("forced row security", boolStr(t.ForceRowSecurity)),
 			prop("comment", t.Comment), prop("storage parameters", t.Options), prop("replica identity", t.ReplicaIdentity),
 			prop("internal triggers", t.InternalTriggers),
@@ -176,11 +182,7 @@ func (c *Catalog) objects() []object {
 					prop("foreign options", strings.Join(col.ForeignOptions, ", ")),
 					prop("inheritance", inheritance(col.Inherited, col.InheritCount))}})
 		}
-		for name, def := range t.rules() {
-			out = append(out, object{kind: KindRule, key: subKey(k, name), table: k, def: def, name: name, schema: t.Schema,
-				props: []PropertyChange{prop("definition", def), prop("state", ruleState(t.RuleStates[name])),
-					prop("comment", t.RuleComments[name])}})
-		}
+		out = append(out, ruleObjects(k, t.Schema, t.Rules, t.RuleStates, t.RuleComments)...)
 	}
 	for k, s := range c.Sequences {
 		out = append(out, object{kind: KindSequence, key: k, id: oidStr(s.OID), def: sequenceSummary(s), name: s.Name, schema: s.Schema,
@@ -194,7 +196,8 @@ func (c *Catalog) objects() []object {
 			prop("comment", v.Comment), prop("options", v.Options), prop("owner", v.Owner), prop("privileges", v.Privileges)}
 		if v.Materialized {
 			kind = KindMaterializedView
-			props = append(props, prop("populated", boolStr(!v.NoData)), prop("access method", v.AccessMethod))
+			props = append(props, prop("populated", boolStr(!v.NoData)), prop("access method", v.AccessMethod),
+				prop("tablespace", v.Tablespace), prop("extended statistics", v.Statistics), prop(extensionsProperty, v.Extensions))
 		}
 		out = append(out, object{kind: kind, key: k, id: oidStr(v.OID), def: v.Definition, name: v.Name, schema: v.Schema, props: props})
 		for i, col := range v.ColumnDetails {
@@ -204,8 +207,14 @@ func (c *Catalog) objects() []object {
 			}
 			out = append(out, object{kind: KindColumn, key: subKey(k, col.Name), table: k, id: id, listed: true,
 				props: []PropertyChange{prop("default", col.Default), prop("comment", col.Comment),
-					prop("statistics target", col.Statistics), prop("privileges", col.Privileges)}})
+					prop("statistics target", col.Statistics), prop("privileges", col.Privileges), prop("storage", col.Storage),
+					prop("compression", col.Compression), prop("options", col.Options)}})
 		}
+		for sk, x := range v.StatisticsNotes {
+			out = append(out, object{kind: KindStatistics, key: sk, table: k, listed: true,
+				props: []PropertyChange{prop("owner", x.Owner), prop("comment", x.Comment)}})
+		}
+		out = append(out, ruleObjects(k, v.Schema, v.Rules, v.RuleStates, v.RuleComments)...)
 	}
 	ranges := map[string]bool{}
 	for k, f := range c.Functions {
@@ -228,7 +237,7 @@ func (c *Catalog) objects() []object {
 			props = append(props, prop("volatility", f.Volatility), prop("strictness", strictness(f.Strict)),
 				prop("security", security(f.SecurityDefiner)), prop("leakproof", leakproof(f.Leakproof)),
 				prop("parallel", f.Parallel), prop("cost", f.Cost), prop("rows", f.Rows), prop("configuration", f.Config),
-				prop("support function", f.Support))
+				prop("support function", f.Support), prop(extensionsProperty, f.Extensions))
 		} else {
 			props = append(props, prop("parallel", f.Parallel))
 		}
@@ -267,6 +276,10 @@ func (c *Catalog) objects() []object {
 		out = append(out, object{kind: KindComposite, key: k, id: oidStr(x.OID), def: compositeAttributes(x), name: x.Name, schema: x.Schema,
 			props: props})
 	}
+	for k, x := range c.ShellTypes {
+		out = append(out, object{kind: KindShellType, key: k, id: oidStr(x.OID), def: "CREATE TYPE " + qkey(k), name: x.Name, schema: x.Schema,
+			props: []PropertyChange{prop("comment", x.Comment), prop("owner", x.Owner)}})
+	}
 	for k, x := range c.Constraints {
 		out = append(out, object{kind: KindConstraint, key: k, table: x.QTable(), id: oidStr(x.OID), def: x.Definition,
 			name: x.Name, schema: x.Schema,
@@ -278,12 +291,14 @@ func (c *Catalog) objects() []object {
 		out = append(out, object{kind: KindIndex, key: k, table: x.QTable(), id: oidStr(x.OID), def: x.Definition,
 			name: x.Name, schema: x.Schema,
 			props: []PropertyChange{prop("definition", x.Definition), prop("valid", boolStr(x.Valid)), prop("comment", x.Comment),
-				prop("clustered", boolStr(x.Clustered)), prop("statistics targets", x.Statistics)}})
+				prop("clustered", boolStr(x.Clustered)), prop("statistics targets", x.Statistics),
+				prop("tablespace", x.Tablespace), prop(extensionsProperty, x.Extensions)}})
 	}
 	for k, x := range c.Triggers {
 		out = append(out, object{kind: KindTrigger, key: k, table: x.QTable(), id: oidStr(x.OID), def: x.Definition,
 			name: x.Name, schema: x.Schema,
-			props: []PropertyChange{prop("definition", x.Definition), prop("state", triggerState(x.Enabled)), prop("comment", x.Comment)}})
+			props: []PropertyChange{prop("definition", x.Definition), prop("state", triggerState(x.Enabled)), prop("comment", x.Comment),
+				prop(extensionsProperty, x.Extensions)}})
 	}
 	for k, x := range c.TextSearchDictionaries {
 		out = append(out, object{kind: KindTSDictionary, key: k, id: oidStr(x.OID), def: tsDictionarySummary(x), name: x.Name, schema: x.Schema,
@@ -370,11 +385,14 @@ func inheritance(inherited bool, count int) string {
 	return s
 }
 
-// rules splits the table's rules by (unquoted) name.
-func (t *Table) rules() map[string]string {
-	out := map[string]string{}
-	for n, def := range defsByName(t.Rules, ruleName) {
-		out[unquote(n)] = def
+// ruleObjects are the rules of the table or view k (its Rules, RuleStates and RuleComments).
+func ruleObjects(k, schema, rules string, states, comments map[string]string) []object {
+	var out []object
+	for n, def := range defsByName(rules, ruleName) {
+		name := unquote(n)
+		out = append(out, object{kind: KindRule, key: subKey(k, name), table: k, def: def, name: name, schema: schema,
+			props: []PropertyChange{prop("definition", def), prop("state", ruleState(states[name])),
+				prop("comment", comments[name])}})
 	}
 	return out
 }
@@ -1062,6 +1080,7 @@ func pruneShared(a, b *Catalog) (*Catalog, *Catalog) {
 	pruneMap(a.Enums, b.Enums, pa.Enums, pb.Enums)
 	pruneMap(a.Domains, b.Domains, pa.Domains, pb.Domains)
 	pruneMap(a.Composites, b.Composites, pa.Composites, pb.Composites)
+	pruneMap(a.ShellTypes, b.ShellTypes, pa.ShellTypes, pb.ShellTypes)
 	pruneMap(a.Extensions, b.Extensions, pa.Extensions, pb.Extensions)
 	pruneMap(a.Constraints, b.Constraints, pa.Constraints, pb.Constraints)
 	pruneMap(a.Indexes, b.Indexes, pa.Indexes, pb.Indexes)

@@ -245,6 +245,24 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 	case "access method":
 		// Empty: heap (or none, for a partitioned table).
 		return fmt.Sprintf("%s's access method is %s %s, was %s", s, or(pc.New, "heap"), when, or(pc.Old, "heap"))
+	case extensionsProperty:
+		// A list of extensions: "hstore", "hstore, pg_trgm".
+		ext := func(v string) string {
+			if strings.Contains(v, ", ") {
+				return "extensions " + v
+			}
+			return "extension " + v
+		}
+		switch {
+		case pc.Old == "":
+			return fmt.Sprintf("%s depends on %s %s, not before", s, ext(pc.New), when)
+		case pc.New == "":
+			return fmt.Sprintf("%s no longer depends on %s %s", s, ext(pc.Old), when)
+		}
+		return fmt.Sprintf("%s depends on %s %s, was on %s", s, ext(pc.New), when, ext(pc.Old))
+	case "tablespace":
+		// Empty: the database's default.
+		return fmt.Sprintf("%s is in tablespace %s %s, was %s", s, or(pc.New, "pg_default"), when, or(pc.Old, "pg_default"))
 	case "replica identity":
 		const dflt = "default (primary key)"
 		return fmt.Sprintf("%s has replica identity %s %s, was %s", s, or(pc.New, dflt), when, or(pc.Old, dflt))
