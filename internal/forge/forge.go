@@ -79,6 +79,11 @@ type Review struct {
 	// role_name: admin, maintain, write, triage, read or a custom role; "none" for no collaborator),
 	// "" when it was not.
 	Role string
+	// RoleUnread says why the forge, asked the reviewer's role, would not tell it (GitHub answers 403
+	// to a token without push access and 422 for an app's bot): whether they may write is unknown, so
+	// the gate counts no approval of theirs and keeps their change request, each with a note saying
+	// this. Outsider is then unset.
+	RoleUnread string
 }
 
 // TeamAccess is a team's standing in a repository, as a forge that asks it of a team CODEOWNERS names

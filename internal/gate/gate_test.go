@@ -258,16 +258,84 @@ func TestPermissionAskedOncePerApprover(t *testing.T) {
 	}
 }
 
-// TestPermissionRefusedFails: a token GitHub will not tell a reviewer's permission fails the gate, saying
-// which permission it needs, rather than count (or silently drop) the approval.
-func TestPermissionRefusedFails(t *testing.T) {
-	e := newEnv(t, owners)
+// pushAccess is GitHub's answer to GET .../collaborators/{username}/permission from a token without push
+// access to the repository: a fork pull request's GITHUB_TOKEN, or one whose workflow permissions are
+// read-only.
+const pushAccess = "Must have push access to view collaborator permission."
+
+// TestPermissionRefusedLeavesTheRoleUnread: a reviewer whose role GitHub will not tell (403 to a token
+// without push access, 422 for an app's bot) may or may not write. Neither fails the gate nor falls back to
+// author_association: their approval is not counted and an owner's change request keeps blocking, each
+// with a note saying whose role could not be read and why; a reviewer who is no collaborator (404) counts
+// for nothing, as before. A CODEOWNERS user whose role is unread stays an owner.
+func TestPermissionRefusedLeavesTheRoleUnread(t *testing.T) {
+	unread := func(who string) string {
+		return "their role on acme/shop could not be read (GitHub answered 403 \"" + pushAccess + "\": reading a user's role on the repository needs a token with push access"
+	}
+	for _, tt := range []struct {
+		name    string
+		refuse  map[string]int // login → status GitHub answers for their role
+		reviews [][2]string
+		want    string
+		has     []string
+	}{
+		{"change requester, token without push access", map[string]int{"carol": 403, "dora": 403},
+			[][2]string{{"carol", "CHANGES_REQUESTED"}, {"dora", "APPROVED"}}, gate.Blocked,
+			[]string{"changes requested by carol", "carol requested changes, but " + unread("carol"), "the request still blocks, as one from an owner who may write, until carol approves or it is dismissed",
+				"dora approved, but " + unread("dora"), "so their approval was not counted"}},
+		{"change requester whose association says outsider", map[string]int{"carol": 403},
+			[][2]string{{"carol", "CHANGES_REQUESTED"}, {"dora", "APPROVED"}}, gate.Blocked,
+			[]string{"changes requested by carol", "carol requested changes, but " + unread("carol")}},
+		{"approver, token without push access", map[string]int{"dora": 403},
+			[][2]string{{"dora", "APPROVED"}}, gate.Pending,
+			[]string{"needs 1 more approval", "dora approved, but " + unread("dora"), "Metadata: read"}},
+		{"bot requesting changes", map[string]int{"renovate[bot]": 422},
+			[][2]string{{"renovate[bot]", "CHANGES_REQUESTED"}, {"dora", "APPROVED"}}, gate.Approved,
+			[]string{"approved by dora", "renovate[bot] requested changes but owns none of the migration files"}},
+		{"owner who is a bot", map[string]int{"carol": 422},
+			[][2]string{{"carol", "CHANGES_REQUESTED"}, {"dora", "APPROVED"}}, gate.Blocked,
+			[]string{"changes requested by carol", "carol requested changes, but their role on acme/shop could not be read (GitHub answered 422 \"Validation Failed\": GitHub tells no role of a login that is no user"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, "/db/migrations/ @carol @dora\n")
+			e.s.SetAssociation("carol", "CONTRIBUTOR")
+			for login, code := range tt.refuse {
+				msg := pushAccess
+				if code == 422 {
+					msg = "Validation Failed"
+				}
+				e.s.SetPermissionError(login, code, msg)
+			}
+			for _, r := range tt.reviews {
+				e.review(r[0], r[1])
+			}
+			wantState(t, e.decide(t, config.Approval{}), tt.want, tt.has...)
+			// Read through the run's cache of the forge too, as schemagate gate reads it.
+			d, _, err := gate.Evaluate(t.Context(), forge.WithRunCache(e.f), gate.Request{Ref: e.ref, Dialect: codeowners.GitHub, Report: testReport(lint.Dangerous)})
+			if err != nil {
+				t.Fatalf("Evaluate through the run cache: %v", err)
+			}
+			wantState(t, d, tt.want, tt.has...)
+		})
+	}
+	// A change requester who is no collaborator (404) counts for nothing, as an approver.
+	e := newEnv(t, "/db/migrations/ @carol @dora\n")
+	e.s.SetPermissionError("carol", 404, "Not Found")
+	e.review("carol", "CHANGES_REQUESTED")
+	e.review("dora", "APPROVED")
+	wantState(t, e.decide(t, config.Approval{}), gate.Approved, "carol requested changes but has no access to acme/shop")
+	// An owner whose role is unread stays one: the gate waits for them rather than block the files.
+	e = newEnv(t, "/db/migrations/ @carol\n")
+	e.s.SetPermissionError("carol", 403, pushAccess)
+	wantState(t, e.decide(t, config.Approval{}), gate.Pending, "needs 1 more approval from @carol")
+	e = newEnv(t, "/db/migrations/ @carol\n")
+	e.s.SetPermissionError("carol", 422, "Validation Failed")
+	wantState(t, e.decide(t, config.Approval{}), gate.Pending, "needs 1 more approval from @carol")
+	// A token refused the permission altogether fails nothing either.
+	e = newEnv(t, owners)
 	e.s.SetPermissionForbidden(true)
 	e.review("dora", "APPROVED")
-	_, _, err := gate.Evaluate(t.Context(), e.f, gate.Request{Ref: e.ref, Dialect: codeowners.GitHub, Report: testReport(lint.Dangerous)})
-	if !errors.Is(err, forge.ErrForbidden) || !strings.Contains(err.Error(), "dora") || !strings.Contains(err.Error(), "Metadata: read") {
-		t.Errorf("Evaluate with a token refused the permission: err = %v, want ErrForbidden naming dora and Metadata: read", err)
-	}
+	wantState(t, e.decide(t, config.Approval{}), gate.Pending, "dora approved, but their role on acme/shop could not be read (GitHub answered 403 \"Resource not accessible by integration\"")
 }
 
 // TestPermissionRateLimitIsRetried: the permission request goes through the client's rate-limit handling

@@ -250,6 +250,12 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 		switch rv.State {
 		case "CHANGES_REQUESTED":
 			switch {
+			case rv.RoleUnread != "" && len(owns) > 0:
+				// Whether they may write is unknown: their request holds, as GitHub would count it
+				// from an owner who may, rather than let another approval merge what they asked to change.
+				d.BlockedBy = append(d.BlockedBy, who)
+				d.Notes = append(d.Notes, fmt.Sprintf("%s requested changes, but their role on %s could not be read (%s): the request "+
+					"still blocks, as one from an owner who may write, until %s approves or it is dismissed", who, cmp.Or(in.Repo, "the repository"), rv.RoleUnread, who))
 			case rv.Outsider:
 				// GitHub counts no review from someone who cannot write to the repository, and the
 				// gate counts no approval of theirs: their request for changes blocks nothing either.
@@ -268,6 +274,12 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 				d.Notes = append(d.Notes, fmt.Sprintf("%s requested changes but owns none of the migration files", who))
 			}
 		case "APPROVED":
+			if rv.RoleUnread != "" {
+				// Whether they may write is unknown, and GitHub counts approvals only from users who may.
+				d.Notes = append(d.Notes, fmt.Sprintf("%s approved, but their role on %s could not be read (%s): GitHub counts approvals "+
+					"only from users with write access, so their approval was not counted", who, cmp.Or(in.Repo, "the repository"), rv.RoleUnread))
+				continue
+			}
 			if rv.Outsider {
 				// GitHub counts no approval from someone who cannot write to the repository, nor does
 				// the gate: a login CODEOWNERS names may have changed hands, its user left, or they

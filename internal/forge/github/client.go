@@ -553,9 +553,10 @@ func (c *Client) UpdateComment(ctx context.Context, ref forge.Ref, id int64, bod
 // author_association cannot settle it either way: MEMBER or COLLABORATOR may hold read access only, and
 // an organization member whose membership is private shows as CONTRIBUTOR or NONE to anybody outside
 // the organization, the Actions token included, though a team may give them write access. Only those
-// reviewers are checked, since nothing else of an outsider's counts, to spare the rate limit. A token
-// GitHub will not tell the role is a wrapped forge.ErrForbidden: an approval or a change request is
-// never counted, nor dropped, unchecked.
+// reviewers are checked, since nothing else of an outsider's counts, to spare the rate limit. A role
+// GitHub will not tell (403 to a token without push access, 422 for an app's bot) sets RoleUnread on
+// the reviewer's reviews, saying why, rather than fail the gate or fall back to author_association:
+// an approval is never counted, nor a change request dropped, unchecked.
 func (c *Client) Reviews(ctx context.Context, ref forge.Ref) ([]forge.Review, error) {
 	owner, name, err := splitRepo(ref.Repo)
 	if err != nil {
@@ -595,7 +596,10 @@ func (c *Client) Reviews(ctx context.Context, ref forge.Ref) ([]forge.Review, er
 		}
 		for j := range out {
 			if forge.SameLogin(out[j].Author, who) {
-				out[j].Role, out[j].Outsider = rl.name, !rl.writes
+				// An unread role says nothing either way, nor does the association (see above):
+				// RoleUnread leaves the decision to the gate, which counts no approval and keeps a
+				// change request.
+				out[j].Role, out[j].Outsider, out[j].RoleUnread = rl.name, !rl.writes && rl.unread == "", rl.unread
 			}
 		}
 	}
@@ -652,6 +656,9 @@ type role struct {
 	// writes is set when the role grants write access: the base permission admin or write (which
 	// GitHub reports for maintain too, and for a custom role built on write or maintain).
 	writes bool
+	// unread says why GitHub would not tell the role (its answer and what the token needs); name and
+	// writes are then empty.
+	unread string
 }
 
 // permissionLevel is GitHub's "Repository Collaborator Permission" (go-github v60's
@@ -666,8 +673,10 @@ type permissionLevel struct {
 // role returns login's role on owner/name, from GET /repos/{owner}/{repo}/collaborators/{username}/
 // permission: the highest role the user holds through any grant (the repository, a team, the
 // organization, the enterprise), remembered for the life of the client. GitHub answers 404 for a user
-// who is no collaborator: no write access. A 403 is a wrapped forge.ErrForbidden that says which
-// permission the token needs.
+// who is no collaborator: no write access. A 403 ("Must have push access to view collaborator
+// permission." to a token without push access, such as a fork pull request's GITHUB_TOKEN) or a 422 (a
+// login that is no user, such as an app's bot) tells nothing of the role: the role returned is unread,
+// saying why and what the token needs, and remembered too.
 func (c *Client) role(ctx context.Context, owner, name, login string) (role, error) {
 	key := strings.ToLower(owner + "/" + name + "\x00" + login)
 	c.mu.Lock()
@@ -683,14 +692,21 @@ func (c *Client) role(ctx context.Context, owner, name, login string) (role, err
 	}
 	var p permissionLevel
 	_, err = c.gh.Do(ctx, req, &p)
+	code := statusOf(err)
+	var answer string
+	if er := (*gh.ErrorResponse)(nil); errors.As(err, &er) {
+		answer = fmt.Sprintf("GitHub answered %d %q", code, cmp.Or(er.Message, http.StatusText(code)))
+	}
 	err = mapErr(err, false)
 	switch {
 	case errors.Is(err, forge.ErrNotFound):
 		r = role{name: "none"}
 	case errors.Is(err, forge.ErrForbidden):
-		return role{}, fmt.Errorf("read the role of %s on %s/%s: %w: a review counts only from a user with write access, "+
-			"and reading a user's role on the repository needs the token's Metadata: read repository permission "+
-			"(the Actions GITHUB_TOKEN always has it; give it to the GitHub App or fine-grained token)", login, owner, name, err)
+		r = role{unread: answer + ": reading a user's role on the repository needs a token with push access to it (a fork pull " +
+			"request's GITHUB_TOKEN, or one whose workflow permissions are read-only, has none) and, for a GitHub App or " +
+			"fine-grained token, the Metadata: read repository permission"}
+	case code == http.StatusUnprocessableEntity:
+		r = role{unread: answer + ": GitHub tells no role of a login that is no user, such as an app's bot"}
 	case err != nil:
 		return role{}, fmt.Errorf("read the role of %s on %s/%s: %w", login, owner, name, err)
 	default:
@@ -862,7 +878,7 @@ func (c *Client) IsMember(ctx context.Context, team, user string) (bool, error) 
 
 // UserAccess returns login's role on repo and whether it grants write access (see role), remembered for
 // the life of the client as the roles of reviewers are: GitHub counts a user CODEOWNERS names as code
-// owner only with write access.
+// owner only with write access. A role GitHub will not tell (see role) is a wrapped forge.ErrForbidden.
 func (c *Client) UserAccess(ctx context.Context, repo, login string) (forge.UserAccess, error) {
 	owner, name, err := splitRepo(repo)
 	if err != nil {
@@ -871,6 +887,9 @@ func (c *Client) UserAccess(ctx context.Context, repo, login string) (forge.User
 	rl, err := c.role(ctx, owner, name, strings.TrimPrefix(login, "@"))
 	if err != nil {
 		return forge.UserAccess{}, err
+	}
+	if rl.unread != "" {
+		return forge.UserAccess{}, fmt.Errorf("read the role of %s on %s: %w: %s", login, repo, forge.ErrForbidden, rl.unread)
 	}
 	return forge.UserAccess{Role: rl.name, Writes: rl.writes}, nil
 }

@@ -112,6 +112,7 @@ type Server struct {
 	membershipForbidden bool
 	pullsForbidden      bool
 	permissionForbidden bool
+	permissionErrors    map[string]permissionError // lower-cased login → the refusal GET .../permission answers
 	readOnly            bool
 	pageSize            int
 	fileLimit           int // >0: GET .../pulls/{n}/files lists no more files (default MaxFiles)
@@ -134,7 +135,7 @@ func New(t testing.TB) *Server {
 		t: t, bot: "schemagate-bot",
 		pulls: map[string]*pull{}, nextNumber: map[string]int{}, nextID: 1000,
 		users: map[string]int64{}, files: map[string][]byte{}, teams: map[string]map[string]bool{}, teamRoles: map[string]string{}, secretTeams: map[string]bool{}, history: map[string][]*commit{},
-		associations: map[string]string{}, roles: map[string]string{}, rateLimitOn: map[string]int{}, fileLimit: MaxFiles, clock: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
+		associations: map[string]string{}, roles: map[string]string{}, permissionErrors: map[string]permissionError{}, rateLimitOn: map[string]int{}, fileLimit: MaxFiles, clock: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
 	}
 	s.mux = http.NewServeMux()
 	s.routes()
@@ -369,6 +370,26 @@ func (s *Server) SetPermissionForbidden(forbidden bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.permissionForbidden = forbidden
+}
+
+// permissionError is a refusal of GET .../collaborators/{username}/permission.
+type permissionError struct {
+	code    int
+	message string
+}
+
+// SetPermissionError makes GET .../collaborators/{login}/permission answer code with message, as GitHub
+// does for login alone: 403 "Must have push access to view collaborator permission." to a token without
+// push access (a fork pull request's or a read-only GITHUB_TOKEN), 422 for a login that is no user (an
+// app's bot, such as dependabot[bot]). Code 0 takes it back.
+func (s *Server) SetPermissionError(login string, code int, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if code == 0 {
+		delete(s.permissionErrors, strings.ToLower(login))
+		return
+	}
+	s.permissionErrors[strings.ToLower(login)] = permissionError{code: code, message: message}
 }
 
 // SetFile stores a file at a ref (branch name or SHA).

@@ -622,12 +622,14 @@ func (s *Server) getTeamRepo(w http.ResponseWriter, r *http.Request) {
 
 // getPermission answers GET /repos/{owner}/{repo}/collaborators/{username}/permission: the user's role
 // (role_name) and the base permission it maps to (permission: admin, write or read), or 404 for a user
-// who is no collaborator (see SetRole); 403 when the token may not ask (SetPermissionForbidden).
+// who is no collaborator (see SetRole); 403 when the token may not ask (SetPermissionForbidden), or
+// what SetPermissionError set for the user.
 func (s *Server) getPermission(w http.ResponseWriter, r *http.Request) {
 	const doc = docsBase + "/collaborators/collaborators#get-repository-permissions-for-a-user"
 	user := r.PathValue("username")
 	s.mu.Lock()
 	forbidden, role := s.permissionForbidden, s.roleOf(user)
+	refusal, refused := s.permissionErrors[strings.ToLower(user)]
 	var out map[string]any
 	if role != "" {
 		out = s.permissionJSON(user, role, roles[role])
@@ -636,6 +638,8 @@ func (s *Server) getPermission(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case forbidden:
 		writeError(w, http.StatusForbidden, "Resource not accessible by integration", doc)
+	case refused:
+		writeError(w, refusal.code, refusal.message, doc)
 	case role == "":
 		writeError(w, http.StatusNotFound, "Not Found", doc)
 	default:
