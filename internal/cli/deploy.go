@@ -286,7 +286,7 @@ func deploySnapshotter(env *config.Environment, url, name string, secrets []stri
 	case "none":
 		return nil
 	case "command":
-		return &snapshot.Command{Take: s.Command, Restore: s.RestoreCommand, Secrets: secrets,
+		return &snapshot.Command{Take: s.Command, Restore: s.RestoreCommand, Secrets: secrets, TakeTimeout: s.Timeout,
 			Env: []string{"SCHEMAGATE_DATABASE_URL=" + url, "SCHEMAGATE_ENV=" + name}}
 	}
 	return &snapshot.PGDump{URL: url, Dir: filepath.Join(s.Dir, name), Jobs: s.Jobs, Compress: s.Compress, Keep: s.Keep, KeepDays: s.KeepDays,
