@@ -761,9 +761,6 @@ func (d *deployer) stopAtWindowEnd(ctx context.Context, pending []*migrate.Migra
 		left = append(left, m.ID())
 	}
 	applied, stays := "applied and verified "+strings.Join(done, ", "), strings.Join(done, ", ")+" stay applied"
-	if len(done) == 0 {
-		applied, stays = "applied nothing", "nothing was applied"
-	}
 	stopped, notStarted := closed+" during the deploy", "not started: "+strings.Join(left, ", ")
 	progress, didNot := "not starting "+strings.Join(left, ", "), strings.Join(left, ", ")+" did not start"
 	if retried {
@@ -783,6 +780,21 @@ func (d *deployer) stopAtWindowEnd(ctx context.Context, pending []*migrate.Migra
 	}
 	if err := d.lockKept(ctx, pending[:i]); err != nil {
 		return err
+	}
+	if len(done) == 0 {
+		// Only a retried migration can stop the run before anything is applied (the window is not asked
+		// before the first), and nothing of it stays: the database is as it was, blocked (exit 3), not
+		// partial (exit 1: what was applied stays, a person looks).
+		d.note("%s: nothing was applied, %s", stopped, didNot)
+		b := &Blocked{Reason: fmt.Sprintf("%s: %s; nothing was applied, nothing was changed", stopped, notStarted),
+			Hint: "it deploys in the next window; or break this one with --break-window --reason"}
+		if next, ok := d.nextWindow(); ok {
+			d.res.Window.Next = &next.Start
+			b.Hint = fmt.Sprintf("it deploys in the next window, which opens at %s; or break this one with --break-window --reason",
+				next.Start.UTC().Format(time.RFC3339))
+		}
+		d.progress("%s", b.Reason)
+		return b
 	}
 	// Not blocked: blocked says that the database is as it was, and part of the run is applied.
 	d.res.Outcome = OutcomePartial
