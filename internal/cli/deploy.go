@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -286,7 +287,7 @@ func deploySnapshotter(env *config.Environment, url, name string, secrets []stri
 	case "none":
 		return nil
 	case "command":
-		return &snapshot.Command{Take: s.Command, Restore: s.RestoreCommand, Secrets: secrets,
+		return &snapshot.Command{Take: s.Command, Restore: s.RestoreCommand, Secrets: secrets, TakeTimeout: s.Timeout,
 			Env: []string{"SCHEMAGATE_DATABASE_URL=" + url, "SCHEMAGATE_ENV=" + name}}
 	}
 	return &snapshot.PGDump{URL: url, Dir: filepath.Join(s.Dir, name), Jobs: s.Jobs, Compress: s.Compress, Keep: s.Keep, KeepDays: s.KeepDays,
@@ -606,11 +607,16 @@ func (a *App) writeDeployReports(ctx context.Context, o *DeployOptions, res *dep
 	var errs []error
 	errs = append(errs, res.WriteText(a.Stdout))
 	if o.ReportJSON != "" {
-		fh, err := os.Create(o.ReportJSON)
+		// Whole or not at all, as the Markdown: os.Create truncated the previous report before a write
+		// that a full disk failed, and left a 0-byte file for a later step to publish.
+		var b bytes.Buffer
+		err := res.WriteJSON(&b)
 		if err == nil {
-			err = errors.Join(res.WriteJSON(fh), fh.Close())
+			err = writeFileWhole(o.ReportJSON, b.Bytes())
 		}
-		errs = append(errs, err)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("write JSON report: %w", err))
+		}
 	}
 	if o.ReportMD != "" {
 		// Within 1 MiB, naming the JSON report when it leaves parts out, as check's --report-md.

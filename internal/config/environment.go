@@ -142,6 +142,11 @@ type Snapshot struct {
 	// BeforeMaintenance takes the snapshot before maintenance mode goes on (shorter maintenance); writes
 	// in between are detected and forbid an automatic restore.
 	BeforeMaintenance bool `yaml:"before_maintenance" json:"before_maintenance,omitempty"`
+	// Timeout bounds taking the snapshot (pg_dump and its checks, or the command), which is stopped when
+	// it is reached and the deploy blocked, nothing changed (default: 1h for a command, none of its own
+	// for pg_dump). Whatever it says, a snapshot is stopped when the maintenance window (less
+	// min_window_left) ends: no migration could start after it.
+	Timeout time.Duration `yaml:"timeout" json:"timeout,omitempty"`
 }
 
 // Maintenance configures maintenance mode.
@@ -349,7 +354,8 @@ func (e *Environment) Problems(name string) Problems {
 		v   time.Duration
 		ms  bool // a PostgreSQL setting, in milliseconds
 	}{{"max_wait", e.MaxWait, false}, {"lock_wait", e.LockWait, false}, {"lock_timeout", e.LockTimeout, true},
-		{"statement_timeout", e.StatementTimeout, true}, {"retry_backoff", e.RetryBackoff, false}} {
+		{"statement_timeout", e.StatementTimeout, true}, {"retry_backoff", e.RetryBackoff, false},
+		{"snapshot.timeout", e.Snapshot.Timeout, false}} {
 		switch {
 		case d.v < 0:
 			bad(d.key, "must not be negative, got %s", d.v)

@@ -96,12 +96,14 @@ func TestEnvironmentHistorySchemaAndDurations(t *testing.T) {
 	}
 	e := &Environment{Snapshot: Snapshot{Kind: "none"}, LockTimeout: 500 * time.Microsecond, StatementTimeout: -time.Second,
 		LockWait: -time.Minute, RetryBackoff: -time.Second, MaxWait: -time.Hour}
+	e.Snapshot.Timeout = -time.Minute
 	err := e.Validate("prod")
 	if err == nil {
 		t.Fatal("bad durations accepted")
 	}
 	for _, want := range []string{"lock_timeout: 500µs is below PostgreSQL's resolution", "statement_timeout: must not be negative",
-		"lock_wait: must not be negative", "retry_backoff: must not be negative", "max_wait: must not be negative"} {
+		"lock_wait: must not be negative", "retry_backoff: must not be negative", "max_wait: must not be negative",
+		"snapshot.timeout: must not be negative"} {
 		if !strings.Contains(err.Error(), "environments.prod."+want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}

@@ -97,6 +97,8 @@ type Options struct {
 	// offPause is the first pause before turning maintenance mode off again (zero: offPause): tests
 	// shorten it, as they do the environment's retry_backoff.
 	offPause time.Duration
+	// snapshotTick is how often the progress says the snapshot still runs (zero: snapshotTick).
+	snapshotTick time.Duration
 }
 
 // file names file, a path in the migration folder, as the report does (see Dir).

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -210,9 +211,25 @@ func (d *deployer) takeSnapshot(ctx context.Context) error {
 	if d.o.Snapshotter == nil {
 		return nil
 	}
-	d.progress("taking snapshot")
-	info, restore, err := d.o.Snapshotter.Snapshot(ctx, d.o.RunID)
+	limit, bound := d.snapshotLimit()
+	snapCtx, deadline := ctx, time.Time{}
+	if limit != 0 {
+		// A real-time deadline, whatever the clock: the hook and pg_dump run in real time.
+		deadline = time.Now().Add(max(limit, 0))
+		var cancel context.CancelFunc
+		snapCtx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+		d.progress("taking snapshot (stopped after %s if not done: %s)", max(limit, 0).Round(time.Second), bound)
+	} else {
+		d.progress("taking snapshot")
+	}
+	stopTicks := d.snapshotTicks(limit)
+	info, restore, err := d.o.Snapshotter.Snapshot(snapCtx, d.o.RunID)
+	stopTicks()
 	if err != nil {
+		if ctx.Err() == nil && !deadline.IsZero() && !time.Now().Before(deadline) {
+			return d.snapshotTimedOut(limit, bound)
+		}
 		// Blocked: no migration ran, so the database is as it was.
 		return snapshotBlocked("take snapshot", err)
 	}
@@ -236,6 +253,82 @@ func (d *deployer) takeSnapshot(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// snapshotTick is how often the progress says that the snapshot is still running.
+const snapshotTick = 30 * time.Second
+
+// snapshotLimit is how long the snapshot may take, and what bounds it: snapshot.timeout (for a command,
+// its default of 1h), cut to what is left of the maintenance window less min_window_left, after which no
+// migration could start (negative when that is past already). 0 when nothing bounds it (pg_dump, no
+// window or --break-window). A snapshot that hangs keeps maintenance mode on: the bound ends it.
+func (d *deployer) snapshotLimit() (time.Duration, string) {
+	limit, bound := d.env.Snapshot.Timeout, "snapshot.timeout"
+	if c, ok := d.o.Snapshotter.(*snapshot.Command); ok && limit <= 0 {
+		limit, bound = c.TakeLimit(), "the snapshot command's default timeout, which snapshot.timeout sets"
+	}
+	if w := d.res.Window; w != nil && w.Open && !w.Broken && !w.Always && w.End != nil && d.sched != nil {
+		last := w.End.Add(-d.sched.MinLeft())
+		left := last.Sub(d.clock.Now())
+		if limit <= 0 || left < limit {
+			limit = cmp.Or(left, -1) // 0 would mean no bound
+			bound = "the maintenance window closes at " + w.End.UTC().Format(time.RFC3339)
+			if d.sched.MinLeft() > 0 {
+				bound = fmt.Sprintf("no migration may start after %s (min_window_left %s before the maintenance window closes at %s)",
+					last.UTC().Format(time.RFC3339), d.sched.MinLeft(), w.End.UTC().Format(time.RFC3339))
+			}
+		}
+	}
+	return limit, bound
+}
+
+// snapshotTicks has the progress say every snapshotTick (Options.snapshotTick in tests) that the
+// snapshot is still running and for how long, until stop is called: a snapshot that takes long, or
+// hangs, is seen to, with maintenance mode on. limit is snapshotLimit's.
+func (d *deployer) snapshotTicks(limit time.Duration) (stop func()) {
+	every := cmp.Or(d.o.snapshotTick, snapshotTick)
+	start := time.Now()
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				took := now.Sub(start).Round(time.Second)
+				if limit > 0 {
+					d.progress("snapshot still running, %s (stopped in %s if not done)", took, max(limit-now.Sub(start), 0).Round(time.Second))
+				} else {
+					d.progress("snapshot still running, %s", took)
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// snapshotTimedOut is the Blocked of a snapshot that limit stopped, bound saying what set it.
+func (d *deployer) snapshotTimedOut(limit time.Duration, bound string) *Blocked {
+	what, left := "the snapshot", ""
+	hint := "raise snapshot.timeout if the snapshot needs longer (or see what it waits for), then deploy again"
+	switch d.o.Snapshotter.(type) {
+	case *snapshot.PGDump:
+		what, left = "pg_dump", "; its partial snapshot folder was removed"
+	case *snapshot.Command:
+		what, left = "the snapshot command", " (with what it started); check whether it left a partial snapshot on the platform"
+		hint = "see what the snapshot command waits for, or raise snapshot.timeout if it needs longer, then deploy again"
+	}
+	if strings.HasPrefix(bound, "the maintenance window") || strings.HasPrefix(bound, "no migration may start") {
+		hint = "deploy again in a window that leaves the snapshot time to finish and the migrations time to run (or break this one with --break-window --reason)"
+		if _, ok := d.o.Snapshotter.(*snapshot.PGDump); ok {
+			hint += "; compress: 0 dumps about four times faster"
+		}
+	}
+	return &Blocked{Reason: fmt.Sprintf("take snapshot: %s did not finish within %s (%s), so it was stopped%s; no migration ran, nothing was changed",
+		what, max(limit, 0).Round(time.Second), bound, left), Hint: hint}
 }
 
 // snapshotClient blocks the deploy, before it records its run or turns maintenance mode on, when the
@@ -671,9 +764,6 @@ func (d *deployer) stopAtWindowEnd(ctx context.Context, pending []*migrate.Migra
 		left = append(left, m.ID())
 	}
 	applied, stays := "applied and verified "+strings.Join(done, ", "), strings.Join(done, ", ")+" stay applied"
-	if len(done) == 0 {
-		applied, stays = "applied nothing", "nothing was applied"
-	}
 	stopped, notStarted := closed+" during the deploy", "not started: "+strings.Join(left, ", ")
 	progress, didNot := "not starting "+strings.Join(left, ", "), strings.Join(left, ", ")+" did not start"
 	if retried {
@@ -693,6 +783,21 @@ func (d *deployer) stopAtWindowEnd(ctx context.Context, pending []*migrate.Migra
 	}
 	if err := d.lockKept(ctx, pending[:i]); err != nil {
 		return err
+	}
+	if len(done) == 0 {
+		// Only a retried migration can stop the run before anything is applied (the window is not asked
+		// before the first), and nothing of it stays: the database is as it was, blocked (exit 3), not
+		// partial (exit 1: what was applied stays, a person looks).
+		d.note("%s: nothing was applied, %s", stopped, didNot)
+		b := &Blocked{Reason: fmt.Sprintf("%s: %s; nothing was applied, nothing was changed", stopped, notStarted),
+			Hint: "it deploys in the next window; or break this one with --break-window --reason"}
+		if next, ok := d.nextWindow(); ok {
+			d.res.Window.Next = &next.Start
+			b.Hint = fmt.Sprintf("it deploys in the next window, which opens at %s; or break this one with --break-window --reason",
+				next.Start.UTC().Format(time.RFC3339))
+		}
+		d.progress("%s", b.Reason)
+		return b
 	}
 	// Not blocked: blocked says that the database is as it was, and part of the run is applied.
 	d.res.Outcome = OutcomePartial

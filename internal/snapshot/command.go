@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +29,9 @@ type Command struct {
 	Secrets []string
 	// Timeout bounds each hook (default 1h).
 	Timeout time.Duration
+	// TakeTimeout, when set, bounds the snapshot hook in Timeout's place (snapshot.timeout): a platform
+	// snapshot may take longer than its restore may, or must take less.
+	TakeTimeout time.Duration
 	// RestoreLockTimeout, when set, bounds how long the restore hook's database sessions wait for a lock:
 	// the hook gets -c lock_timeout=<ms> in PGOPTIONS, which libpq clients (psql) send to the server, in
 	// front of the PGOPTIONS it would have had otherwise (from Env or schemagate's own environment), so
@@ -69,7 +73,7 @@ func (c *Command) Snapshot(ctx context.Context, runID string) (*Info, RestoreFun
 	if opts := c.pgOptions(false); opts != "" {
 		env = append(env, opts)
 	}
-	out, err := c.run(ctx, c.Take, env...)
+	out, err := c.run(ctx, c.Take, cmp.Or(c.TakeTimeout, c.Timeout), env...)
 	if err != nil {
 		return nil, nil, &Error{Op: "run snapshot command", Err: err, Hint: "the command must exit 0 and print the snapshot id last"}
 	}
@@ -96,7 +100,7 @@ func (c *Command) Reopen(_ context.Context, info *Info) (RestoreFunc, error) {
 		if opts := c.pgOptions(true); opts != "" {
 			env = append(env, opts)
 		}
-		if _, err := c.run(context.WithoutCancel(ctx), c.Restore, env...); err != nil {
+		if _, err := c.run(context.WithoutCancel(ctx), c.Restore, c.Timeout, env...); err != nil {
 			return &Error{Op: "run restore command", Err: err, Hint: "restore snapshot " + id + " by hand"}
 		}
 		return nil
@@ -133,8 +137,15 @@ func (c *Command) pgOptions(restore bool) string {
 	return "PGOPTIONS=" + opts
 }
 
-func (c *Command) run(ctx context.Context, script string, env ...string) (string, error) {
-	timeout := c.Timeout
+// TakeLimit is how long the snapshot hook may run.
+func (c *Command) TakeLimit() time.Duration {
+	if t := cmp.Or(c.TakeTimeout, c.Timeout); t > 0 {
+		return t
+	}
+	return time.Hour
+}
+
+func (c *Command) run(ctx context.Context, script string, timeout time.Duration, env ...string) (string, error) {
 	if timeout <= 0 {
 		timeout = time.Hour
 	}
