@@ -105,3 +105,55 @@ func TestSettingsOfRoleAndDatabaseReachLaterMigrations(t *testing.T) {
 		}
 	}
 }
+
+// TestSettingsOfDatabaseOutliveRoundTripOnCopy: a round trip that runs on the database with a copy
+// standing by (CREATE INDEX CONCURRENTLY, whose down of SELECT 1 leaves the index: it fails, rightly)
+// puts the copy in the database's place, and CREATE DATABASE … TEMPLATE copies no pg_db_role_setting
+// row, which the database's oid keys: the search path and the setting an earlier migration gave the
+// database (ALTER DATABASE … SET) or its role in it (ALTER ROLE … IN DATABASE … SET) were gone, and the
+// next migration's CREATE TABLE widgets landed in public (the assertion divided by zero). A list keeps
+// its quoted element ("my app", public), a string its quote and its backslash.
+func TestSettingsOfDatabaseOutliveRoundTripOnCopy(t *testing.T) {
+	const (
+		dbSet = "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = \"my app\", public', current_database());\n" +
+			"EXECUTE format('ALTER DATABASE %I SET app.greeting = %L', current_database(), 'it''s a\\b'); END $$;"
+		dbReset = "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET ALL', current_database()); END $$;"
+		roleSet = "DO $$ BEGIN EXECUTE format('ALTER ROLE %I IN DATABASE %I SET search_path = \"my app\", public', current_user, current_database());\n" +
+			"EXECUTE format('ALTER ROLE %I IN DATABASE %I SET app.greeting = %L', current_user, current_database(), 'it''s a\\b'); END $$;"
+		roleReset = "DO $$ BEGIN EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET ALL', current_user, current_database()); END $$;"
+	)
+	cases := []struct{ name, set, reset string }{
+		{"ALTER DATABASE … SET", dbSet, dbReset},
+		{"ALTER ROLE … IN DATABASE … SET", roleSet, roleReset},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			set := folderOf(t, migrate.FormatGolangMigrate, map[string]string{
+				"1_app.up.sql":       "CREATE SCHEMA \"my app\";\n" + c.set,
+				"1_app.down.sql":     c.reset + "\nDROP SCHEMA \"my app\";",
+				"2_items.up.sql":     "CREATE TABLE items (id bigint PRIMARY KEY, sku text);",
+				"2_items.down.sql":   "DROP TABLE items;",
+				"3_idx.up.sql":       "CREATE INDEX CONCURRENTLY items_sku_idx ON items (sku);",
+				"3_idx.down.sql":     "SELECT 1;",
+				"4_widgets.up.sql":   "CREATE TABLE widgets (id bigint PRIMARY KEY);",
+				"4_widgets.down.sql": "DROP TABLE widgets;",
+				"5_assert.up.sql": "SELECT 1/(SELECT count(*) FROM pg_tables WHERE schemaname = 'my app' AND tablename = 'widgets')::int;\n" +
+					"SELECT 1/(current_setting('app.greeting') = 'it''s a\\b')::int;",
+				"5_assert.down.sql": "SELECT 1;",
+			})
+			rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Provider: provider(t), NoTrace: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range rep.Migrations {
+				wantRoundtrip := report.RoundtripOK
+				if m.Version == "3" {
+					wantRoundtrip = report.RoundtripFailed
+				}
+				if m.Status != report.StatusApplied || m.Error != nil || m.Roundtrip == nil || m.Roundtrip.Status != wantRoundtrip {
+					t.Errorf("%s: %s %+v, round trip %+v; want applied, round trip %s", m.Version, m.Status, m.Error, m.Roundtrip, wantRoundtrip)
+				}
+			}
+		})
+	}
+}
