@@ -250,6 +250,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		StartedAt: d.clock.Now().UTC(), Migrations: []MigrationResult{}}
 	err := d.deploy(ctx)
 	d.finish(ctx, err)
+	if err == nil && d.takenOver != nil {
+		err = d.takenOver // found only as the run recorded its end, in finish
+	}
 	return d.res, err
 }
 
@@ -1017,17 +1020,19 @@ func (d *deployer) maintenanceLeftOn(dead []deadRun, unfinished bool) bool {
 func (d *deployer) finish(ctx context.Context, err error) {
 	run := ctx
 	ctx = context.WithoutCancel(ctx)
-	if d.takenOver != nil {
-		d.finishTakenOver(ctx)
-		return
-	}
-	if !d.awaitRecover && d.conn != nil && (d.conn.IsClosed() || d.conn.Ping(ctx) != nil) {
+	if d.takenOver == nil && !d.awaitRecover && d.conn != nil && (d.conn.IsClosed() || d.conn.Ping(ctx) != nil) {
 		// A server that restarted since the last step: what follows needs it (the run's end, maintenance
 		// mode off, the lock's release), as it would have without the restart. (A lock whose session
 		// alone ended stays lost: the run says so, and its row tells the next deploy.)
 		if rerr := d.revive(ctx); rerr != nil {
 			d.log.Warn("connect again", "err", rerr)
 		}
+	}
+	if d.takenOver != nil {
+		// Taken over before finish, or found so by the revive above: maintenance mode, the run's row
+		// and the lock are the other deploy's (it may have rolled this run back and deployed again).
+		d.finishTakenOver(ctx)
+		return
 	}
 	if d.maintOn && d.awaitRecover {
 		// Turning it off would let writes in and so make the snapshot that --recover may restore unsafe
@@ -1074,6 +1079,13 @@ func (d *deployer) finish(ctx context.Context, err error) {
 	if d.run != nil && !d.awaitRecover {
 		d.recordEnd(ctx)
 	}
+	if d.takenOver != nil {
+		// recordEnd's revive found the run taken over (its connections went after maintenance mode
+		// went off): the row and the lock are the other deploy's.
+		d.takenOverVerdict()
+		d.progress("%s", d.res.Reason)
+		return
+	}
 	if d.conn != nil {
 		d.conn.Close(ctx)
 	}
@@ -1089,17 +1101,7 @@ func (d *deployer) finish(ctx context.Context, err error) {
 // what that deploy made of it. The run failed (exit 1): it did not deploy, and a person should read the
 // other deploy's report, though nothing is known to be wrong.
 func (d *deployer) finishTakenOver(ctx context.Context) {
-	to := d.takenOver
-	d.res.Outcome, d.res.OK = OutcomeFailed, false
-	d.res.Reason = to.Error() + "; this run did nothing after it connected again: no rollback, no record in history or schemagate_runs, no maintenance action"
-	d.res.Hint = fmt.Sprintf("nothing to do for this run: its migrations, history and maintenance mode are as %s left them; read its report (and %s) to see what it did, e.g. whether it rolled back this run's migrations and deployed them again",
-		to.by, d.hist.table("schemagate_runs"))
-	if to.hint != "" {
-		d.res.Hint = to.hint
-	}
-	if mr := d.res.Maintenance; mr != nil && mr.Off == nil && mr.Error == "" {
-		mr.LeftTo = to.by
-	}
+	d.takenOverVerdict()
 	for _, m := range d.res.Migrations {
 		d.res.MigrationsMS += m.DurationMS
 	}
@@ -1109,6 +1111,27 @@ func (d *deployer) finishTakenOver(ctx context.Context) {
 		d.conn.Close(ctx)
 	}
 	d.progress("%s", d.res.Reason)
+}
+
+// takenOverVerdict fills the outcome of a run that another deploy took over (d.takenOver): failed, naming
+// that deploy, whose report tells what became of the run.
+func (d *deployer) takenOverVerdict() {
+	to := d.takenOver
+	did := "no rollback, no record in history or schemagate_runs, no maintenance action"
+	if mr := d.res.Maintenance; mr != nil && mr.Off != nil {
+		// Seen only as the run recorded its end: maintenance mode went off before.
+		did = "no record in history or schemagate_runs, no release of the lock (it had turned maintenance mode off before it saw that)"
+	}
+	d.res.Outcome, d.res.OK = OutcomeFailed, false
+	d.res.Reason = to.Error() + "; this run did nothing after it connected again: " + did
+	d.res.Hint = fmt.Sprintf("nothing to do for this run: its migrations, history and maintenance mode are as %s left them; read its report (and %s) to see what it did, e.g. whether it rolled back this run's migrations and deployed them again",
+		to.by, d.hist.table("schemagate_runs"))
+	if to.hint != "" {
+		d.res.Hint = to.hint
+	}
+	if mr := d.res.Maintenance; mr != nil && mr.Off == nil && mr.Error == "" {
+		mr.LeftTo = to.by
+	}
 }
 
 // recordEnd records the end of the run. The next deploy takes a run left "running" for one that died,
@@ -1123,8 +1146,15 @@ func (d *deployer) recordEnd(ctx context.Context) {
 			return
 		}
 		var lw *LockWaitError
-		if !errors.As(err, &lw) && attempt == 1 && (d.conn.IsClosed() || d.conn.Ping(ctx) != nil) && d.revive(ctx) == nil {
-			continue // its connection was gone (a server that restarted): connected again
+		if !errors.As(err, &lw) && attempt == 1 && (d.conn.IsClosed() || d.conn.Ping(ctx) != nil) {
+			if d.revive(ctx) == nil {
+				continue // its connection was gone (a server that restarted): connected again
+			}
+			if d.takenOver != nil {
+				// The row is the other deploy's now (it may say recovered): no note to overwrite it,
+				// and finish stops there.
+				return
+			}
 		}
 		if !errors.As(err, &lw) || attempt > retries {
 			break

@@ -230,7 +230,9 @@ func (d *deployer) takeOver(ctx context.Context, to *takenOverError) error {
 // revive connects again, as reconnect does (trying for reconnectWait, the deploy lock taken again),
 // when the work connection or the deploy lock's is gone: a server that restarted ends both, and every
 // step after the lock (the snapshot's record, the downs, maintenance mode off, the run's end, the lock's
-// release) carries on after a restart, as the migrations do. nil when both are there.
+// release) carries on after a restart, as the migrations do. nil when both are there. When it finds that
+// another deploy took the run over (d.takenOver, its error), the caller must stop there: every step
+// after it is the other deploy's (finish ends the run with finishTakenOver).
 func (d *deployer) revive(ctx context.Context) error {
 	if d.lock == nil || !d.connGone(ctx) {
 		return nil

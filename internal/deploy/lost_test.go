@@ -375,3 +375,99 @@ func TestDeployLostRunMeetsRecoverHoldingTheLock(t *testing.T) {
 		t.Error("maintenance mode left on")
 	}
 }
+
+// TestDeployRunTakenOverWhileItFinishes: a run loses its sessions once it has verified its migrations
+// (a person ended them), another runner's --recover rolls it back and deploys them again, and a person
+// turns maintenance mode on afterwards. The run, in finish, connected again, saw that it was taken over
+// ("stopping here, touching nothing") and carried on all the same: it turned maintenance mode off, tried
+// to record its end and left a note to overwrite its row, which the recovery had marked recovered, with
+// finished. It now stops there, as a run taken over anywhere else does. In "as it records its end" the
+// sessions go while the run turns maintenance mode off, so that the revive of the run's end finds it.
+func TestDeployRunTakenOverWhileItFinishes(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		// inOff: cut and recover in the run's maintenance off action rather than after its verification.
+		inOff bool
+	}{
+		{name: "after verification"},
+		{name: "as it records its end", inOff: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			o := tg.options(t, folder(t, goodMigrations), "run-y3")
+			o.Snapshotter = nil
+			var history string
+			takeOver := func() {
+				tg.exec(t, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+					WHERE application_name LIKE 'schemagate deploy%' AND datname = current_database()`)
+				ro := tg.options(t, folder(t, goodMigrations), "run-y4")
+				ro.Snapshotter, ro.Recover, ro.Holder = nil, true, "runner-2"
+				res, err := Run(t.Context(), ro)
+				if err != nil || res.Outcome != OutcomeDeployed || res.Recovered == nil {
+					t.Errorf("recover: %s, %v, %+v", res.Outcome, err, res.Recovered)
+				}
+				tg.exec(t, "UPDATE app_settings SET value = 'on' WHERE key = 'maintenance'")
+				history = tg.historyOf(t)
+			}
+			if tc.inOff {
+				o.Maintenance = &Switch{
+					OnAction:  &SQLAction{URL: tg.url, SQL: "UPDATE app_settings SET value = 'on' WHERE key = 'maintenance'"},
+					OffAction: &takeOverAction{run: takeOver},
+				}
+			} else {
+				progress := o.Progress
+				o.Progress = func(msg string) {
+					progress(msg)
+					if strings.HasPrefix(msg, "verified:") {
+						takeOver()
+					}
+				}
+			}
+			res, err := Run(t.Context(), o)
+			if history == "" {
+				t.Fatal("the recovery did not run")
+			}
+			if err == nil || res.Outcome != OutcomeFailed {
+				t.Fatalf("outcome %s, err %v", res.Outcome, err)
+			}
+			if got := tg.maintenance(t); got != "on" {
+				t.Errorf("maintenance mode is %s: the run turned it off after it was taken over", got)
+			}
+			if m := res.Maintenance; !tc.inOff && (m == nil || m.Off != nil || m.LeftTo != "run run-y4 of runner-2") {
+				t.Errorf("maintenance %+v; want it left to run-y4", m)
+			}
+			if got := tg.value(t, "SELECT status FROM schemagate.schemagate_runs WHERE run_id = 'run-y3'"); got != "recovered" {
+				t.Errorf("run-y3 recorded as %q; want recovered, as the recovery left it", got)
+			}
+			if got := tg.historyOf(t); got != history {
+				t.Errorf("history %q; want %q, as the recovery left it", got, history)
+			}
+			for _, n := range res.Notes {
+				if strings.Contains(n, "UPDATE") {
+					t.Errorf("note %q tells to overwrite the row the recovery recorded", n)
+				}
+			}
+			for _, want := range []string{"run run-y4 of runner-2 took the deploy lock", "recorded this run as recovered", "did nothing after it connected again"} {
+				if !strings.Contains(res.Reason, want) {
+					t.Errorf("reason %q lacks %q", res.Reason, want)
+				}
+			}
+		})
+	}
+}
+
+// takeOverAction is a maintenance off action that, the first time, has another deploy take the run over
+// (run), which leaves maintenance mode as that deploy and the test leave it.
+type takeOverAction struct {
+	run  func()
+	once sync.Once
+}
+
+func (a *takeOverAction) Run(context.Context) error {
+	a.once.Do(a.run)
+	return nil
+}
+
+func (a *takeOverAction) String() string { return "take over" }

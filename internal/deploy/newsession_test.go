@@ -72,3 +72,47 @@ func TestDeployRunRecordsItsNewConnection(t *testing.T) {
 		t.Fatal("the deploy did not return after its migration was canceled")
 	}
 }
+
+// TestDeploySqitchVerifyAfterSettingsOfItsDatabase: a sqitch change that gives its database a search path
+// and creates app.widgets, with a verify script that names widgets unqualified: sqitch, and the
+// rehearsal, run the verify script in a session that has the new search path, and it passes. The deploy
+// opened a new session after such a change only when another change followed, so the verify script of
+// the last one ran on the old session (relation "widgets" does not exist) and the deploy rolled back.
+func TestDeploySqitchVerifyAfterSettingsOfItsDatabase(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name string
+		last bool
+	}{
+		{name: "last change", last: true},
+		{name: "change before another"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			plan := "%project=app\nappschema 2024-01-01T00:00:00Z Tester <t@example.com>\n"
+			files := map[string]string{
+				"deploy/appschema.sql": "BEGIN;\nCREATE SCHEMA app;\nDO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = app, public', current_database()); END $$;\nCREATE TABLE app.widgets (id int);\nCOMMIT;\n",
+				"revert/appschema.sql": "BEGIN;\nDO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET search_path', current_database()); END $$;\nDROP SCHEMA app CASCADE;\nCOMMIT;\n",
+				"verify/appschema.sql": "SELECT id FROM widgets WHERE false;\n",
+			}
+			if !c.last {
+				plan += "other [appschema] 2024-01-02T00:00:00Z Tester <t@example.com>\n"
+				files["deploy/other.sql"] = "BEGIN;\nCREATE TABLE app.other (id int);\nCOMMIT;\n"
+				files["revert/other.sql"] = "BEGIN;\nDROP TABLE app.other;\nCOMMIT;\n"
+			}
+			files["sqitch.plan"] = plan
+			res, err := Run(t.Context(), tg.options(t, sqitchFolder(t, files), "run-1"))
+			if err != nil || res.Outcome != OutcomeDeployed {
+				t.Fatalf("outcome %v, err %v; want deployed", res.Outcome, err)
+			}
+			var verified bool
+			for _, v := range res.Verify {
+				verified = verified || v.Name == "verify verify/appschema.sql" && v.OK
+			}
+			if !verified {
+				t.Errorf("no passing check of verify/appschema.sql in %+v", res.Verify)
+			}
+		})
+	}
+}

@@ -864,24 +864,37 @@ func (d *deployer) waitGone(ctx context.Context, pid int) error {
 
 // renewAfter opens a new work session after pending[i], applied, when it may have changed the settings a
 // new session starts with (pg.ChangesNewSessions: ALTER ROLE or ALTER DATABASE … SET or RESET) and a
-// migration follows: the reset before each migration (RESET ALL) goes back to what the session started
-// with, so the next one (and this one's verify script) would run under the old search path, where a
-// deploy that ran it alone, psql or any tool, in a session of its own, runs under the new one, as the
-// rehearsal does. The migrations that change no such setting keep the session. A server that cannot be
-// reached again leaves the run as a connection lost before the next migration does: the later ones not
-// run, for --recover.
+// migration follows or its own sqitch verify script is to run: the reset before each migration (RESET
+// ALL) goes back to what the session started with, so the next one (and this one's verify script) would
+// run under the old search path, where a deploy that ran it alone, psql, sqitch or any tool, in a session
+// of its own, runs under the new one, as the rehearsal does (it renews before the verify script of the
+// last change too). The migrations that change no such setting keep the session. A server that cannot
+// be reached again leaves the run as a connection lost before the next migration (or the verify script)
+// does: the later ones not run, for --recover.
 func (d *deployer) renewAfter(ctx context.Context, ap *applier, pending []*migrate.Migration, i int) error {
 	m := pending[i]
-	if i+1 == len(pending) || !pg.ChangesNewSessions(m.Up) {
+	last := i+1 == len(pending)
+	if last && m.Verify.Empty() || !pg.ChangesNewSessions(m.Up) {
 		return nil
 	}
-	d.progress("%s changes the settings of its role or database: the next migration runs in a new session, which has them", m.ID())
+	next := "the next migration runs"
+	switch {
+	case last:
+		next = "its verify script runs"
+	case !m.Verify.Empty():
+		next = "its verify script and the next migration run"
+	}
+	d.progress("%s changes the settings of its role or database: %s in a new session, which has them", m.ID(), next)
 	d.conn.Close(context.WithoutCancel(ctx))
 	if err := d.reconnect(ctx); err != nil {
+		err = fmt.Errorf("open a new session after %s: %w", m.ID(), err)
+		if last {
+			return d.unreachable(pending, m, false, err) // as a verify script that lost the server
+		}
 		for j := i + 1; j < len(pending); j++ {
 			d.res.Migrations[j].Status = StatusNotRun
 		}
-		return d.unreachable(pending[:i+1], pending[i+1], false, fmt.Errorf("open a new session after %s: %w", m.ID(), err))
+		return d.unreachable(pending[:i+1], pending[i+1], false, err)
 	}
 	ap.conn = d.conn
 	return nil
