@@ -363,6 +363,9 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 	if err := outputsApart(cfg.Dir, outputs...); err != nil {
 		return nil, usageErr(err)
 	}
+	if err := outputsNotRead(cfg.Dir, set, outputs...); err != nil {
+		return nil, usageErr(err)
+	}
 	inputs := []input{{"configuration file", o.configFile}}
 	for _, p := range cfg.Database.Setup {
 		inputs = append(inputs, input{"setup script", p})

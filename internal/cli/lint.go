@@ -402,6 +402,11 @@ func lintUnits(o *LintOptions, lintCfg lint.Config) ([]lintUnit, error) {
 		if err != nil {
 			return nil, usageErr(fmt.Errorf("read %s: %w", o.Dir, err))
 		}
+		// A SARIF log the folder's tool would read as a migration is refused now, before the analysis,
+		// as one that would overwrite a migration is (runLint).
+		if err := outputsNotRead(o.Dir, set, output{"--sarif", o.SARIF}); err != nil {
+			return nil, usageErr(err)
+		}
 		// FILE arguments with --dir pick the migrations to judge: those whose up file is one of them. The
 		// migrations before them are analysed too, quietly: the rules judge a migration by what the
 		// earlier ones made (a CHECK validated two migrations back proves a SET NOT NULL). A migration's

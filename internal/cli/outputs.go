@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/schemagate/schemagate/internal/migrate"
 )
 
 // output is a report file a command writes: the flag that names it and the path.
@@ -48,6 +50,36 @@ func outputsApart(dir string, outputs ...output) error {
 			if info, err := os.Stat(key); err == nil && info.Mode().IsRegular() {
 				errs = append(errs, fmt.Errorf("%s %s: a file of the migration folder %s: the report would overwrite it; write reports outside the folder", o.flag, o.path, dir))
 			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// outputsNotRead refuses, before any work, report paths that would be new files of the migration
+// folder dir (read as set) that the folder's tool reads (see newFileRead), as rollback-script -o refuses
+// them: check --report-json m/9999_evil.up.sql wrote the report where golang-migrate runs it as
+// migration 9999. A file of the folder that exists already is outputsApart's.
+func outputsNotRead(dir string, set *migrate.Set, outputs ...output) error {
+	if dir == "" || set == nil {
+		return nil
+	}
+	realDir := realAbs(dir)
+	var errs []error
+	for _, o := range outputs {
+		if o.path == "" || o.path == "-" {
+			continue
+		}
+		out := realAbs(o.path)
+		if _, err := os.Lstat(out); err == nil {
+			continue
+		}
+		rel, under := inFolder(dir, realDir, o.path, out)
+		if !under {
+			continue
+		}
+		if why := newFileRead(dir, set, nil, rel); why != "" {
+			errs = append(errs, fmt.Errorf("%s %s would be a file of the migration folder %s that %s: write reports outside the folder",
+				o.flag, clean(o.path), clean(dir), why))
 		}
 	}
 	return errors.Join(errs...)

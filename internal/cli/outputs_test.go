@@ -99,3 +99,44 @@ func TestReportsNeverOverwriteConfigOrSetup(t *testing.T) {
 		})
 	}
 }
+
+// TestReportsNeverBecomeMigrations: a report path that is a new file of the migration folder, which the
+// folder's tool would read as a migration's script (golang-migrate runs m/9999_evil.up.sql as migration
+// 9999, goose a folder's 00009_r.sql), is refused before any work (exit 2), as rollback-script -o
+// refuses one, and nothing is written there. A new file the tool passes by is still fine.
+func TestReportsNeverBecomeMigrations(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "m")
+	if err := os.CopyFS(dir, os.DirFS("../../examples/shop")); err != nil {
+		t.Fatal(err)
+	}
+	goose := t.TempDir()
+	writeSQL(t, goose, "00001_a.sql", "-- +goose Up\nCREATE TABLE a (id bigint PRIMARY KEY);\n-- +goose Down\nDROP TABLE a;\n")
+	evil := filepath.Join(dir, "9999_evil.up.sql")
+	for _, c := range []struct {
+		name string
+		args []string
+		path string
+	}{
+		{"check --report-json", []string{"check", "-q", "--dir", dir, "--report-json", evil}, evil},
+		{"check --report-md", []string{"check", "-q", "--dir", dir, "--report-md", evil}, evil},
+		{"check --sarif", []string{"check", "-q", "--dir", dir, "--sarif", evil}, evil},
+		{"check --report-json, the other reports outside", []string{"check", "-q", "--dir", dir, "--report-md", filepath.Join(t.TempDir(), "r.md"), "--report-json", evil}, evil},
+		{"lint --sarif", []string{"lint", "--dir", dir, "--sarif", evil}, evil},
+		{"lint --sarif, the folder from schemagate.yml", []string{"lint", "--config", writeSQL(t, filepath.Dir(dir), "schemagate.yml", "dir: m\n"), "--sarif", evil}, evil},
+		{"a goose folder", []string{"check", "-q", "--dir", goose, "--report-json", filepath.Join(goose, "00009_r.sql")}, filepath.Join(goose, "00009_r.sql")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, errOut := run(t, nil, c.args...)
+			if code != ExitUsage || !strings.Contains(errOut, "would be a file of the migration folder") || !strings.Contains(errOut, "that the folder's tool reads") {
+				t.Errorf("exit %d, want %d saying the tool would read the report as a migration\nstdout:\n%s\nstderr:\n%s", code, ExitUsage, stdout, errOut)
+			}
+			if _, err := os.Stat(c.path); !os.IsNotExist(err) {
+				t.Errorf("%s was written (%v)", c.path, err)
+				os.Remove(c.path)
+			}
+		})
+	}
+	if code, stdout, errOut := run(t, nil, "lint", "--dir", dir, "--fail-on", "never", "--sarif", filepath.Join(dir, "report.sarif")); code != ExitOK {
+		t.Errorf("SARIF as a new file the tool passes by: exit %d\n%s\n%s", code, stdout, errOut)
+	}
+}

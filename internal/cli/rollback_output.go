@@ -30,19 +30,12 @@ func rollbackOutputClash(dir string, set *migrate.Set, target *migrate.Migration
 	if output == "" || output == "-" {
 		return nil
 	}
-	real := func(p string) string {
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return filepath.Clean(p)
-		}
-		return repofs.RealPath(abs)
-	}
-	out := real(output)
+	out := realAbs(output)
 	outInfo, _ := os.Stat(out)
 	// is tells whether rel, a file of the folder, is the output: the same path once links are followed,
 	// or the same file (a hard link; a case-insensitive file system's other spelling).
 	is := func(rel string) bool {
-		p := real(filepath.Join(dir, filepath.FromSlash(rel)))
+		p := realAbs(filepath.Join(dir, filepath.FromSlash(rel)))
 		if p == out {
 			return true
 		}
@@ -85,7 +78,7 @@ func rollbackOutputClash(dir string, set *migrate.Set, target *migrate.Migration
 	// Any other file of the folder, at any depth, is the folder's too: a Flyway callback or a script's
 	// .conf, sqitch.conf, dbmate's schema.sql, a README. Walked rather than judged by path, so that a
 	// hard link to one is found as the files above are.
-	realDir := real(dir)
+	realDir := realAbs(dir)
 	var found string
 	_ = filepath.WalkDir(realDir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil || e.IsDir() {
@@ -126,45 +119,63 @@ func inFolder(dir, realDir, output, out string) (string, bool) {
 	return "", false
 }
 
+// realAbs is path made absolute with its symbolic links followed, as far as it exists.
+func realAbs(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return filepath.Clean(path)
+	}
+	return repofs.RealPath(abs)
+}
+
 // newFileClash is why rollback-script must not create rel, a file of the migration folder dir that does
-// not exist yet, nil when it may: the folder read with rel in it (holding a statement) has the tool run
-// it as another migration's script (golang-migrate's 3_c.down.sql, a new V9__x.sql), fails to read,
-// or warns about it (a Flyway callback, which Flyway runs after every migrate). The one such file it
-// may create is the down file the tool then reads for target.
+// not exist yet, nil when it may (see newFileRead). The one such file it may create is the down file the
+// tool then reads for target.
 func newFileClash(dir string, set *migrate.Set, target *migrate.Migration, rel string) error {
+	why := newFileRead(dir, set, target, rel)
+	if why == "" {
+		return nil
+	}
+	return fmt.Errorf("%s would be a file of the migration folder %s that %s: rollback-script writes there only the migration's own down; write the script to another file",
+		clean(filepath.ToSlash(filepath.Join(dir, filepath.FromSlash(rel)))), clean(dir), why)
+}
+
+// newFileRead says what the folder's tool would make of rel, a file of the migration folder dir (read
+// as set was) that does not exist yet, once written there holding a statement: "" when nothing, else
+// why it must not be written: the folder read with it has the tool run it as another migration's script
+// (golang-migrate's 3_c.down.sql, a new V9__x.sql), fails to read, or warns about it (a Flyway
+// callback, which Flyway runs after every migrate). The down file the tool then reads for target (nil
+// for none) is nothing: rollback-script writes the migration's own down there.
+func newFileRead(dir string, set *migrate.Set, target *migrate.Migration, rel string) string {
 	fsys, err := repofs.Open(dir)
 	if err != nil {
-		return nil // the read before this one opened it; the write will say what is wrong
+		return "" // the read before this one opened it; the write will say what is wrong
 	}
 	defer fsys.Close()
 	with, err := migrate.ReadWith(withFile{FS: fsys, name: rel, file: fstest.MapFS{rel: {Data: []byte("SELECT 1;\n"), Mode: 0o644}}}, set.Format, set.Options)
-	shown := clean(filepath.ToSlash(filepath.Join(dir, filepath.FromSlash(rel))))
-	refuse := func(why string) error {
-		return fmt.Errorf("%s would be a file of the migration folder %s that %s: rollback-script writes there only the migration's own down; write the script to another file", shown, clean(dir), why)
-	}
 	if err != nil {
-		return refuse(fmt.Sprintf("the folder's tool reads, and with it the folder no longer reads (%v)", err))
+		return fmt.Sprintf("the folder's tool reads, and with it the folder no longer reads (%v)", err)
 	}
 	for _, m := range with.Migrations {
 		for _, s := range []*migrate.Script{m.Up, m.Down, m.Verify} {
 			if s == nil || s.File != rel {
 				continue
 			}
-			if m.ID() == target.ID() && s == m.Down && m.Up != nil && target.Up != nil && m.Up.File == target.Up.File {
-				return nil
+			if target != nil && m.ID() == target.ID() && s == m.Down && m.Up != nil && target.Up != nil && m.Up.File == target.Up.File {
+				return ""
 			}
-			return refuse(fmt.Sprintf("the folder's tool reads as a script of migration %s", clean(m.ID())))
+			return fmt.Sprintf("the folder's tool reads as a script of migration %s", clean(m.ID()))
 		}
 		if m.Plan != nil && m.Plan.File == rel {
-			return refuse("the folder's tool reads as its plan")
+			return "the folder's tool reads as its plan"
 		}
 	}
 	for _, w := range with.Warnings {
 		if w.File == rel {
-			return refuse(fmt.Sprintf("reading the folder reports (%s)", w.Msg))
+			return fmt.Sprintf("reading the folder reports (%s)", w.Msg)
 		}
 	}
-	return nil
+	return ""
 }
 
 // withFile is a migration folder with one more file, name, that file holds: what the folder's tool

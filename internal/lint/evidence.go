@@ -45,8 +45,11 @@ type Evidence struct {
 	// INVALID by CREATE INDEX … ON ONLY) or dropped.
 	ClearedIndexes []string `json:"cleared_indexes,omitempty"`
 	// Concurrent is set when the statement ran outside a transaction (CONCURRENTLY and friends).
-	Concurrent bool    `json:"concurrent,omitempty"`
-	DurationMS float64 `json:"duration_ms"`
+	Concurrent bool `json:"concurrent,omitempty"`
+	// IfNotExists is set when the statement is a CREATE INDEX … IF NOT EXISTS: run again after it left
+	// its index INVALID, it skips that index with only a notice and succeeds (measured on 15).
+	IfNotExists bool    `json:"if_not_exists,omitempty"`
+	DurationMS  float64 `json:"duration_ms"`
 	// Err is the statement's error, if it failed.
 	Err string `json:"error,omitempty"`
 }
@@ -223,7 +226,7 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 					base.Statement = out[idx[0]].statementExcerpt()
 				}
 				added := len(out)
-				out = append(out, invalidIndexFindings(base, e.InvalidIndexes, e.InvalidPartitioned, "the failed statement left index %s behind INVALID")...)
+				out = append(out, invalidIndexFindings(base, e, "the failed statement left index %s behind INVALID")...)
 				ignoreAt(out[added:], ignoredAt[key{e.File, e.Line, e.Column}])
 			}
 			continue
@@ -558,7 +561,7 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 				}
 			}
 		}
-		out = append(out, invalidIndexFindings(base, e.InvalidIndexes, e.InvalidPartitioned, "index %s was left INVALID")...)
+		out = append(out, invalidIndexFindings(base, e, "index %s was left INVALID")...)
 		ignoreAt(out[added:], ignoredAt[key{e.File, e.Line, e.Column}])
 	}
 	return out
@@ -572,21 +575,36 @@ func stillInvalid(invalid []string, later []Evidence) []string {
 	})
 }
 
-// invalidIndexFindings are the invalid-index findings of a statement that left indexes INVALID, those
-// of partitioned among them partitioned indexes; what says how (a format with the index's name).
+// invalidIndexFindings are the invalid-index findings of a statement (e) that left indexes INVALID, those
+// of e.InvalidPartitioned among them partitioned indexes; what says how (a format with the index's name).
 //
 // PostgreSQL refuses DROP INDEX CONCURRENTLY of a partitioned index ("cannot drop partitioned index …
 // concurrently"): one stays INVALID until each partition has an index attached to it, so attaching the
 // missing ones is the fix, or a plain DROP INDEX, which takes ACCESS EXCLUSIVE on the partitioned table
 // and on every partition (measured on 15 from pg_locks).
-func invalidIndexFindings(base Finding, indexes, partitioned []string, what string) []Finding {
+//
+// A retry of the statement fails on the index of its name, unless the statement has IF NOT EXISTS:
+// then it skips the INVALID index with only a notice and succeeds (measured on 15), which is worse, as
+// the tool then records a failed migration applied, with no usable index.
+func invalidIndexFindings(base Finding, e Evidence, what string) []Finding {
+	retry := "a retry with the same name fails"
+	switch {
+	case e.IfNotExists && e.Err != "":
+		retry = "a retry does not fail: IF NOT EXISTS skips the INVALID index with only a notice and keeps it, " +
+			"so the migration is recorded as applied with no usable index"
+	case e.IfNotExists:
+		retry = "a run of the statement again does not fail: IF NOT EXISTS skips the INVALID index with only a notice and keeps it"
+	}
 	var out []Finding
-	for _, ix := range indexes {
+	for _, ix := range e.InvalidIndexes {
 		f := withRule(base, "invalid-index")
-		f.Message = fmt.Sprintf(what, ix) + ": queries never use it, writes still maintain it, and a retry with the same name fails"
+		f.Message = fmt.Sprintf(what, ix) + ": queries never use it, writes still maintain it, and " + retry
 		f.Suggestion = fmt.Sprintf("DROP INDEX CONCURRENTLY IF EXISTS %s; then fix the cause and retry", ix)
-		if slices.Contains(partitioned, ix) {
-			f.Message = fmt.Sprintf(what, ix) + ": a partitioned index stays INVALID until every partition has an index attached to it, and a retry with the same name fails"
+		if e.IfNotExists {
+			f.Suggestion = fmt.Sprintf("DROP INDEX CONCURRENTLY IF EXISTS %s before any retry (IF NOT EXISTS would keep it INVALID); then fix the cause and retry", ix)
+		}
+		if slices.Contains(e.InvalidPartitioned, ix) {
+			f.Message = fmt.Sprintf(what, ix) + ": a partitioned index stays INVALID until every partition has an index attached to it, and " + retry
 			f.Suggestion = fmt.Sprintf("for each partition without an index attached to it, CREATE INDEX CONCURRENTLY IF NOT EXISTS one on the partition "+
 				"and ALTER INDEX %s ATTACH PARTITION it (the last makes it valid); or DROP INDEX IF EXISTS %s, without CONCURRENTLY "+
 				"(PostgreSQL refuses it for a partitioned index), which takes ACCESS EXCLUSIVE on the partitioned table and every partition", ix, ix)

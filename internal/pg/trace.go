@@ -433,6 +433,7 @@ func (t *Tracer) After(ctx context.Context, _ int, stmt *sqlparse.Statement, d t
 		return err
 	}
 	ev.File, ev.Line, ev.Column = t.file, stmt.Pos.Line, stmt.Pos.Column
+	ev.IfNotExists = indexIfNotExists(stmt)
 	ev.DurationMS = float64(d.Microseconds()) / 1000
 	t.Evidence = append(t.Evidence, ev)
 	t.prev = cur
@@ -1011,6 +1012,7 @@ func (t *ConcurrentTracer) Exec(ctx context.Context, stmt *sqlparse.Statement) e
 		return err
 	}
 	ev.File, ev.Line, ev.Column = t.file, stmt.Pos.Line, stmt.Pos.Column
+	ev.IfNotExists = indexIfNotExists(stmt)
 	ev.DurationMS = float64(d.Microseconds()) / 1000
 	if execErr != nil {
 		ev.Err = execErr.Error()
@@ -1069,6 +1071,14 @@ func (t *ConcurrentTracer) evidence(ctx context.Context, stmt *sqlparse.Statemen
 	ev.Locks = polledLocks(seen, oids, t.prev, cur, t.preexisting)
 	ev.Concurrent = true
 	return ev, cur, nil
+}
+
+// indexIfNotExists tells whether stmt is a CREATE INDEX … IF NOT EXISTS, which invalid-index judges a
+// retry of by (lint.Evidence.IfNotExists): it is read here, where the statement is, as a file with no
+// static finding gives the evidence no facts of its statements.
+func indexIfNotExists(stmt *sqlparse.Statement) bool {
+	ix := stmt.Node.GetIndexStmt()
+	return ix != nil && ix.IfNotExists
 }
 
 // transactionKind is the kind of stmt when it is transaction control (-1 otherwise), and whether it
