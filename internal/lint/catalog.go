@@ -476,7 +476,7 @@ var catalog = []Rule{
 		Good:  "CREATE FUNCTION norm_email_v2(text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower(trim($1)) $$;",
 		Notes: "The message names each index, column and constraint that uses the function, and the function it calls it through. " +
 			"The users come from the migrations before it and the schema the linter reads (`lint --dir`, `check`); a function called only from other languages' bodies (PL/pgSQL …), or through dynamic SQL, is not followed. " +
-			"A replacement of the same text (once parsed, whatever it says of volatility, PARALLEL, COST, ROWS or LEAKPROOF) changes no result and is not flagged; nor is ALTER FUNCTION … IMMUTABLE, STABLE or VOLATILE, which changes no result either. " +
+			"A replacement of the same definition changes no result and is not flagged, however it is written: the name with or without its schema (check reads the history from the catalog, which writes public.norm_email(text) … AS $function$ … $function$), parameters named or not, the options in any order, a LANGUAGE sql body compared as parsed (whitespace, a last semicolon, comments, the letter case of keywords), another language's body by its tokens, and whatever it says of volatility, PARALLEL, COST, ROWS or LEAKPROOF; nor is ALTER FUNCTION … IMMUTABLE, STABLE or VOLATILE, which changes no result either. " +
 			"A view calling the function is no user: it computes the function when it is read."},
 	{ID: "detach-partition-blocking", Risk: Dangerous, Lock: "ACCESS EXCLUSIVE on parent + partition", Rewrite: false, Scan: false,
 		Summary:    "DETACH PARTITION without CONCURRENTLY",

@@ -121,8 +121,10 @@ func (s *state) callers(name string) map[string]string {
 	return via
 }
 
-// sameDefinition tells whether CREATE OR REPLACE FUNCTION nw defines what old did: the same text
-// once parsed, whatever it says of volatility, parallel safety, cost and rows, which change no result.
+// sameDefinition tells whether CREATE OR REPLACE FUNCTION nw defines what old did, the caller having
+// matched the two by schema, name and input types: the same definition once both are brought to one
+// form (see definitionText), whatever they say of volatility, parallel safety, cost and rows, which
+// change no result.
 func sameDefinition(old, nw *pg_query.CreateFunctionStmt) bool {
 	if old == nil {
 		return false
@@ -138,18 +140,94 @@ var treeVersion = sync.OnceValue(func() int32 {
 	return r.GetVersion()
 })
 
-// definitionText is cf deparsed without OR REPLACE and the options that change no result.
+// definitionText is cf deparsed in one form whatever way the same function is written: check reads
+// the history back from the catalog, where PostgreSQL writes CREATE OR REPLACE FUNCTION
+// public.norm_email(text) … LANGUAGE sql IMMUTABLE AS $function$ … $function$, and a migration (a
+// Flyway repeatable file above all) re-issues it as its author wrote it. So the name is the bare
+// name, parameters keep their mode and type only (a name or a default changes no result), types lose
+// pg_catalog, the options are sorted by name without those that change no result or say the default,
+// and the body of a LANGUAGE sql function is deparsed from its parse trees (whitespace, a last ";",
+// comments, letter case of keywords); another language's body is its tokens, so that only
+// whitespace and comments outside its strings differ.
 func definitionText(cf *pg_query.CreateFunctionStmt) (string, error) {
 	c := proto.Clone(cf).(*pg_query.CreateFunctionStmt)
 	c.Replace = false
+	c.Funcname = []*pg_query.Node{pg_query.MakeStrNode(lastName(c.Funcname))}
+	for _, p := range c.Parameters {
+		if fp := p.GetFunctionParameter(); fp != nil {
+			fp.Name, fp.Defexpr = "", nil
+			if fp.Mode == pg_query.FunctionParameterMode_FUNC_PARAM_DEFAULT {
+				fp.Mode = pg_query.FunctionParameterMode_FUNC_PARAM_IN
+			}
+			bareType(fp.ArgType)
+		}
+	}
+	bareType(c.ReturnType)
+	language := "sql"
+	for _, o := range c.Options {
+		if d := o.GetDefElem(); d.GetDefname() == "language" {
+			language = strings.ToLower(d.GetArg().GetString_().GetSval())
+			d.Arg = pg_query.MakeStrNode(language)
+		}
+	}
 	c.Options = slices.DeleteFunc(c.Options, func(o *pg_query.Node) bool {
-		switch o.GetDefElem().GetDefname() {
-		case "volatility", "parallel", "cost", "rows", "leakproof":
+		d := o.GetDefElem()
+		switch d.GetDefname() {
+		case "volatility", "parallel", "cost", "rows", "leakproof", "support":
 			return true
+		case "strict", "security", "window": // CALLED ON NULL INPUT, SECURITY INVOKER: what no option gives
+			return !d.GetArg().GetBoolean().GetBoolval()
+		case "as":
+			if items := d.GetArg().GetList().GetItems(); len(items) == 1 {
+				items[0] = pg_query.MakeStrNode(bodyText(language, items[0].GetString_().GetSval()))
+			}
 		}
 		return false
 	})
+	for _, o := range c.Options {
+		o.GetDefElem().Location = 0
+	}
+	slices.SortStableFunc(c.Options, func(a, b *pg_query.Node) int {
+		return strings.Compare(optionKey(a.GetDefElem()), optionKey(b.GetDefElem()))
+	})
 	return pg_query.Deparse(&pg_query.ParseResult{Version: treeVersion(), Stmts: []*pg_query.RawStmt{{Stmt: &pg_query.Node{Node: &pg_query.Node_CreateFunctionStmt{CreateFunctionStmt: c}}}}})
+}
+
+// optionKey orders a function's options: by name, SET clauses by the setting they set.
+func optionKey(d *pg_query.DefElem) string {
+	return d.GetDefname() + "\x00" + d.GetArg().GetVariableSetStmt().GetName()
+}
+
+// bareType writes type t by its last name: integer is pg_catalog.int4 once parsed, int4 is int4.
+func bareType(t *pg_query.TypeName) {
+	if t != nil && len(t.Names) > 1 {
+		t.Names = []*pg_query.Node{pg_query.MakeStrNode(lastName(t.Names))}
+	}
+}
+
+// bodyText is a function body in one form: a LANGUAGE sql body that parses deparsed, another body its
+// tokens as PostgreSQL's scanner reads them (strings and quoted names whole), one space apart; the
+// text trimmed when neither works.
+func bodyText(language, body string) string {
+	if language == "sql" {
+		if tree, err := pg_query.Parse(body); err == nil {
+			if text, err := pg_query.Deparse(tree); err == nil {
+				return text
+			}
+		}
+	}
+	res, err := pg_query.Scan(body)
+	if err != nil {
+		return strings.TrimSpace(body)
+	}
+	words := make([]string, 0, len(res.Tokens))
+	for _, t := range res.Tokens {
+		if t.Token == pg_query.Token_SQL_COMMENT || t.Token == pg_query.Token_C_COMMENT {
+			continue
+		}
+		words = append(words, body[t.Start:t.End])
+	}
+	return strings.Join(words, " ")
 }
 
 // bodyCalls lists the functions the body of a LANGUAGE sql function calls: a BEGIN ATOMIC or RETURN
