@@ -27,7 +27,59 @@ type funcUser struct {
 	table  string // the table's key
 	name   string // the index's key, the column, the constraint's name; "" when PostgreSQL chose the name
 	unique bool   // a unique index
-	funcs  []string
+	calls  []funcCall
+}
+
+// funcCall is a call of a function that is no built-in, as the state resolves it where the call is
+// written: PostgreSQL stores the function it resolved to, so a call names one function of the
+// history, not every function by its name (an overload, one of another schema).
+type funcCall struct {
+	name string // the function's schema-qualified key without arguments, as qual makes it
+	args int    // how many arguments the call passes
+	key  string // the function's key (funcKey) when the state knew one overload the call fits; "" otherwise
+}
+
+// callsIn lists the calls of the functions in the trees, each once: unqualified names resolve as the
+// state resolves them; a call qualified with pg_catalog calls a built-in, which no migration replaces.
+func (s *state) callsIn(trees ...proto.Message) []funcCall {
+	var out []funcCall
+	for _, tree := range trees {
+		walk(tree, func(m proto.Message) {
+			fc, ok := m.(*pg_query.FuncCall)
+			if !ok || len(fc.Funcname) > 1 && fc.Funcname[len(fc.Funcname)-2].GetString_().GetSval() == "pg_catalog" {
+				return
+			}
+			c := funcCall{name: s.qual(fc.Funcname), args: len(fc.Args)}
+			var fits []string
+			for key, f := range s.userFuncs[lastName(fc.Funcname)] {
+				if f.qual == c.name && f.takes(c.args) {
+					fits = append(fits, key)
+				}
+			}
+			if len(fits) == 1 {
+				c.key = fits[0]
+			}
+			if !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		})
+	}
+	return out
+}
+
+// takes tells whether function f accepts a call with n arguments: no fewer than it has parameters
+// without a default, no more than it has input parameters unless it is VARIADIC.
+func (f *userFunc) takes(n int) bool {
+	return n >= f.required && (f.variadic || n <= f.inputs)
+}
+
+// calls tells whether call c calls function f: f's overload when the state resolved it, otherwise a
+// function of f's schema and name that takes c's arguments.
+func (c funcCall) calls(f *userFunc) bool {
+	if c.key != "" {
+		return c.key == f.key
+	}
+	return c.name == f.qual && f.takes(c.args)
 }
 
 // Kinds of funcUser.
@@ -42,22 +94,18 @@ const (
 // setFuncUser records (or, when its expressions call no function, forgets) user u under id: an
 // object made again under its id replaces what the state knew of the old one.
 func (s *state) setFuncUser(id string, u funcUser, exprs ...*pg_query.Node) {
-	seen := map[string]bool{}
-	for _, e := range exprs {
-		walk(e, func(m proto.Message) {
-			if fc, ok := m.(*pg_query.FuncCall); ok {
-				seen[lastName(fc.Funcname)] = true
-			}
-		})
+	trees := make([]proto.Message, len(exprs))
+	for i, e := range exprs {
+		trees[i] = e
 	}
-	if len(seen) == 0 {
+	u.calls = s.callsIn(trees...)
+	if len(u.calls) == 0 {
 		delete(s.funcUsers, id)
 		return
 	}
-	u.funcs = slices.Sorted(maps.Keys(seen))
 	s.funcUsers[id] = &u
-	for _, f := range u.funcs {
-		s.usersOf.add(f, id)
+	for _, c := range u.calls {
+		s.usersOf.add(c.name, id)
 	}
 }
 
@@ -83,13 +131,16 @@ func (s *state) holds(u *funcUser) bool {
 	return false
 }
 
-// funcUsersOf lists the objects whose expressions call function name, in order of their ids.
-func (s *state) funcUsersOf(name string) []*funcUser {
+// funcUsersOf lists the objects whose expressions call function f, in order of their ids.
+func (s *state) funcUsersOf(f *userFunc) []*funcUser {
 	var out []*funcUser
-	for _, id := range s.usersOf.lookup(name, func(id string) bool {
+	for _, id := range s.usersOf.lookup(f.qual, func(id string) bool {
 		u := s.funcUsers[id]
-		return u != nil && slices.Contains(u.funcs, name) && s.holds(u)
+		return u != nil && slices.ContainsFunc(u.calls, func(c funcCall) bool { return c.name == f.qual }) && s.holds(u)
 	}) {
+		if !slices.ContainsFunc(s.funcUsers[id].calls, func(c funcCall) bool { return c.calls(f) }) {
+			continue // another function by its name: it stays listed under the name
+		}
 		out = append(out, s.funcUsers[id])
 	}
 	// Indexes and exclusion constraints first, then stored columns, partition keys and CHECKs.
@@ -99,26 +150,37 @@ func (s *state) funcUsersOf(name string) []*funcUser {
 
 var kindRank = map[string]int{userIndex: 0, userExclusion: 1, userGenerated: 2, userPartKey: 3, userCheck: 4}
 
-// callers lists the functions of the history whose LANGUAGE sql body calls function name, directly
-// or through others, each with the function it calls on the way (the chain back to name): an
-// expression that calls one of them calls name too.
-func (s *state) callers(name string) map[string]string {
-	via := map[string]string{name: ""}
+// callers lists, by key, the functions of the history whose LANGUAGE sql body calls function f,
+// directly or through others, each with the function it calls on the way (the chain back to f): an
+// expression that calls one of them calls f too.
+func (s *state) callers(f *userFunc) map[*userFunc]*userFunc {
+	via := map[*userFunc]*userFunc{f: nil}
+	var all []*userFunc
+	for _, name := range slices.Sorted(maps.Keys(s.userFuncs)) {
+		for _, key := range slices.Sorted(maps.Keys(s.userFuncs[name])) {
+			all = append(all, s.userFuncs[name][key])
+		}
+	}
 	for grew := true; grew; {
 		grew = false
-		for _, caller := range slices.Sorted(maps.Keys(s.userFuncs)) {
+		for _, caller := range all {
 			if _, ok := via[caller]; ok {
 				continue
 			}
-			for _, f := range s.userFuncs[caller] {
-				if i := slices.IndexFunc(f.calls, func(c string) bool { _, ok := via[c]; return ok }); i >= 0 {
-					via[caller], grew = f.calls[i], true
+			for _, c := range caller.calls {
+				if i := slices.IndexFunc(s.sortedVia(via), c.calls); i >= 0 {
+					via[caller], grew = s.sortedVia(via)[i], true
 					break
 				}
 			}
 		}
 	}
 	return via
+}
+
+// sortedVia lists the functions of via in order of their keys.
+func (s *state) sortedVia(via map[*userFunc]*userFunc) []*userFunc {
+	return slices.SortedFunc(maps.Keys(via), func(a, b *userFunc) int { return strings.Compare(a.key, b.key) })
 }
 
 // sameDefinition tells whether CREATE OR REPLACE FUNCTION nw defines what old did, the caller having
@@ -232,7 +294,7 @@ func bodyText(language, body string) string {
 
 // bodyCalls lists the functions the body of a LANGUAGE sql function calls: a BEGIN ATOMIC or RETURN
 // body, or one written as a string that parses. Other languages' bodies are not read.
-func bodyCalls(cf *pg_query.CreateFunctionStmt, language, body string) []string {
+func (s *state) bodyCalls(cf *pg_query.CreateFunctionStmt, language, body string) []funcCall {
 	var tree proto.Message
 	switch {
 	case cf.SqlBody != nil:
@@ -246,13 +308,7 @@ func bodyCalls(cf *pg_query.CreateFunctionStmt, language, body string) []string 
 		}
 		tree = parsed
 	}
-	seen := map[string]bool{}
-	walk(tree, func(m proto.Message) {
-		if fc, ok := m.(*pg_query.FuncCall); ok {
-			seen[lastName(fc.Funcname)] = true
-		}
-	})
-	return slices.Sorted(maps.Keys(seen))
+	return s.callsIn(tree)
 }
 
 // replaceFunction judges CREATE OR REPLACE FUNCTION of a function that indexes, stored generated
@@ -262,17 +318,24 @@ func (a *analyzer) replaceFunction(cf *pg_query.CreateFunctionStmt) {
 		return
 	}
 	name := lastName(cf.Funcname)
-	if old := a.st.userFuncs[name][funcKey(a.st.qual(cf.Funcname), inputTypes(cf.Parameters))]; old != nil && sameDefinition(old.def, cf) {
+	key := funcKey(a.st.qual(cf.Funcname), inputTypes(cf.Parameters))
+	target := a.st.userFuncs[name][key]
+	switch {
+	case target != nil && sameDefinition(target.def, cf):
 		return // the same function again: nothing it returns changes
+	case target == nil:
+		// A function the state does not know: a new one (a new overload too) that nothing stored
+		// calls yet, unless it comes from outside what the state read; calls that fit it are its users.
+		target = newUserFunc(cf, a.st.qual(cf.Funcname))
 	}
-	via := a.st.callers(name)
+	via := a.st.callers(target)
 	var groups []string // "index a and generated column t.b use f"
 	stored, checked := false, false
 	// The function itself first: an object that calls it directly and through another is said once.
-	fns := append([]string{name}, slices.Sorted(maps.Keys(via))...)
+	fns := append([]*userFunc{target}, a.st.sortedVia(via)...)
 	said := map[*funcUser]bool{}
 	for i, fn := range fns {
-		if i > 0 && fn == name {
+		if i > 0 && fn == target {
 			continue
 		}
 		var users []string
@@ -296,7 +359,7 @@ func (a *analyzer) replaceFunction(cf *pg_query.CreateFunctionStmt) {
 			verb = "use"
 		}
 		called := name
-		if fn != name {
+		if fn != target {
 			called = viaChain(fn, via)
 		}
 		groups = append(groups, fmt.Sprintf("%s %s %s", andList(users), verb, called))
@@ -319,10 +382,10 @@ func (a *analyzer) replaceFunction(cf *pg_query.CreateFunctionStmt) {
 
 // viaChain is how function fn, which an expression calls, reaches the function replaced, as via
 // tells: "wrap, which calls norm_email".
-func viaChain(fn string, via map[string]string) string {
-	parts := []string{fn}
-	for next := via[fn]; next != ""; next = via[next] {
-		parts = append(parts, "which calls "+next)
+func viaChain(fn *userFunc, via map[*userFunc]*userFunc) string {
+	parts := []string{fn.name}
+	for next := via[fn]; next != nil; next = via[next] {
+		parts = append(parts, "which calls "+next.name)
 	}
 	return strings.Join(parts, ", ")
 }

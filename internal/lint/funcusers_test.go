@@ -78,6 +78,20 @@ func TestReplaceFunctionInUseMatchesServer(t *testing.T) {
 		{name: "a PL/pgSQL function whose string changes", schema: users + "CREATE FUNCTION norm_email(text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN RETURN lower($1) || ' '; END $$;\n" + uq + rows,
 			src:   "CREATE OR REPLACE FUNCTION norm_email(text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN RETURN lower($1) || '  '; END $$;\n",
 			probe: "SELECT NOT EXISTS (SELECT 1 FROM users WHERE norm_email(email) = norm_email(' Bob@x.com'))", risk: Dangerous, msg: []string{"unique index users_email_uq uses norm_email"}},
+		// Another function by the name: PostgreSQL stored the function the index's call resolved to.
+		{name: "a new overload", schema: norm + users + uq + rows,
+			src: "CREATE OR REPLACE FUNCTION norm_email(integer) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'n' || $1 $$;\n", probe: lookup},
+		{name: "a function by the name in another schema", schema: norm + users + uq + rows + "CREATE SCHEMA audit;\n" + strings.Replace(norm, "norm_email", "audit.norm_email", 1),
+			src: strings.Replace(trimmed, "norm_email", "audit.norm_email", 1), probe: lookup},
+		{name: "a function named as a built-in", schema: users + "CREATE SCHEMA util;\nCREATE FUNCTION util.lower(integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT $1 $$;\n" +
+			"CREATE INDEX t_lower ON users (lower(email));\n" + rows,
+			src:   "CREATE OR REPLACE FUNCTION util.lower(integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT -$1 $$;\n",
+			probe: "SELECT NOT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower(' Bob@x.com'))"},
+		{name: "through another function, one by the name in another schema", schema: norm + "CREATE FUNCTION email_key(text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'k:' || norm_email($1) $$;\n" +
+			users + "CREATE INDEX users_key ON users (email_key(email));\n" + rows + "CREATE SCHEMA audit;\n" + strings.Replace(norm, "norm_email", "audit.norm_email", 1),
+			src: strings.Replace(trimmed, "norm_email", "audit.norm_email", 1), probe: "SELECT NOT EXISTS (SELECT 1 FROM users WHERE email_key(email) = email_key(' Bob@x.com'))"},
+		{name: "the overload the index calls, beside another", schema: norm + "CREATE FUNCTION norm_email(integer) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'n' || $1 $$;\n" + users + uq + rows,
+			src: trimmed, probe: lookup, risk: Dangerous, msg: []string{"unique index users_email_uq uses norm_email"}},
 		{name: "ALTER FUNCTION … STABLE", schema: norm + generated + uq + rows, src: "ALTER FUNCTION norm_email(text) STABLE;\n", probe: lookup},
 		{name: "the index dropped earlier", schema: norm + users + uq + "DROP INDEX users_email_uq;\n" + rows, src: trimmed, probe: lookup},
 		{name: "the table made again without them", schema: norm + generated + uq + "DROP TABLE users;\n" + users + rows, src: trimmed, probe: lookup},
