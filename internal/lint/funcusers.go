@@ -28,6 +28,7 @@ type funcUser struct {
 	name   string // the index's key, the column, the constraint's name; "" when PostgreSQL chose the name
 	unique bool   // a unique index
 	calls  []funcCall
+	cols   []string // the table's columns it reads: PostgreSQL drops it with any of them
 }
 
 // funcCall is a call of a function that is no built-in, as the state resolves it where the call is
@@ -97,6 +98,7 @@ func (s *state) setFuncUser(id string, u funcUser, exprs ...*pg_query.Node) {
 	trees := make([]proto.Message, len(exprs))
 	for i, e := range exprs {
 		trees[i] = e
+		u.cols = append(u.cols, exprColumns(e)...)
 	}
 	u.calls = s.callsIn(trees...)
 	if len(u.calls) == 0 {
@@ -107,6 +109,52 @@ func (s *state) setFuncUser(id string, u funcUser, exprs ...*pg_query.Node) {
 	for _, c := range u.calls {
 		s.usersOf.add(c.name, id)
 	}
+}
+
+// dropColumnUsers forgets the users of table key that read column col, which ALTER TABLE … DROP
+// COLUMN drops with it: an index or a constraint on it, and with CASCADE a generated column computed
+// from it (without CASCADE PostgreSQL refuses the drop). A partition key column cannot be dropped.
+func (s *state) dropColumnUsers(key, col string) {
+	maps.DeleteFunc(s.funcUsers, func(_ string, u *funcUser) bool {
+		return u.table == key && u.kind != userPartKey && slices.Contains(u.cols, col)
+	})
+}
+
+// dropFunctionUsers forgets the users that call the functions DROP FUNCTION o drops: PostgreSQL drops
+// them with it under CASCADE and refuses the drop while they exist otherwise. Such a function made
+// again is a new one that nothing stored calls yet.
+func (s *state) dropFunctionUsers(o *pg_query.ObjectWithArgs) {
+	name, key, all := s.funcSignature(o)
+	var dropped []*userFunc
+	for k, f := range s.userFuncs[name] {
+		if all || k == key {
+			dropped = append(dropped, f)
+		}
+	}
+	if len(dropped) == 0 { // a function the state does not know: the calls of its name and arguments
+		f := &userFunc{key: key, qual: s.qual(o.GetObjname()), inputs: len(o.GetObjargs()), required: len(o.GetObjargs()), variadic: all}
+		if all {
+			f.required = 0
+		}
+		dropped = append(dropped, f)
+	}
+	maps.DeleteFunc(s.funcUsers, func(_ string, u *funcUser) bool {
+		return slices.ContainsFunc(u.calls, func(c funcCall) bool {
+			return slices.ContainsFunc(dropped, c.calls)
+		})
+	})
+}
+
+// indexColumns are the columns an index lists by name (not in expressions), INCLUDE too: PostgreSQL
+// drops the index with any of them.
+func indexColumns(is *pg_query.IndexStmt) []string {
+	var out []string
+	for _, p := range append(slices.Clone(is.IndexParams), is.IndexIncludingParams...) {
+		if name := p.GetIndexElem().GetName(); name != "" {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // holds tells whether the object of user u still exists as the state knows it.

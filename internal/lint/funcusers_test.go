@@ -28,6 +28,9 @@ func TestReplaceFunctionInUseMatchesServer(t *testing.T) {
 	const uq = "CREATE UNIQUE INDEX users_email_uq ON users (norm_email(email));\n"
 	// The row ' Bob@x.com' through the index, by what norm_email returns for it now.
 	const lookup = "SELECT NOT EXISTS (SELECT 1 FROM users WHERE norm_email(email) = norm_email(' Bob@x.com'))"
+	// Whether an index or a column of users still uses norm_email on the server.
+	const usesNorm = "SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE tablename = 'users' AND indexdef LIKE '%norm_email%') OR " +
+		"EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'email_norm')"
 	const stale = "SELECT email_norm IS DISTINCT FROM norm_email(email) FROM users WHERE id = 0"
 	const isLower = "CREATE FUNCTION is_lower(text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT $1 = lower($1) $$;\n" +
 		"CREATE TABLE codes (code text CHECK (is_lower(code)));\nINSERT INTO codes VALUES ('abc');\n"
@@ -92,6 +95,12 @@ func TestReplaceFunctionInUseMatchesServer(t *testing.T) {
 			src: strings.Replace(trimmed, "norm_email", "audit.norm_email", 1), probe: "SELECT NOT EXISTS (SELECT 1 FROM users WHERE email_key(email) = email_key(' Bob@x.com'))"},
 		{name: "the overload the index calls, beside another", schema: norm + "CREATE FUNCTION norm_email(integer) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'n' || $1 $$;\n" + users + uq + rows,
 			src: trimmed, probe: lookup, risk: Dangerous, msg: []string{"unique index users_email_uq uses norm_email"}},
+		// Users PostgreSQL dropped before the replacement: the probe finds none left on the server.
+		{name: "the indexed column dropped earlier", schema: norm + users + uq + "CREATE INDEX ON users (norm_email(email));\n" + rows, src: "ALTER TABLE users DROP COLUMN email;\n" + trimmed, probe: usesNorm},
+		{name: "the column a generated column reads dropped earlier", schema: norm + generated + rows, src: "ALTER TABLE users DROP COLUMN email CASCADE;\n" + trimmed, probe: usesNorm},
+		{name: "the function dropped with its users, made again", schema: norm + generated + uq + rows, src: "DROP FUNCTION norm_email CASCADE;\n" + norm + trimmed, probe: usesNorm},
+		{name: "another column dropped", schema: norm + users + "ALTER TABLE users ADD COLUMN note text;\n" + uq + rows, src: "ALTER TABLE users DROP COLUMN note;\n" + trimmed, probe: lookup,
+			risk: Dangerous, msg: []string{"unique index users_email_uq uses norm_email"}},
 		{name: "ALTER FUNCTION … STABLE", schema: norm + generated + uq + rows, src: "ALTER FUNCTION norm_email(text) STABLE;\n", probe: lookup},
 		{name: "the index dropped earlier", schema: norm + users + uq + "DROP INDEX users_email_uq;\n" + rows, src: trimmed, probe: lookup},
 		{name: "the table made again without them", schema: norm + generated + uq + "DROP TABLE users;\n" + users + rows, src: trimmed, probe: lookup},
