@@ -111,6 +111,52 @@ func (s *state) setFuncUser(id string, u funcUser, exprs ...*pg_query.Node) {
 	}
 }
 
+// moveFuncUsers follows relation old renamed or moved to another schema as nw (see moves): PostgreSQL
+// knows a table's indexes, columns and constraints by OID, so they keep what the function stored
+// under the new names, and an index renamed is the same index.
+func (s *state) moveFuncUsers(old, nw string) {
+	for _, id := range slices.Sorted(maps.Keys(s.funcUsers)) {
+		u := s.funcUsers[id]
+		if u.table == old {
+			u.table = nw
+		}
+		if u.kind == userIndex && u.name == old {
+			u.name = nw
+		}
+		// Ids hold the key of the table or the index: "i:" index, "p:" table, "g:" table.column,
+		// "c:", "x:" and unnamed "i:" table\x00….
+		if rest := id[2:]; rest == old || strings.HasPrefix(rest, old+"\x00") || strings.HasPrefix(rest, old+".") {
+			s.rekeyFuncUser(id, id[:2]+nw+rest[len(old):])
+		}
+	}
+}
+
+// renameFuncUsersColumn follows RENAME COLUMN old TO nw of table key: the users read the column under
+// its new name, and a generated column is the same column.
+func (s *state) renameFuncUsersColumn(key, old, nw string) {
+	for _, id := range slices.Sorted(maps.Keys(s.funcUsers)) {
+		u := s.funcUsers[id]
+		if u.table != key {
+			continue
+		}
+		u.cols = renamed(u.cols, old, nw)
+		if u.kind == userGenerated && u.name == old {
+			u.name = nw
+			s.rekeyFuncUser(id, "g:"+colKey(key, nw))
+		}
+	}
+}
+
+// rekeyFuncUser moves the user under id to id nw.
+func (s *state) rekeyFuncUser(id, nw string) {
+	u := s.funcUsers[id]
+	delete(s.funcUsers, id)
+	s.funcUsers[nw] = u
+	for _, c := range u.calls {
+		s.usersOf.add(c.name, nw)
+	}
+}
+
 // dropColumnUsers forgets the users of table key that read column col, which ALTER TABLE … DROP
 // COLUMN drops with it: an index or a constraint on it, and with CASCADE a generated column computed
 // from it (without CASCADE PostgreSQL refuses the drop). A partition key column cannot be dropped.

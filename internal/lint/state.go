@@ -1163,6 +1163,7 @@ func (s *state) moves(old, nw string) {
 		addUser(s.colUsers, nw, r)
 	}
 	delete(s.colUsers, old)
+	s.moveFuncUsers(old, nw)
 	rekey(s.partitioned, old, nw)
 	rekey(s.boundable, old, nw)
 	// A partition and an inheritance child keep their parent under its new name, and their own; so does
