@@ -425,6 +425,10 @@ func (a *analyzer) replaceFunction(cf *pg_query.CreateFunctionStmt) {
 	via := a.st.callers(target)
 	var groups []string // "index a and generated column t.b use f"
 	stored, checked := false, false
+	// The tables new to the change, created without rows: what their users stored, only the change's
+	// own statements wrote before the replacement.
+	var fresh []string
+	storedOld := false
 	// The function itself first: an object that calls it directly and through another is said once.
 	fns := append([]*userFunc{target}, a.st.sortedVia(via)...)
 	said := map[*funcUser]bool{}
@@ -439,10 +443,16 @@ func (a *analyzer) replaceFunction(cf *pg_query.CreateFunctionStmt) {
 			}
 			said[u] = true
 			users = append(users, shownUser(u))
-			if u.kind == userCheck {
+			switch {
+			case u.kind == userCheck:
 				checked = true
-			} else {
+			case a.st.isNew(u.table) && a.st.filled[u.table] == "":
 				stored = true
+				if !slices.Contains(fresh, bare(u.table)) {
+					fresh = append(fresh, bare(u.table))
+				}
+			default:
+				stored, storedOld = true, true
 			}
 		}
 		if len(users) == 0 {
@@ -464,9 +474,20 @@ func (a *analyzer) replaceFunction(cf *pg_query.CreateFunctionStmt) {
 	msg := fmt.Sprintf("CREATE OR REPLACE FUNCTION %s changes what existing rows were computed or checked with: %s", name, strings.Join(groups, "; "))
 	risk := Caution
 	if stored {
-		risk = Dangerous
 		msg += "; PostgreSQL rebuilds no index, recomputes no stored generated column and moves no row to another partition when a function they call changes: " +
 			"an index keeps the old results (a lookup by the new ones misses rows, and a unique index admits duplicates), a stored column keeps stale values"
+	}
+	switch {
+	case storedOld:
+		risk = Dangerous
+	case stored:
+		// Caution, not silence: a seed the change writes between the CREATE and the replacement is
+		// stored with the old function; replacing the function first avoids it.
+		verb := "are"
+		if len(fresh) == 1 {
+			verb = "is"
+		}
+		msg += fmt.Sprintf("; %s %s new to this change and created empty, so only rows the change itself writes before the replacement were computed with the old function (replace the function before writing them)", andList(fresh), verb)
 	}
 	if checked {
 		msg += "; PostgreSQL does not check existing rows against a CHECK constraint again when a function it calls changes: rows the new function would refuse stay"

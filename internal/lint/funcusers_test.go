@@ -115,6 +115,12 @@ func TestReplaceFunctionInUseMatchesServer(t *testing.T) {
 			msg: []string{"generated column users.email_key uses norm_email"}},
 		{name: "the indexed column renamed, then dropped", schema: norm + users + uq + rows + "ALTER TABLE users RENAME COLUMN email TO mail;\n",
 			src: "ALTER TABLE users DROP COLUMN mail;\n" + trimmed, probe: usesNorm},
+		// A table the same migration creates is empty but for what it writes itself before the replacement.
+		{name: "a table created in the same migration, seeded before the replacement", schema: norm, src: users + uq + rows + trimmed, probe: lookup, risk: Caution,
+			msg: []string{"unique index users_email_uq uses norm_email", "users is new to this change and created empty"}},
+		{name: "a table created in the same migration with rows", schema: norm,
+			src:   "CREATE TABLE users AS SELECT g AS id, 'u' || g || '@x.com' AS email FROM generate_series(1, 1000) g UNION ALL SELECT 0, ' Bob@x.com';\n" + uq + trimmed,
+			probe: lookup, risk: Dangerous, msg: []string{"unique index users_email_uq uses norm_email"}},
 		{name: "ALTER FUNCTION … STABLE", schema: norm + generated + uq + rows, src: "ALTER FUNCTION norm_email(text) STABLE;\n", probe: lookup},
 		{name: "the index dropped earlier", schema: norm + users + uq + "DROP INDEX users_email_uq;\n" + rows, src: trimmed, probe: lookup},
 		{name: "the table made again without them", schema: norm + generated + uq + "DROP TABLE users;\n" + users + rows, src: trimmed, probe: lookup},
