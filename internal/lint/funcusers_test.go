@@ -28,6 +28,9 @@ func TestReplaceFunctionInUseMatchesServer(t *testing.T) {
 	const uq = "CREATE UNIQUE INDEX users_email_uq ON users (norm_email(email));\n"
 	// The row ' Bob@x.com' through the index, by what norm_email returns for it now.
 	const lookup = "SELECT NOT EXISTS (SELECT 1 FROM users WHERE norm_email(email) = norm_email(' Bob@x.com'))"
+	// Whether an index or a column of users still uses norm_email on the server.
+	const usesNorm = "SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE tablename = 'users' AND indexdef LIKE '%norm_email%') OR " +
+		"EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'email_norm')"
 	const stale = "SELECT email_norm IS DISTINCT FROM norm_email(email) FROM users WHERE id = 0"
 	const isLower = "CREATE FUNCTION is_lower(text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT $1 = lower($1) $$;\n" +
 		"CREATE TABLE codes (code text CHECK (is_lower(code)));\nINSERT INTO codes VALUES ('abc');\n"
@@ -63,6 +66,61 @@ func TestReplaceFunctionInUseMatchesServer(t *testing.T) {
 			msg: []string{"CHECK constraint codes_code_check of codes uses is_lower", "rows the new function would refuse stay"}},
 		{name: "the same definition again", schema: norm + generated + uq + rows,
 			src: "CREATE OR REPLACE FUNCTION norm_email(text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower($1) $$;\n", probe: lookup},
+		// The same definition written otherwise: as the catalog writes it (check reads the history from
+		// there), or as an author re-types it in a repeatable migration.
+		{name: "the same definition as the catalog writes it", schema: norm + generated + uq + rows,
+			src: "CREATE OR REPLACE FUNCTION public.norm_email(text)\n RETURNS text\n LANGUAGE sql\n IMMUTABLE\nAS $function$ SELECT lower($1) $function$;\n", probe: lookup},
+		{name: "the same definition, its options in another order", schema: norm + generated + uq + rows,
+			src: "CREATE OR REPLACE FUNCTION norm_email(text) RETURNS text AS $$ SELECT lower($1) $$ LANGUAGE SQL IMMUTABLE;\n", probe: lookup},
+		{name: "the same definition, its body with a semicolon and other whitespace", schema: norm + generated + uq + rows,
+			src: "CREATE OR REPLACE FUNCTION norm_email(text) RETURNS text LANGUAGE sql IMMUTABLE AS $$\n  select LOWER($1);\n$$;\n", probe: lookup},
+		{name: "the same definition, its parameter named", schema: norm + generated + uq + rows,
+			src: "CREATE OR REPLACE FUNCTION norm_email(e text) RETURNS pg_catalog.text LANGUAGE sql IMMUTABLE AS $$ SELECT lower($1) $$;\n", probe: lookup},
+		{name: "the same PL/pgSQL function, indented otherwise", schema: users + "CREATE FUNCTION norm_email(text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$\nBEGIN\n  RETURN lower($1);\nEND $$;\n" + uq + rows,
+			src: "CREATE OR REPLACE FUNCTION norm_email(text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN RETURN lower($1); -- as before\n END $$;\n", probe: lookup},
+		{name: "a PL/pgSQL function whose string changes", schema: users + "CREATE FUNCTION norm_email(text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN RETURN lower($1) || ' '; END $$;\n" + uq + rows,
+			src:   "CREATE OR REPLACE FUNCTION norm_email(text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN RETURN lower($1) || '  '; END $$;\n",
+			probe: "SELECT NOT EXISTS (SELECT 1 FROM users WHERE norm_email(email) = norm_email(' Bob@x.com'))", risk: Dangerous, msg: []string{"unique index users_email_uq uses norm_email"}},
+		// Another function by the name: PostgreSQL stored the function the index's call resolved to.
+		{name: "a new overload", schema: norm + users + uq + rows,
+			src: "CREATE OR REPLACE FUNCTION norm_email(integer) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'n' || $1 $$;\n", probe: lookup},
+		{name: "a function by the name in another schema", schema: norm + users + uq + rows + "CREATE SCHEMA audit;\n" + strings.Replace(norm, "norm_email", "audit.norm_email", 1),
+			src: strings.Replace(trimmed, "norm_email", "audit.norm_email", 1), probe: lookup},
+		{name: "a function named as a built-in", schema: users + "CREATE SCHEMA util;\nCREATE FUNCTION util.lower(integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT $1 $$;\n" +
+			"CREATE INDEX t_lower ON users (lower(email));\n" + rows,
+			src:   "CREATE OR REPLACE FUNCTION util.lower(integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT -$1 $$;\n",
+			probe: "SELECT NOT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower(' Bob@x.com'))"},
+		{name: "through another function, one by the name in another schema", schema: norm + "CREATE FUNCTION email_key(text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'k:' || norm_email($1) $$;\n" +
+			users + "CREATE INDEX users_key ON users (email_key(email));\n" + rows + "CREATE SCHEMA audit;\n" + strings.Replace(norm, "norm_email", "audit.norm_email", 1),
+			src: strings.Replace(trimmed, "norm_email", "audit.norm_email", 1), probe: "SELECT NOT EXISTS (SELECT 1 FROM users WHERE email_key(email) = email_key(' Bob@x.com'))"},
+		{name: "the overload the index calls, beside another", schema: norm + "CREATE FUNCTION norm_email(integer) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'n' || $1 $$;\n" + users + uq + rows,
+			src: trimmed, probe: lookup, risk: Dangerous, msg: []string{"unique index users_email_uq uses norm_email"}},
+		// Users PostgreSQL dropped before the replacement: the probe finds none left on the server.
+		{name: "the indexed column dropped earlier", schema: norm + users + uq + "CREATE INDEX ON users (norm_email(email));\n" + rows, src: "ALTER TABLE users DROP COLUMN email;\n" + trimmed, probe: usesNorm},
+		{name: "the column a generated column reads dropped earlier", schema: norm + generated + rows, src: "ALTER TABLE users DROP COLUMN email CASCADE;\n" + trimmed, probe: usesNorm},
+		{name: "the function dropped with its users, made again", schema: norm + generated + uq + rows, src: "DROP FUNCTION norm_email CASCADE;\n" + norm + trimmed, probe: usesNorm},
+		{name: "another column dropped", schema: norm + users + "ALTER TABLE users ADD COLUMN note text;\n" + uq + rows, src: "ALTER TABLE users DROP COLUMN note;\n" + trimmed, probe: lookup,
+			risk: Dangerous, msg: []string{"unique index users_email_uq uses norm_email"}},
+		// Users renamed or moved earlier: PostgreSQL keeps them by OID, with what the function stored.
+		{name: "the table renamed earlier", schema: norm + users + uq + rows + "ALTER TABLE users RENAME TO accounts;\n", src: trimmed,
+			probe: "SELECT NOT EXISTS (SELECT 1 FROM accounts WHERE norm_email(email) = norm_email(' Bob@x.com'))", risk: Dangerous,
+			msg: []string{"unique index users_email_uq uses norm_email"}},
+		{name: "the index renamed earlier", schema: norm + users + uq + rows + "ALTER INDEX users_email_uq RENAME TO users_email_key;\n", src: trimmed,
+			probe: lookup, risk: Dangerous, msg: []string{"unique index users_email_key uses norm_email"}},
+		{name: "the table moved to another schema earlier", schema: norm + users + uq + rows + "CREATE SCHEMA app;\nALTER TABLE users SET SCHEMA app;\n", src: trimmed,
+			probe: "SELECT NOT EXISTS (SELECT 1 FROM app.users WHERE norm_email(email) = norm_email(' Bob@x.com'))", risk: Dangerous,
+			msg: []string{"unique index users_email_uq uses norm_email"}},
+		{name: "the generated column renamed earlier", schema: norm + generated + rows + "ALTER TABLE users RENAME COLUMN email_norm TO email_key;\n", src: trimmed,
+			probe: "SELECT email_key IS DISTINCT FROM norm_email(email) FROM users WHERE id = 0", risk: Dangerous,
+			msg: []string{"generated column users.email_key uses norm_email"}},
+		{name: "the indexed column renamed, then dropped", schema: norm + users + uq + rows + "ALTER TABLE users RENAME COLUMN email TO mail;\n",
+			src: "ALTER TABLE users DROP COLUMN mail;\n" + trimmed, probe: usesNorm},
+		// A table the same migration creates is empty but for what it writes itself before the replacement.
+		{name: "a table created in the same migration, seeded before the replacement", schema: norm, src: users + uq + rows + trimmed, probe: lookup, risk: Caution,
+			msg: []string{"unique index users_email_uq uses norm_email", "users is new to this change and created empty"}},
+		{name: "a table created in the same migration with rows", schema: norm,
+			src:   "CREATE TABLE users AS SELECT g AS id, 'u' || g || '@x.com' AS email FROM generate_series(1, 1000) g UNION ALL SELECT 0, ' Bob@x.com';\n" + uq + trimmed,
+			probe: lookup, risk: Dangerous, msg: []string{"unique index users_email_uq uses norm_email"}},
 		{name: "ALTER FUNCTION … STABLE", schema: norm + generated + uq + rows, src: "ALTER FUNCTION norm_email(text) STABLE;\n", probe: lookup},
 		{name: "the index dropped earlier", schema: norm + users + uq + "DROP INDEX users_email_uq;\n" + rows, src: trimmed, probe: lookup},
 		{name: "the table made again without them", schema: norm + generated + uq + "DROP TABLE users;\n" + users + rows, src: trimmed, probe: lookup},

@@ -45,6 +45,7 @@ func (s *state) renameColumn(key, old, nw string) {
 				r.cols[k] = renamed(cols, old, nw)
 			}
 		}
+		s.renameFuncUsersColumn(k, old, nw)
 		t := s.tables[k]
 		if t == nil {
 			continue

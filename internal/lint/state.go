@@ -652,6 +652,7 @@ func (s *state) learnStatement(st *sqlparse.Statement, created bool) {
 		s.alterFunction(n.GetAlterFunctionStmt())
 	case n.GetDropStmt() != nil && n.GetDropStmt().RemoveType == pg_query.ObjectType_OBJECT_FUNCTION:
 		for _, o := range n.GetDropStmt().Objects {
+			s.dropFunctionUsers(o.GetObjectWithArgs())
 			s.forgetFunction(o.GetObjectWithArgs())
 			s.dropRoutines(o.GetObjectWithArgs())
 		}
@@ -815,11 +816,11 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		}
 		if is.Idxname != "" {
 			ix := sibling(rel, is.Idxname)
-			s.setFuncUser("i:"+ix, funcUser{kind: userIndex, table: rel, name: ix, unique: is.Unique}, exprs...)
+			s.setFuncUser("i:"+ix, funcUser{kind: userIndex, table: rel, name: ix, unique: is.Unique, cols: indexColumns(is)}, exprs...)
 		} else {
 			// PostgreSQL names it: the state forgets it only with its table.
 			s.unnamedUsers++
-			s.setFuncUser(fmt.Sprintf("i:%s\x00%d", rel, s.unnamedUsers), funcUser{kind: userIndex, table: rel, unique: is.Unique}, exprs...)
+			s.setFuncUser(fmt.Sprintf("i:%s\x00%d", rel, s.unnamedUsers), funcUser{kind: userIndex, table: rel, unique: is.Unique, cols: indexColumns(is)}, exprs...)
 		}
 		exprCols = append(exprCols, exprColumns(is.WhereClause)...)
 		if len(exprCols) > 0 {
@@ -1010,6 +1011,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				}
 			case pg_query.AlterTableType_AT_DropColumn:
 				s.dropColumnChecks(name, col, !at.Relation.GetInh())
+				s.dropColumnUsers(name, col)
 				dropColumnConstraints(t, col)
 				delete(t.cols, col)
 				s.dropsOwnedBy(name, cmd.Name)
@@ -1161,6 +1163,7 @@ func (s *state) moves(old, nw string) {
 		addUser(s.colUsers, nw, r)
 	}
 	delete(s.colUsers, old)
+	s.moveFuncUsers(old, nw)
 	rekey(s.partitioned, old, nw)
 	rekey(s.boundable, old, nw)
 	// A partition and an inheritance child keep their parent under its new name, and their own; so does

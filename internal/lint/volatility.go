@@ -58,7 +58,31 @@ type userFunc struct {
 	// def is the CREATE FUNCTION that defined it, which a replacement of the same text does not change
 	// (see sameDefinition); calls are the functions its LANGUAGE sql body calls (see bodyCalls).
 	def   *pg_query.CreateFunctionStmt
-	calls []string
+	calls []funcCall
+	// key is its funcKey, qual its key without arguments, name its bare name; inputs and required
+	// count its input parameters and those without a default, which decide the calls it takes.
+	key, qual, name  string
+	inputs, required int
+	variadic         bool
+}
+
+// newUserFunc is the identity of the function cf defines, whose schema-qualified key is qual.
+func newUserFunc(cf *pg_query.CreateFunctionStmt, qual string) *userFunc {
+	f := &userFunc{volatility: "volatile", key: funcKey(qual, inputTypes(cf.Parameters)), qual: qual, name: lastName(cf.Funcname)}
+	for _, p := range cf.Parameters {
+		fp := p.GetFunctionParameter()
+		switch fp.GetMode() {
+		case pg_query.FunctionParameterMode_FUNC_PARAM_OUT, pg_query.FunctionParameterMode_FUNC_PARAM_TABLE:
+			continue
+		case pg_query.FunctionParameterMode_FUNC_PARAM_VARIADIC:
+			f.variadic = true
+		}
+		f.inputs++
+		if fp.GetDefexpr() == nil && fp.GetMode() != pg_query.FunctionParameterMode_FUNC_PARAM_VARIADIC {
+			f.required = f.inputs
+		}
+	}
+	return f
 }
 
 // funcKey names a function's signature among its overloads: schema-qualified name and input types.
@@ -72,8 +96,7 @@ func (s *state) defineFunction(cf *pg_query.CreateFunctionStmt) {
 	if cf.IsProcedure {
 		return
 	}
-	types := inputTypes(cf.Parameters)
-	f := &userFunc{volatility: "volatile"}
+	f := newUserFunc(cf, s.qual(cf.Funcname))
 	var language, body string
 	inlinable := !cf.GetReturnType().GetSetof()
 	if name, _ := typeName(cf.ReturnType); name == "record" || name == "void" || name == "trigger" {
@@ -126,12 +149,11 @@ func (s *state) defineFunction(cf *pg_query.CreateFunctionStmt) {
 			}
 		})
 	}
-	f.def, f.calls = cf, bodyCalls(cf, language, body)
-	name := lastName(cf.Funcname)
-	if s.userFuncs[name] == nil {
-		s.userFuncs[name] = map[string]*userFunc{}
+	f.def, f.calls = cf, s.bodyCalls(cf, language, body)
+	if s.userFuncs[f.name] == nil {
+		s.userFuncs[f.name] = map[string]*userFunc{}
 	}
-	s.userFuncs[name][funcKey(s.qual(cf.Funcname), types)] = f
+	s.userFuncs[f.name][f.key] = f
 }
 
 // inlinedSelect is the expression of a SELECT that PostgreSQL's inline_function accepts: one target,
