@@ -10,7 +10,8 @@ package pg
 // differs from the initial one as a whole are taken apart, so a read costs a pass over the built-in
 // rows of these catalogs and brings back nothing while no migration granted or revoked on them. The
 // rows of user objects no extension owns are left out by OID first, then by an index probe of
-// pg_depend for those that have an ACL. A schema the catalog's own section reads (ns) is left out.
+// pg_depend for those that have an ACL. An empty ACL (a column with no initial privileges has none) is
+// no array aclexplode takes: nullif makes it no rows. A schema the catalog's own section reads (ns) is left out.
 const builtInPrivilegesSQL = `(SELECT coalesce(json_agg(json_build_object('object', o.object, 'on', o.target, 'column', o.col, 'grantee', g.grantee,
       'privilege', g.priv, 'held', g.held, 'initially', g.initially)), '[]')
   FROM (
@@ -65,10 +66,10 @@ const builtInPrivilegesSQL = `(SELECT coalesce(json_agg(json_build_object('objec
       coalesce(b.held, '') AS initially
     FROM (SELECT CASE WHEN x.grantee = 0 THEN '' ELSE pg_get_userbyid(x.grantee) END AS grantee, x.privilege_type AS priv,
             CASE WHEN bool_or(x.is_grantable) THEN 'granted with grant option' ELSE 'granted' END AS held
-          FROM aclexplode(o.acl) x GROUP BY 1, 2) i
+          FROM aclexplode(nullif(o.acl, '{}')) x GROUP BY 1, 2) i
       FULL JOIN (SELECT CASE WHEN x.grantee = 0 THEN '' ELSE pg_get_userbyid(x.grantee) END AS grantee, x.privilege_type AS priv,
             CASE WHEN bool_or(x.is_grantable) THEN 'granted with grant option' ELSE 'granted' END AS held
-          FROM aclexplode(o.init) x GROUP BY 1, 2) b ON b.grantee = i.grantee AND b.priv = i.priv
+          FROM aclexplode(nullif(o.init, '{}')) x GROUP BY 1, 2) b ON b.grantee = i.grantee AND b.priv = i.priv
     WHERE i.held IS DISTINCT FROM b.held) g
   WHERE o.acl IS DISTINCT FROM o.init)`
 
