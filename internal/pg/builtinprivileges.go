@@ -10,7 +10,9 @@ package pg
 // differs from the initial one as a whole are taken apart, so a read costs a pass over the built-in
 // rows of these catalogs and brings back nothing while no migration granted or revoked on them. The
 // rows of user objects no extension owns are left out by OID first, then by an index probe of
-// pg_depend for those that have an ACL. A schema the catalog's own section reads (ns) is left out.
+// pg_depend for those that have an ACL; columns are read only of the built-in relations and the
+// extensions' (found from pg_depend's side), not by a probe per relation of the database. An empty ACL
+// (a column with no initial privileges has none) is no array aclexplode takes: nullif makes it no rows. A schema the catalog's own section reads (ns) is left out.
 const builtInPrivilegesSQL = `(SELECT coalesce(json_agg(json_build_object('object', o.object, 'on', o.target, 'column', o.col, 'grantee', g.grantee,
       'privilege', g.priv, 'held', g.held, 'initially', g.initially)), '[]')
   FROM (
@@ -26,9 +28,11 @@ const builtInPrivilegesSQL = `(SELECT coalesce(json_agg(json_build_object('objec
     SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' ELSE 'table' END
         || ' ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname),
       'TABLE ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attname, a.attacl, coalesce(ip.initprivs, '{}')
-    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    FROM (SELECT oid FROM pg_class WHERE oid < 16384
+        UNION SELECT e.objid FROM pg_depend e WHERE e.refclassid = 'pg_extension'::regclass AND e.classid = 'pg_class'::regclass AND e.deptype = 'e') r
+      JOIN pg_attribute a ON a.attrelid = r.oid JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       LEFT JOIN pg_init_privs ip ON ip.objoid = a.attrelid AND ip.classoid = 'pg_class'::regclass AND ip.objsubid = a.attnum
-    WHERE a.attacl IS NOT NULL AND NOT a.attisdropped AND (a.attrelid < 16384 OR EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = a.attrelid AND e.deptype = 'e'))
+    WHERE a.attacl IS NOT NULL AND NOT a.attisdropped
     UNION ALL
     SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END || ' ' || x.sig, 'ROUTINE ' || x.sig, '',
       p.proacl, coalesce(ip.initprivs, acldefault('f', p.proowner))
@@ -65,10 +69,10 @@ const builtInPrivilegesSQL = `(SELECT coalesce(json_agg(json_build_object('objec
       coalesce(b.held, '') AS initially
     FROM (SELECT CASE WHEN x.grantee = 0 THEN '' ELSE pg_get_userbyid(x.grantee) END AS grantee, x.privilege_type AS priv,
             CASE WHEN bool_or(x.is_grantable) THEN 'granted with grant option' ELSE 'granted' END AS held
-          FROM aclexplode(o.acl) x GROUP BY 1, 2) i
+          FROM aclexplode(nullif(o.acl, '{}')) x GROUP BY 1, 2) i
       FULL JOIN (SELECT CASE WHEN x.grantee = 0 THEN '' ELSE pg_get_userbyid(x.grantee) END AS grantee, x.privilege_type AS priv,
             CASE WHEN bool_or(x.is_grantable) THEN 'granted with grant option' ELSE 'granted' END AS held
-          FROM aclexplode(o.init) x GROUP BY 1, 2) b ON b.grantee = i.grantee AND b.priv = i.priv
+          FROM aclexplode(nullif(o.init, '{}')) x GROUP BY 1, 2) b ON b.grantee = i.grantee AND b.priv = i.priv
     WHERE i.held IS DISTINCT FROM b.held) g
   WHERE o.acl IS DISTINCT FROM o.init)`
 

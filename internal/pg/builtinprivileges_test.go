@@ -39,6 +39,14 @@ func TestBuiltInPrivilegesCompared(t *testing.T) {
 			want: []string{"privilege SELECT on view public.pg_stat_statements to PUBLIC is not restored by the down"}},
 		{name: "a built-in table's column", up: `GRANT SELECT (subname) ON pg_catalog.pg_subscription TO sg_builtin_r1`,
 			want: []string{"privilege SELECT (subname) on table pg_catalog.pg_subscription to sg_builtin_r1 is left behind by the down"}},
+		// A column's privileges with no initial ones, and an ACL emptied of every grant, held no array
+		// aclexplode takes: the whole catalog read failed (ACL arrays must be one-dimensional).
+		{name: "a built-in table's column with no initial privileges", up: `GRANT SELECT (relname) ON pg_catalog.pg_class TO sg_builtin_r1`,
+			want: []string{"privilege SELECT (relname) on table pg_catalog.pg_class to sg_builtin_r1 is left behind by the down"}},
+		{name: "an extension view's column", setup: `CREATE EXTENSION pg_stat_statements`, up: `GRANT SELECT (query) ON pg_stat_statements TO sg_builtin_r1`,
+			want: []string{"privilege SELECT (query) on view public.pg_stat_statements to sg_builtin_r1 is left behind by the down"}},
+		{name: "every privilege revoked from a built-in function", up: `REVOKE ALL ON FUNCTION pg_catalog.pg_stat_reset() FROM CURRENT_USER`,
+			want: []string{"privilege EXECUTE on function pg_catalog.pg_stat_reset() to postgres is not restored by the down"}},
 		{name: "the grant option on a built-in schema and type", setup: `GRANT USAGE ON TYPE int4 TO sg_builtin_r1`,
 			up: `GRANT USAGE ON SCHEMA pg_catalog TO sg_builtin_r1 WITH GRANT OPTION; GRANT USAGE ON TYPE int4 TO sg_builtin_r1 WITH GRANT OPTION`,
 			want: []string{"privilege USAGE on schema pg_catalog to sg_builtin_r1 is left behind by the down",
