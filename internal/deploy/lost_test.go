@@ -245,25 +245,14 @@ func TestDeployLostRunTakenOverByRecover(t *testing.T) {
 	o := tg.options(t, folder(t, sleeper), "run-y3")
 	o.Snapshotter = nil // snapshot kind none: the downs are the only rollback
 	var after, history string
-	var once sync.Once
-	progress := o.Progress
-	o.Progress = func(msg string) {
-		progress(msg)
-		if !strings.Contains(msg, "lost the connection to the database server") {
-			return
+	onceLost(&o, func() { // while run-y3 cannot reach the server, another runner recovers it
+		res, err := Run(t.Context(), tg.recoverOptions(t, hotfix))
+		if err != nil || res.Outcome != OutcomeDeployed || res.Recovered == nil {
+			t.Errorf("recover: %s, %v, %+v", res.Outcome, err, res.Recovered)
 		}
-		// While run-y3 cannot reach the server, another runner recovers it.
-		once.Do(func() {
-			ro := tg.options(t, folder(t, with(sleeper, map[string]string{"2_backfill.up.sql": "CREATE TABLE k9 (id int);"})), "run-y4")
-			ro.Snapshotter, ro.Recover, ro.Holder = nil, true, "runner-2"
-			res, err := Run(t.Context(), ro)
-			if err != nil || res.Outcome != OutcomeDeployed || res.Recovered == nil {
-				t.Errorf("recover: %s, %v, %+v", res.Outcome, err, res.Recovered)
-			}
-			tg.exec(t, "UPDATE accounts SET customer_id = 42 WHERE id <= 10")
-			after, history = tg.checksums(t), tg.historyOf(t)
-		})
-	}
+		tg.exec(t, "UPDATE accounts SET customer_id = 42 WHERE id <= 10")
+		after, history = tg.checksums(t), tg.historyOf(t)
+	})
 	res, err := tg.runCut(t, o, func() {
 		tg.exec(t, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 			WHERE application_name = 'schemagate deploy lock' AND datname = current_database()`)
@@ -292,11 +281,7 @@ func TestDeployLostRunTakenOverByRecover(t *testing.T) {
 	if res.Rollback != nil && res.Rollback.OK {
 		t.Errorf("rollback %+v", res.Rollback)
 	}
-	for _, want := range []string{"run run-y4 of runner-2 took the deploy lock", "recorded this run as recovered", "did nothing after it connected again"} {
-		if !strings.Contains(res.Reason, want) {
-			t.Errorf("reason %q lacks %q", res.Reason, want)
-		}
-	}
+	recoveredBy(t, res, "run run-y4 of runner-2")
 	if strings.Contains(res.Hint, "--recover") {
 		t.Errorf("hint %q: the run was recovered already", res.Hint)
 	}
@@ -319,34 +304,25 @@ func TestDeployLostRunMeetsRecoverHoldingTheLock(t *testing.T) {
 	o := tg.options(t, folder(t, sleeper), "run-y3")
 	o.Snapshotter = nil
 	recovering, lostDone, recovered := make(chan struct{}), make(chan struct{}), make(chan *Result, 1)
-	var once sync.Once
-	progress := o.Progress
-	o.Progress = func(msg string) {
-		progress(msg)
-		if !strings.Contains(msg, "lost the connection to the database server") {
-			return
-		}
-		once.Do(func() {
-			ro := tg.options(t, folder(t, with(sleeper, map[string]string{"2_backfill.up.sql": "CREATE TABLE k9 (id int);"})), "run-y4")
-			ro.Snapshotter, ro.Recover, ro.Holder = nil, true, "runner-2"
-			rp := ro.Progress
-			ro.Progress = func(msg string) {
-				rp(msg)
-				if strings.HasPrefix(msg, "recovering run run-y3") {
-					close(recovering)
-					<-lostDone // run-y3 connects again while this one holds the lock
-				}
+	onceLost(&o, func() {
+		ro := tg.recoverOptions(t, hotfix)
+		rp := ro.Progress
+		ro.Progress = func(msg string) {
+			rp(msg)
+			if strings.HasPrefix(msg, "recovering run run-y3") {
+				close(recovering)
+				<-lostDone // run-y3 connects again while this one holds the lock
 			}
-			go func() {
-				res, err := Run(context.WithoutCancel(t.Context()), ro)
-				if err != nil {
-					t.Errorf("recover: %v", err)
-				}
-				recovered <- res
-			}()
-			<-recovering
-		})
-	}
+		}
+		go func() {
+			res, err := Run(context.WithoutCancel(t.Context()), ro)
+			if err != nil {
+				t.Errorf("recover: %v", err)
+			}
+			recovered <- res
+		}()
+		<-recovering
+	})
 	res, err := tg.runCut(t, o, func() {
 		tg.exec(t, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 			WHERE application_name = 'schemagate deploy lock' AND datname = current_database()`)
@@ -402,9 +378,7 @@ func TestDeployRunTakenOverWhileItFinishes(t *testing.T) {
 			takeOver := func() {
 				tg.exec(t, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 					WHERE application_name LIKE 'schemagate deploy%' AND datname = current_database()`)
-				ro := tg.options(t, folder(t, goodMigrations), "run-y4")
-				ro.Snapshotter, ro.Recover, ro.Holder = nil, true, "runner-2"
-				res, err := Run(t.Context(), ro)
+				res, err := Run(t.Context(), tg.recoverOptions(t, goodMigrations))
 				if err != nil || res.Outcome != OutcomeDeployed || res.Recovered == nil {
 					t.Errorf("recover: %s, %v, %+v", res.Outcome, err, res.Recovered)
 				}
@@ -449,12 +423,42 @@ func TestDeployRunTakenOverWhileItFinishes(t *testing.T) {
 					t.Errorf("note %q tells to overwrite the row the recovery recorded", n)
 				}
 			}
-			for _, want := range []string{"run run-y4 of runner-2 took the deploy lock", "recorded this run as recovered", "did nothing after it connected again"} {
-				if !strings.Contains(res.Reason, want) {
-					t.Errorf("reason %q lacks %q", res.Reason, want)
-				}
-			}
+			recoveredBy(t, res, "run run-y4 of runner-2")
 		})
+	}
+}
+
+// hotfix is sleeper fixed: its migration 2 no longer sleeps, as a recovery from another runner deploys it.
+var hotfix = with(sleeper, map[string]string{"2_backfill.up.sql": "CREATE TABLE k9 (id int);"})
+
+// recoverOptions are the options of run-y4, another runner's --recover of the folder of files, with no
+// snapshot (the downs are the only rollback).
+func (tg *target) recoverOptions(t *testing.T, files map[string]string) Options {
+	ro := tg.options(t, folder(t, files), "run-y4")
+	ro.Snapshotter, ro.Recover, ro.Holder = nil, true, "runner-2"
+	return ro
+}
+
+// onceLost has o's run call do, once, when it says it lost the connection to the database server.
+func onceLost(o *Options, do func()) {
+	var once sync.Once
+	progress := o.Progress
+	o.Progress = func(msg string) {
+		progress(msg)
+		if strings.Contains(msg, "lost the connection to the database server") {
+			once.Do(do)
+		}
+	}
+}
+
+// recoveredBy checks that res, a run taken over, says so: which deploy (by) took its lock, that it
+// recorded the run as recovered, and that the run did nothing since.
+func recoveredBy(t *testing.T, res *Result, by string) {
+	t.Helper()
+	for _, want := range []string{by + " took the deploy lock", "recorded this run as recovered", "did nothing after it connected again"} {
+		if !strings.Contains(res.Reason, want) {
+			t.Errorf("reason %q lacks %q", res.Reason, want)
+		}
 	}
 }
 
