@@ -325,7 +325,8 @@ func copySettings(ctx context.Context, admin *pgx.Conn, from, to string) error {
 		if role != nil {
 			q = "ALTER ROLE " + ident(*role) + " IN DATABASE " + ident(to)
 		}
-		qs = append(qs, q+" SET "+settingSQL(setting))
+		name, value, _ := strings.Cut(setting, "=")
+		qs = append(qs, q+" SET "+schema.SettingSQL(name, value))
 	}
 	if err := rows.Err(); err != nil {
 		return err
@@ -336,85 +337,6 @@ func copySettings(ctx context.Context, admin *pgx.Conn, from, to string) error {
 		}
 	}
 	return nil
-}
-
-// settingSQL is "name TO value" for an entry of pg_db_role_setting.setconfig ("name=value"). The value
-// is stored as SHOW prints it: a list whose elements are identifiers (search_path = app, "my app")
-// comes back a list only when each element is its own literal ('app', 'my app'; one literal 'app,
-// public' would be a single schema of that name), as pg_dump's makeAlterConfigCommand writes it; any
-// other value is one literal.
-func settingSQL(setting string) string {
-	name, value, _ := strings.Cut(setting, "=")
-	if !listQuoted[strings.ToLower(name)] {
-		return ident(name) + " TO " + literal(value)
-	}
-	elems := splitGUCList(value)
-	lits := make([]string, len(elems))
-	for i, e := range elems {
-		lits[i] = literal(e)
-	}
-	return ident(name) + " TO " + strings.Join(lits, ", ")
-}
-
-// listQuoted are the settings whose values PostgreSQL stores as a list of quoted identifiers
-// (GUC_LIST_QUOTE), as pg_dump's variable_is_guc_list_quote names them.
-var listQuoted = map[string]bool{
-	"local_preload_libraries": true, "search_path": true, "session_preload_libraries": true,
-	"shared_preload_libraries": true, "temp_tablespaces": true, "unix_socket_directories": true,
-}
-
-// splitGUCList splits a list setting's stored value into its elements as PostgreSQL's SplitGUCList
-// does: separated by commas, each either bare (up to the comma or white space) or in double quotes,
-// where "" stands for one.
-func splitGUCList(s string) []string {
-	var out []string
-	i := 0
-	skipSpace := func() {
-		for i < len(s) && strings.ContainsRune(" \t\n\r\f\v", rune(s[i])) {
-			i++
-		}
-	}
-	skipSpace()
-	if i == len(s) {
-		return nil
-	}
-	for {
-		var b strings.Builder
-		if s[i] == '"' {
-			for i++; i < len(s); i++ {
-				if s[i] == '"' {
-					if i+1 < len(s) && s[i+1] == '"' {
-						i++
-					} else {
-						i++
-						break
-					}
-				}
-				b.WriteByte(s[i])
-			}
-		} else {
-			for ; i < len(s) && s[i] != ',' && !strings.ContainsRune(" \t\n\r\f\v", rune(s[i])); i++ {
-				b.WriteByte(s[i])
-			}
-		}
-		out = append(out, b.String())
-		skipSpace()
-		if i >= len(s) || s[i] != ',' {
-			return out
-		}
-		i++
-		skipSpace()
-	}
-}
-
-// literal quotes s as a string constant, as quote_literal does: E'…' when it holds a backslash, so
-// that it reads the same whatever standard_conforming_strings says.
-func literal(s string) string {
-	q := "'" + strings.ReplaceAll(s, "'", "''") + "'"
-	if strings.Contains(s, `\`) {
-		return "E" + strings.ReplaceAll(q, `\`, `\\`)
-	}
-	return q
 }
 
 // adminConn connects to url for copying, dropping and renaming database work, which it must not be

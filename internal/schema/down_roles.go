@@ -193,11 +193,6 @@ func (g *downGen) roleProperties(want, have *Role) {
 	}
 }
 
-// listSettings are the settings whose values PostgreSQL keeps as a list of quoted identifiers (GUC_LIST_QUOTE):
-// their value is SQL as it stands, where the others' is a literal.
-var listSettings = []string{"search_path", "temp_tablespaces", "session_preload_libraries", "shared_preload_libraries",
-	"local_preload_libraries"}
-
 // roleSettings restores a role's settings (where: "" for every database, databaseSettingSuffix for the
 // database the down runs in).
 func (g *downGen) roleSettings(name, where string, want, have map[string]string) {
@@ -213,11 +208,7 @@ func (g *downGen) roleSettings(name, where string, want, have map[string]string)
 		if v, ok := have[k]; ok && v == want[k] {
 			continue
 		}
-		value := Literal(want[k])
-		if slices.Contains(listSettings, strings.ToLower(k)) {
-			value = want[k]
-		}
-		g.add(fmt.Sprintf("restore role %s's setting %s%s", name, k, where), stmt("SET "+Ident(k)+" TO "+value))
+		g.add(fmt.Sprintf("restore role %s's setting %s%s", name, k, where), stmt("SET "+SettingSQL(k, want[k])))
 	}
 	for _, k := range sortedKeys(have) {
 		if _, ok := want[k]; !ok {
