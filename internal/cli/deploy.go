@@ -195,6 +195,16 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 	if err != nil {
 		return usageErr(fmt.Errorf("read %s: %w", dir, err))
 	}
+	// A report written into the migration folder over one of its files (a migration), or as a new file
+	// its tool reads (--report-json db/9999_r.up.sql, which golang-migrate runs as migration 9999), is
+	// refused before any work, as check refuses it: the next deploy would run it, or not read the folder.
+	reports := []output{{"--report-json", o.ReportJSON}, {"--report-md", o.ReportMD}}
+	if err := outputsApart(dir, reports...); err != nil {
+		return usageErr(err)
+	}
+	if err := outputsNotRead(dir, set, reports...); err != nil {
+		return usageErr(err)
+	}
 	// Files the folder's tool would not read, or would read otherwise than one expects, are said as check
 	// and lint say them, and kept in the report: a migration saved without .up never ships, and the
 	// deploy would otherwise call the database up to date.

@@ -140,3 +140,47 @@ func TestReportsNeverBecomeMigrations(t *testing.T) {
 		t.Errorf("SARIF as a new file the tool passes by: exit %d\n%s\n%s", code, stdout, errOut)
 	}
 }
+
+// TestDeployReportsNeverBecomeMigrations: deploy's --report-json and --report-md were checked against
+// each other only, not against the migration folder as check's are: --report-json m/9999_evil.up.sql
+// wrote the report where golang-migrate runs it as migration 9999 (and the next deploy would apply it),
+// and --report-md m/1_a.up.sql wrote over a migration. Both are refused before any work (exit 2, the
+// server never asked), naming the flag, the file and why, and nothing is written; a new file the
+// folder's tool passes by is still written (here after a deploy the unreachable server blocks, exit 3).
+func TestDeployReportsNeverBecomeMigrations(t *testing.T) {
+	t.Parallel()
+	const up = "CREATE TABLE a (id int);"
+	cfg := deployFolder(t, map[string]string{"1_a.up.sql": up, "1_a.down.sql": "DROP TABLE a;"}, "")
+	migs := filepath.Join(filepath.Dir(cfg), "migrations")
+	env := map[string]string{"SCHEMAGATE_PROD_DATABASE_URL": "postgres://nobody@127.0.0.1:1/none?connect_timeout=2", "USER": "ci"}
+	evil := filepath.Join(migs, "9999_evil.up.sql")
+	for _, c := range []struct {
+		name, flag, path, want string
+	}{
+		{"--report-json, a new migration", "--report-json", evil, "--report-json " + evil + " would be a file of the migration folder " + migs + " that the folder's tool reads as a script of migration 9999_evil: write reports outside the folder"},
+		{"--report-md, a new migration", "--report-md", evil, "--report-md " + evil + " would be a file of the migration folder"},
+		{"--report-md, over a migration", "--report-md", filepath.Join(migs, "1_a.up.sql"), "--report-md " + filepath.Join(migs, "1_a.up.sql") + ": a file of the migration folder " + migs + ": the report would overwrite it; write reports outside the folder"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg, c.flag, c.path)
+			if code != ExitUsage || !strings.Contains(errOut, c.want) {
+				t.Errorf("exit %d, want %d saying %q\nstdout:\n%s\nstderr:\n%s", code, ExitUsage, c.want, out, errOut)
+			}
+			if strings.Contains(errOut, "cannot connect") {
+				t.Errorf("the deploy went as far as the server before refusing the report:\n%s", errOut)
+			}
+			if _, err := os.Stat(evil); !os.IsNotExist(err) {
+				t.Errorf("%s was written (%v)", evil, err)
+				os.Remove(evil)
+			}
+			if got, err := os.ReadFile(filepath.Join(migs, "1_a.up.sql")); err != nil || string(got) != up {
+				t.Errorf("1_a.up.sql holds %q (%v), want the migration kept", got, err)
+			}
+		})
+	}
+	passedBy := filepath.Join(migs, "deploy.json")
+	code, out, errOut := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg, "--report-json", passedBy)
+	if _, err := os.Stat(passedBy); code != ExitBlocked || err != nil {
+		t.Errorf("a report the folder's tool passes by: exit %d (want %d, the server unreachable), written: %v\nstdout:\n%s\nstderr:\n%s", code, ExitBlocked, err, out, errOut)
+	}
+}

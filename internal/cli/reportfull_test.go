@@ -19,35 +19,9 @@ import (
 // and is a warning (the exit code still says how the deploy went). The disk is a tmpfs this test mounts,
 // filled up: it needs root, as CAP_SYS_ADMIN.
 func TestDeployReportOnAFullDiskKeepsThePreviousFile(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mounting the full tmpfs needs root")
-	}
 	t.Parallel()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64k"); err != nil {
-		t.Fatalf("mount a tmpfs at %s: %v", dir, err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, 0); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
 	previous := map[string]string{"r.json": `{"outcome": "deployed", "previous": true}` + "\n", "r.md": "# the previous report\n"}
-	for name, data := range previous {
-		writeFile(t, filepath.Join(dir, name), []byte(data))
-	}
-	// Fill the disk: what is left is less than a page.
-	fill, err := os.Create(filepath.Join(dir, "fill"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for err == nil {
-		_, err = fill.Write(make([]byte, 4096))
-	}
-	fill.Close()
-	if !errors.Is(err, syscall.ENOSPC) {
-		t.Fatalf("fill the tmpfs: %v, want ENOSPC", err)
-	}
+	dir := fullDisk(t, previous)
 	// Reports of more than the page that truncating the previous one freed.
 	files := map[string]string{}
 	for i := 1; i <= 30; i++ {
@@ -71,6 +45,47 @@ func TestDeployReportOnAFullDiskKeepsThePreviousFile(t *testing.T) {
 			t.Errorf("%s holds %q (%v), want the previous report %q kept", name, got, err, want)
 		}
 	}
+	diskHolds(t, dir, "fill r.json r.md")
+}
+
+// fullDisk is a tmpfs the test mounts (it needs root, as CAP_SYS_ADMIN; skipped otherwise) holding
+// files (name -> content), then filled up: what is left is less than a page, so that a write of more
+// than the page a truncated file frees fails with ENOSPC.
+func fullDisk(t *testing.T, files map[string]string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("mounting the full tmpfs needs root")
+	}
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64k"); err != nil {
+		t.Fatalf("mount a tmpfs at %s: %v", dir, err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, 0); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+	for name, data := range files {
+		writeFile(t, filepath.Join(dir, name), []byte(data))
+	}
+	fill, err := os.Create(filepath.Join(dir, "fill"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for err == nil {
+		_, err = fill.Write(make([]byte, 4096))
+	}
+	fill.Close()
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("fill the tmpfs: %v, want ENOSPC", err)
+	}
+	return dir
+}
+
+// diskHolds fails t unless dir holds exactly the files named (sorted, space-separated): no temporary
+// file left beside them.
+func diskHolds(t *testing.T, dir, want string) {
+	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +94,7 @@ func TestDeployReportOnAFullDiskKeepsThePreviousFile(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if got := strings.Join(names, " "); got != "fill r.json r.md" {
-		t.Errorf("the disk holds %s, want fill r.json r.md (no temporary file left)", got)
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("the disk holds %s, want %s (no temporary file left)", got, want)
 	}
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -53,7 +52,8 @@ migration's own down file (golang-migrate's .down.sql, a Flyway undo script, a s
 new or holding no statement but BEGIN and COMMIT; one that holds a down is kept (--force writes a down
 that did not verify, it does not overwrite one). goose,
 dbmate and sql-migrate keep the down in the up's file: print the script and paste it under the file's
-Down annotation.
+Down annotation. The file is written whole or not at all (to a new file beside it, renamed over it once
+complete): a full disk or a killed process leaves the previous file as it was.
 
 Run the script as the role that runs the migrations: it restores owners and privileges by revoking
 and granting only what V changed, and names the role the throwaway database ran the migrations as
@@ -157,7 +157,10 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 			}
 			if o.Output == "" || o.Output == "-" {
 				fmt.Fprint(a.Stdout, b.String())
-			} else if err := os.WriteFile(o.Output, []byte(b.String()), 0o644); err != nil {
+			} else if err := writeFileWhole(resolved(o.Output), []byte(b.String())); err != nil {
+				// Whole or not at all, as the reports: written in place, a full disk or a killed process
+				// left the script cut short where a good one may have been. A symbolic link is written
+				// through, as in place (its target renamed over), not replaced.
 				return fmt.Errorf("write %s: %w", o.Output, err)
 			} else {
 				fmt.Fprintf(a.Stderr, "wrote %s\n", clean(o.Output))

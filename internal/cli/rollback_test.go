@@ -465,3 +465,29 @@ func globFiles(pattern string) []string {
 	m, _ := filepath.Glob(pattern)
 	return m
 }
+
+// TestRollbackScriptOnAFullDiskKeepsThePreviousFile: rollback-script -o wrote the script in place
+// (os.WriteFile truncates first), so a write that a full disk failed left the first page of the new
+// script where the previous one had been: a down cut short, which the tool would run as it is. It is
+// now written to a new file beside it and renamed over it once complete: the previous script stays,
+// no temporary file is left, and the command fails (exit 1) saying why. The disk is a tmpfs the test
+// mounts, filled up (see fullDisk).
+func TestRollbackScriptOnAFullDiskKeepsThePreviousFile(t *testing.T) {
+	requirePG(t)
+	const previous = "-- the previous rollback script\nDROP TABLE big;\n"
+	disk := fullDisk(t, map[string]string{"rollback.sql": previous})
+	dir := t.TempDir()
+	// The down of 2 creates the function again, its body with it: a script of more than two pages.
+	writeSQL(t, dir, "1_a.up.sql", "CREATE FUNCTION big() RETURNS text LANGUAGE sql AS $$ SELECT '"+strings.Repeat("x", 12000)+"' $$;\n")
+	writeSQL(t, dir, "1_a.down.sql", "DROP FUNCTION big();\n")
+	writeSQL(t, dir, "2_b.up.sql", "DROP FUNCTION big();\n")
+	out := filepath.Join(disk, "rollback.sql")
+	code, stdout, errOut := run(t, nil, "rollback-script", "-q", "--dir", dir, "2", "-o", out)
+	if code != ExitFailure || !strings.Contains(errOut, "write "+out) || !strings.Contains(errOut, "no space left on device") {
+		t.Errorf("exit %d, want %d saying the write of %s failed for want of space\nstdout: %s\nstderr: %s", code, ExitFailure, out, stdout, errOut)
+	}
+	if got, err := os.ReadFile(out); err != nil || string(got) != previous {
+		t.Errorf("%s holds %d bytes starting %.80q (%v), want the previous script kept", out, len(got), got, err)
+	}
+	diskHolds(t, disk, "fill rollback.sql")
+}

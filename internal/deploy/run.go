@@ -211,7 +211,7 @@ func (d *deployer) takeSnapshot(ctx context.Context) error {
 	if d.o.Snapshotter == nil {
 		return nil
 	}
-	limit, bound := d.snapshotLimit()
+	limit, bound, byWindow := d.snapshotLimit()
 	snapCtx, deadline := ctx, time.Time{}
 	if limit != 0 {
 		// A real-time deadline, whatever the clock: the hook and pg_dump run in real time.
@@ -228,7 +228,7 @@ func (d *deployer) takeSnapshot(ctx context.Context) error {
 	stopTicks()
 	if err != nil {
 		if ctx.Err() == nil && !deadline.IsZero() && !time.Now().Before(deadline) {
-			return d.snapshotTimedOut(limit, bound)
+			return d.snapshotTimedOut(limit, bound, byWindow)
 		}
 		// Blocked: no migration ran, so the database is as it was.
 		return snapshotBlocked("take snapshot", err)
@@ -258,12 +258,13 @@ func (d *deployer) takeSnapshot(ctx context.Context) error {
 // snapshotTick is how often the progress says that the snapshot is still running.
 const snapshotTick = 30 * time.Second
 
-// snapshotLimit is how long the snapshot may take, and what bounds it: snapshot.timeout (for a command,
-// its default of 1h), cut to what is left of the maintenance window less min_window_left, after which no
-// migration could start (negative when that is past already). 0 when nothing bounds it (pg_dump, no
-// window or --break-window). A snapshot that hangs keeps maintenance mode on: the bound ends it.
-func (d *deployer) snapshotLimit() (time.Duration, string) {
-	limit, bound := d.env.Snapshot.Timeout, "snapshot.timeout"
+// snapshotLimit is how long the snapshot may take, and what bounds it (bound, for the messages):
+// snapshot.timeout (for a command, its default of 1h), cut to what is left of the maintenance window less
+// min_window_left, after which no migration could start (negative when that is past already); byWindow
+// says the window's end set it. 0 when nothing bounds it (pg_dump, no window or --break-window). A
+// snapshot that hangs keeps maintenance mode on: the bound ends it.
+func (d *deployer) snapshotLimit() (limit time.Duration, bound string, byWindow bool) {
+	limit, bound = d.env.Snapshot.Timeout, "snapshot.timeout"
 	if c, ok := d.o.Snapshotter.(*snapshot.Command); ok && limit <= 0 {
 		limit, bound = c.TakeLimit(), "the snapshot command's default timeout, which snapshot.timeout sets"
 	}
@@ -271,7 +272,7 @@ func (d *deployer) snapshotLimit() (time.Duration, string) {
 		last := w.End.Add(-d.sched.MinLeft())
 		left := last.Sub(d.clock.Now())
 		if limit <= 0 || left < limit {
-			limit = cmp.Or(left, -1) // 0 would mean no bound
+			limit, byWindow = cmp.Or(left, -1), true // 0 would mean no bound
 			bound = "the maintenance window closes at " + w.End.UTC().Format(time.RFC3339)
 			if d.sched.MinLeft() > 0 {
 				bound = fmt.Sprintf("no migration may start after %s (min_window_left %s before the maintenance window closes at %s)",
@@ -279,7 +280,7 @@ func (d *deployer) snapshotLimit() (time.Duration, string) {
 			}
 		}
 	}
-	return limit, bound
+	return limit, bound, byWindow
 }
 
 // snapshotTicks has the progress say every snapshotTick (Options.snapshotTick in tests) that the
@@ -310,8 +311,10 @@ func (d *deployer) snapshotTicks(limit time.Duration) (stop func()) {
 	return func() { close(done); <-finished }
 }
 
-// snapshotTimedOut is the Blocked of a snapshot that limit stopped, bound saying what set it.
-func (d *deployer) snapshotTimedOut(limit time.Duration, bound string) *Blocked {
+// snapshotTimedOut is the Blocked of a snapshot that limit stopped, bound saying what set it and byWindow
+// whether that was the maintenance window's end (see snapshotLimit): its hint is then a window that
+// leaves the snapshot time, not a longer snapshot.timeout.
+func (d *deployer) snapshotTimedOut(limit time.Duration, bound string, byWindow bool) *Blocked {
 	what, left := "the snapshot", ""
 	hint := "raise snapshot.timeout if the snapshot needs longer (or see what it waits for), then deploy again"
 	switch d.o.Snapshotter.(type) {
@@ -321,7 +324,7 @@ func (d *deployer) snapshotTimedOut(limit time.Duration, bound string) *Blocked 
 		what, left = "the snapshot command", " (with what it started); check whether it left a partial snapshot on the platform"
 		hint = "see what the snapshot command waits for, or raise snapshot.timeout if it needs longer, then deploy again"
 	}
-	if strings.HasPrefix(bound, "the maintenance window") || strings.HasPrefix(bound, "no migration may start") {
+	if byWindow {
 		hint = "deploy again in a window that leaves the snapshot time to finish and the migrations time to run (or break this one with --break-window --reason)"
 		if _, ok := d.o.Snapshotter.(*snapshot.PGDump); ok {
 			hint += "; compress: 0 dumps about four times faster"

@@ -101,3 +101,46 @@ func TestDeploySnapshotStoppedAtItsBound(t *testing.T) {
 		}
 	})
 }
+
+// TestSnapshotTimedOutSaysWhatBoundIt: the hint of a snapshot that was stopped follows what stopped it.
+// When the maintenance window's end bounds it (less min_window_left, when set), a longer snapshot.timeout
+// would not help: the hint is a window that leaves the snapshot time (for pg_dump, with compress: 0); when
+// snapshot.timeout does, raising it is. snapshotLimit says which as a value, not in its message's words.
+func TestSnapshotTimedOutSaysWhatBoundIt(t *testing.T) {
+	t.Parallel()
+	window := []config.Window{{Cron: "0 3 * * *", Duration: time.Hour}}
+	at := time.Date(2026, 5, 5, 3, 50, 0, 0, time.UTC) // 10 minutes before the window closes
+	pgDump := &snapshot.PGDump{URL: "postgres://unused", Dir: t.TempDir()}
+	command := &snapshot.Command{Take: "true", Restore: "true"}
+	for _, tc := range []struct {
+		name        string
+		env         config.Environment
+		snap        snapshot.Snapshotter
+		bound, hint string
+	}{
+		{"snapshot.timeout, within the window", config.Environment{Windows: window, Snapshot: config.Snapshot{Timeout: time.Minute}}, command,
+			"(snapshot.timeout)", "see what the snapshot command waits for, or raise snapshot.timeout"},
+		{"snapshot.timeout, no window", config.Environment{Snapshot: config.Snapshot{Timeout: time.Hour}}, pgDump,
+			"(snapshot.timeout)", "raise snapshot.timeout if the snapshot needs longer"},
+		{"the window's end", config.Environment{Windows: window, Snapshot: config.Snapshot{Timeout: time.Hour}}, pgDump,
+			"(the maintenance window closes at 2026-05-05T04:00:00Z)", "deploy again in a window that leaves the snapshot time to finish and the migrations time to run (or break this one with --break-window --reason); compress: 0 dumps about four times faster"},
+		{"min_window_left before the window's end", config.Environment{Windows: window, MinWindowLeft: 5 * time.Minute}, command,
+			"(no migration may start after 2026-05-05T03:55:00Z (min_window_left 5m0s before the maintenance window closes at 2026-05-05T04:00:00Z))", "deploy again in a window that leaves the snapshot time"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			env := tc.env
+			d := &deployer{o: &Options{Snapshotter: tc.snap}, env: &env, clock: &fakeClock{now: at}, res: &Result{}}
+			if err := d.window(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			b := d.snapshotTimedOut(d.snapshotLimit())
+			if !strings.Contains(b.Reason, tc.bound) {
+				t.Errorf("reason %q does not name the bound %q", b.Reason, tc.bound)
+			}
+			if !strings.HasPrefix(b.Hint, tc.hint) {
+				t.Errorf("hint %q, want it to start with %q", b.Hint, tc.hint)
+			}
+		})
+	}
+}
