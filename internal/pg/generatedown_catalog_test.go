@@ -76,3 +76,21 @@ func TestGenerateDownTablespaces(t *testing.T) {
 		})
 	})
 }
+
+// TestGenerateDownViewRules: a view's rules go back, in an order the server accepts: one the up added
+// that writes to a table the up added too is dropped before that table, and one the up dropped (with the
+// table it writes to, or with its view) comes back after them, with its comment.
+func TestGenerateDownViewRules(t *testing.T) {
+	const view = `CREATE TABLE t (a int); CREATE VIEW v AS SELECT a FROM t;`
+	const rule = view + ` CREATE TABLE t2 (a int); CREATE RULE v_ins AS ON INSERT TO v DO INSTEAD INSERT INTO t2 VALUES (new.a);
+		CREATE RULE "v Del" AS ON DELETE TO v DO INSTEAD NOTHING; COMMENT ON RULE v_ins ON v IS 'writes go to t2';`
+	runDownCases(t, []downCase{
+		{name: "added with the table it writes to", setup: view,
+			up: `CREATE TABLE t2 (a int); CREATE RULE v_ins AS ON INSERT TO v DO INSTEAD INSERT INTO t2 VALUES (new.a)`},
+		{name: "replaced", setup: rule, up: `CREATE OR REPLACE RULE v_ins AS ON INSERT TO v DO INSTEAD INSERT INTO t VALUES (new.a)`},
+		{name: "dropped with the table it writes to", setup: rule, up: `DROP TABLE t2 CASCADE`},
+		{name: "dropped with its view", setup: rule, up: `DROP VIEW v`},
+		{name: "view replaced", setup: rule, up: `DROP VIEW v; CREATE VIEW v AS SELECT a, a AS b FROM t`},
+		{name: "commented", setup: rule, up: `COMMENT ON RULE v_ins ON v IS NULL; COMMENT ON RULE "v Del" ON v IS 'nothing'`},
+	})
+}
