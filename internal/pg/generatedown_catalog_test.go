@@ -94,3 +94,28 @@ func TestGenerateDownViewRules(t *testing.T) {
 		{name: "commented", setup: rule, up: `COMMENT ON RULE v_ins ON v IS NULL; COMMENT ON RULE "v Del" ON v IS 'nothing'`},
 	})
 }
+
+// TestGenerateDownExtensionMarks: the DEPENDS ON EXTENSION marks of an index, a function, a procedure,
+// a trigger and a materialized view go back: a mark the up added is taken off before the down drops the
+// extension the up created (a DROP EXTENSION drops what is marked, with no CASCADE), and one the up took
+// off, or lost with its object when it dropped the extension, is put back on the object made again.
+func TestGenerateDownExtensionMarks(t *testing.T) {
+	const objects = `CREATE TABLE t (a int); CREATE INDEX i ON t (a); CREATE MATERIALIZED VIEW mv AS SELECT a FROM t;
+		CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+		CREATE PROCEDURE p() LANGUAGE sql AS 'SELECT 1'; CREATE TRIGGER tg BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();
+		INSERT INTO t VALUES (1);`
+	mark := func(no string) string {
+		return `ALTER INDEX i ` + no + `DEPENDS ON EXTENSION hstore; ALTER FUNCTION f() ` + no + `DEPENDS ON EXTENSION hstore;
+		ALTER PROCEDURE p() ` + no + `DEPENDS ON EXTENSION hstore; ALTER TRIGGER tg ON t ` + no + `DEPENDS ON EXTENSION hstore;
+		ALTER MATERIALIZED VIEW mv ` + no + `DEPENDS ON EXTENSION hstore;`
+	}
+	const ext = `CREATE EXTENSION hstore;`
+	runDownCases(t, []downCase{
+		{name: "marked on an extension the up created", setup: objects, up: ext + mark("")},
+		{name: "marked", setup: objects + ext, up: mark("")},
+		{name: "unmarked", setup: objects + ext + mark(""), up: mark("NO ")},
+		{name: "extension dropped with what is marked", setup: objects + ext + mark(""), up: `DROP EXTENSION hstore`},
+		{name: "function replaced", setup: objects + ext + mark(""),
+			up: `CREATE OR REPLACE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$`},
+	})
+}
