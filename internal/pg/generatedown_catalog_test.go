@@ -119,3 +119,24 @@ func TestGenerateDownExtensionMarks(t *testing.T) {
 			up: `CREATE OR REPLACE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$`},
 	})
 }
+
+// TestGenerateDownShellTypes: a shell type (CREATE TYPE name alone) the up made or dropped goes back,
+// in an order the server accepts around the routines that name it; a shell the up defined as a base type,
+// and a base type it dropped and left a shell, cannot be undone from the catalog (it holds no base
+// type's definition): the down says so and runs without an error.
+func TestGenerateDownShellTypes(t *testing.T) {
+	const io = `CREATE FUNCTION sh_in(cstring) RETURNS sh LANGUAGE internal IMMUTABLE STRICT AS 'int4in';
+		CREATE FUNCTION sh_out(sh) RETURNS cstring LANGUAGE internal IMMUTABLE STRICT AS 'int4out';`
+	const base = `CREATE TYPE sh; ` + io + ` CREATE TYPE sh (INPUT = sh_in, OUTPUT = sh_out, LIKE = int4);`
+	runDownCases(t, []downCase{
+		{name: "made", up: `CREATE TYPE sh`},
+		{name: "made with the routines that name it", up: `CREATE TYPE sh; ` + io},
+		{name: "dropped", setup: `CREATE TYPE sh; COMMENT ON TYPE sh IS 'later'`, up: `DROP TYPE sh`},
+		{name: "dropped with the routines that name it", setup: `CREATE TYPE sh; COMMENT ON TYPE sh IS 'later'; ` + io, up: `DROP TYPE sh CASCADE`},
+		{name: "commented", setup: `CREATE TYPE sh`, up: `COMMENT ON TYPE sh IS 'later'`},
+		{name: "name given to an enum", setup: `CREATE TYPE sh`, up: `DROP TYPE sh; CREATE TYPE sh AS ENUM ('a')`},
+		{name: "defined as a base type", setup: `CREATE TYPE sh; ` + io, up: `CREATE TYPE sh (INPUT = sh_in, OUTPUT = sh_out, LIKE = int4)`,
+			irreversible: true},
+		{name: "base type left a shell", setup: base, up: `DROP TYPE sh CASCADE; CREATE TYPE sh`, irreversible: true},
+	})
+}

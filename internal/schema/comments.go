@@ -154,5 +154,6 @@ func (g *downGen) comments() {
 		}
 	}
 	g.textSearchComments(restore)
+	g.shellTypeNotes(restore)
 	g.publicationComments(restore)
 }
