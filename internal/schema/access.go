@@ -62,6 +62,11 @@ func (g *downGen) properties() {
 			g.add(fmt.Sprintf("restore the access method of table %s", display(k)),
 				"ALTER TABLE "+target+" SET ACCESS METHOD "+Ident(or(t.AccessMethod, "heap")))
 		}
+		// A re-created table starts in the database's default: CREATE TABLE as the catalog writes it
+		// names no tablespace.
+		if cur.Tablespace != t.Tablespace && !t.Foreign() {
+			g.tablespace(KindTable, k, "TABLE", target, t.Tablespace)
+		}
 		if cur.ReplicaIdentity != t.ReplicaIdentity {
 			ri := strings.ToUpper(t.ReplicaIdentity)
 			switch {
@@ -124,6 +129,16 @@ func (g *downGen) properties() {
 	}
 	for _, k := range sortedKeys(b.Indexes) {
 		x, ax := b.Indexes[k], a.Indexes[k]
+		// An index the down built again (itself or with its constraint or relation) is in the default
+		// tablespace: pg_get_indexdef names none.
+		fresh := ax == nil || g.wasCreated(KindIndex, k) || x.Constraint != "" && g.wasCreated(KindConstraint, subKey(x.QTable(), x.Constraint))
+		have := ""
+		if !fresh {
+			have = ax.Tablespace
+		}
+		if have != x.Tablespace {
+			g.tablespace(KindIndex, k, "INDEX", qkey(k), x.Tablespace)
+		}
 		was := ax != nil && !g.wasCreated(KindIndex, k) && ax.Clustered
 		if was == x.Clustered {
 			continue
@@ -154,6 +169,9 @@ func (g *downGen) properties() {
 		if !fresh && v.Materialized && cur.AccessMethod != v.AccessMethod {
 			g.add(fmt.Sprintf("restore the access method of materialized view %s", display(k)),
 				"ALTER MATERIALIZED VIEW "+qkey(k)+" SET ACCESS METHOD "+Ident(or(v.AccessMethod, "heap")))
+		}
+		if v.Materialized && cur.Tablespace != v.Tablespace {
+			g.tablespace(KindMaterializedView, k, word, qkey(k), v.Tablespace)
 		}
 	}
 	// Sequences, routines and types: owner and privileges only.
@@ -187,6 +205,14 @@ func (g *downGen) properties() {
 	}
 	g.textSearchProperties()
 	g.publicationProperties()
+}
+
+// tablespace moves a relation back to tablespace want ("" for the database's default, which SET
+// TABLESPACE names pg_default). The tablespace itself is the server's, not the database's: the down
+// expects it to be there, as the up found it.
+func (g *downGen) tablespace(kind, key, keyword, target, want string) {
+	g.add(fmt.Sprintf("move %s %s back to tablespace %s", kind, display(key), or(want, "pg_default")),
+		fmt.Sprintf("ALTER %s %s SET TABLESPACE %s", keyword, target, Ident(or(want, "pg_default"))))
 }
 
 // identitySequence restores what the identity sequence of column c of table t (as the before-catalog

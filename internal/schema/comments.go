@@ -69,6 +69,7 @@ func (g *downGen) comments() {
 		}
 		restore(kindOfView(v), k, word+qkey(k), v.Comment, have)
 	}
+	g.viewRuleComments(restore)
 	for _, k := range sortedKeys(b.Sequences) {
 		var have *string
 		if ax := a.Sequences[k]; ax != nil {
@@ -153,5 +154,6 @@ func (g *downGen) comments() {
 		}
 	}
 	g.textSearchComments(restore)
+	g.shellTypeNotes(restore)
 	g.publicationComments(restore)
 }

@@ -66,6 +66,7 @@ func (g *downGen) dropDependents() {
 		}
 	}
 	keptRelAfterViews := func(q string) bool { return keptRel(q) && !g.dropViews[q] }
+	g.dropViewRules()
 
 	for _, k := range sortedKeys(a.Triggers) {
 		x := a.Triggers[k]
@@ -498,6 +499,7 @@ func (g *downGen) createDependents() {
 		g.add(fmt.Sprintf("re-create %s %s", kindOfView(v), display(k)), createViewSQL(v))
 		g.markCreated(kindOfView(v), k)
 	}
+	g.createViewRules()
 	for _, k := range sortedKeys(b.Indexes) {
 		x := b.Indexes[k]
 		if x.Constraint != "" || x.Inherited {

@@ -45,6 +45,8 @@ func (g *downGen) createTypes() {
 	}
 	// After the extensions, whose templates and parsers they may use.
 	g.createTextSearch()
+	// Before the routines, which may name them.
+	g.createShellTypes()
 	for _, k := range sortedKeys(b.Enums) {
 		e, ae := b.Enums[k], a.Enums[k]
 		if ae == nil {
@@ -379,6 +381,7 @@ func (g *downGen) dropTypes() {
 	dropMany("text search parser", "DROP TEXT SEARCH PARSER", parsers)
 	dropMany("text search template", "DROP TEXT SEARCH TEMPLATE", templates)
 	dropMany("type", "DROP TYPE", types)
+	g.dropShellTypes()
 	dropMany("sequence", "DROP SEQUENCE IF EXISTS", seqs)
 	dropMany("extension", "DROP EXTENSION", exts)
 	dropMany("schema", "DROP SCHEMA", schemas)

@@ -1,0 +1,142 @@
+package pg_test
+
+import (
+	"context"
+	"crypto/rand"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/pgtest"
+)
+
+// downCase is an up whose generated down is run on a real server: the catalog after it must be the one
+// before the up (and the up apply again), or, when irreversible, the down must say so and run without
+// an error.
+type downCase struct {
+	name, setup, up string
+	irreversible    bool
+}
+
+func runDownCases(t *testing.T, cases []downCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			conn := pgtest.Conn(t)
+			if tc.setup != "" {
+				exec(t, conn, tc.setup)
+			}
+			r := runRoundTrip(t, conn, tc.up)
+			t.Logf("generated down:\n%s", r.down.SQL)
+			if r.down.Empty() {
+				t.Fatalf("no down generated for %s", tc.up)
+			}
+			if tc.irreversible {
+				if r.down.Reversible() || len(r.down.Warnings) == 0 || r.downErr != nil {
+					t.Errorf("want an irreversible step, a warning and a down that runs; down error: %v", r.downErr)
+				}
+				return
+			}
+			if !r.exact() {
+				t.Errorf("round trip not exact:\ndown error: %v\nre-up error: %v\nafter down: %q\nafter re-up: %q",
+					r.downErr, r.reUpErr, r.downProblems, r.reUpProblems)
+			}
+		})
+	}
+}
+
+// TestGenerateDownTablespaces: a table, a partitioned table, an index (a constraint's too) and a
+// materialized view the up moved to another tablespace, or out of one, go back; those the up dropped
+// come back in theirs. The tablespace is the server's, made for the test in a folder its OS user owns.
+func TestGenerateDownTablespaces(t *testing.T) {
+	ts := "sg_ts_" + strings.ToLower(rand.Text()[:8])
+	dir := pgtest.TablespaceDir(t)
+	admin, err := pgx.Connect(t.Context(), pgtest.Server(t).AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(context.Background()) })
+	exec(t, admin, "CREATE TABLESPACE "+ts+" LOCATION '"+dir+"'")
+	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP TABLESPACE IF EXISTS "+ts) }) // after the databases go
+	const rels = `CREATE TABLE t (a int CONSTRAINT t_a UNIQUE); CREATE INDEX i ON t (a); CREATE MATERIALIZED VIEW mv AS SELECT a FROM t;
+		CREATE TABLE p (a int) PARTITION BY RANGE (a); INSERT INTO t VALUES (1);`
+	moveAll := func(to string) string {
+		return `ALTER TABLE t SET TABLESPACE ` + to + `; ALTER INDEX i SET TABLESPACE ` + to + `; ALTER INDEX t_a SET TABLESPACE ` + to +
+			`; ALTER MATERIALIZED VIEW mv SET TABLESPACE ` + to + `; ALTER TABLE p SET TABLESPACE ` + to
+	}
+	t.Run("cases", func(t *testing.T) {
+		runDownCases(t, []downCase{
+			{name: "moved in", setup: rels, up: moveAll(ts)},
+			{name: "moved out", setup: rels + moveAll(ts), up: moveAll("pg_default")},
+			{name: "dropped", setup: rels + moveAll(ts), up: `DROP MATERIALIZED VIEW mv; DROP TABLE t, p`},
+			{name: "key re-made elsewhere", setup: rels,
+				up: `ALTER TABLE t DROP CONSTRAINT t_a; ALTER TABLE t ADD CONSTRAINT t_a UNIQUE (a) USING INDEX TABLESPACE ` + ts},
+		})
+	})
+}
+
+// TestGenerateDownViewRules: a view's rules go back, in an order the server accepts: one the up added
+// that writes to a table the up added too is dropped before that table, and one the up dropped (with the
+// table it writes to, or with its view) comes back after them, with its comment.
+func TestGenerateDownViewRules(t *testing.T) {
+	const view = `CREATE TABLE t (a int); CREATE VIEW v AS SELECT a FROM t;`
+	const rule = view + ` CREATE TABLE t2 (a int); CREATE RULE v_ins AS ON INSERT TO v DO INSTEAD INSERT INTO t2 VALUES (new.a);
+		CREATE RULE "v Del" AS ON DELETE TO v DO INSTEAD NOTHING; COMMENT ON RULE v_ins ON v IS 'writes go to t2';`
+	runDownCases(t, []downCase{
+		{name: "added with the table it writes to", setup: view,
+			up: `CREATE TABLE t2 (a int); CREATE RULE v_ins AS ON INSERT TO v DO INSTEAD INSERT INTO t2 VALUES (new.a)`},
+		{name: "replaced", setup: rule, up: `CREATE OR REPLACE RULE v_ins AS ON INSERT TO v DO INSTEAD INSERT INTO t VALUES (new.a)`},
+		{name: "dropped with the table it writes to", setup: rule, up: `DROP TABLE t2 CASCADE`},
+		{name: "dropped with its view", setup: rule, up: `DROP VIEW v`},
+		{name: "view replaced", setup: rule, up: `DROP VIEW v; CREATE VIEW v AS SELECT a, a AS b FROM t`},
+		{name: "commented", setup: rule, up: `COMMENT ON RULE v_ins ON v IS NULL; COMMENT ON RULE "v Del" ON v IS 'nothing'`},
+	})
+}
+
+// TestGenerateDownExtensionMarks: the DEPENDS ON EXTENSION marks of an index, a function, a procedure,
+// a trigger and a materialized view go back: a mark the up added is taken off before the down drops the
+// extension the up created (a DROP EXTENSION drops what is marked, with no CASCADE), and one the up took
+// off, or lost with its object when it dropped the extension, is put back on the object made again.
+func TestGenerateDownExtensionMarks(t *testing.T) {
+	const objects = `CREATE TABLE t (a int); CREATE INDEX i ON t (a); CREATE MATERIALIZED VIEW mv AS SELECT a FROM t;
+		CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+		CREATE PROCEDURE p() LANGUAGE sql AS 'SELECT 1'; CREATE TRIGGER tg BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();
+		INSERT INTO t VALUES (1);`
+	mark := func(no string) string {
+		return `ALTER INDEX i ` + no + `DEPENDS ON EXTENSION hstore; ALTER FUNCTION f() ` + no + `DEPENDS ON EXTENSION hstore;
+		ALTER PROCEDURE p() ` + no + `DEPENDS ON EXTENSION hstore; ALTER TRIGGER tg ON t ` + no + `DEPENDS ON EXTENSION hstore;
+		ALTER MATERIALIZED VIEW mv ` + no + `DEPENDS ON EXTENSION hstore;`
+	}
+	const ext = `CREATE EXTENSION hstore;`
+	runDownCases(t, []downCase{
+		{name: "marked on an extension the up created", setup: objects, up: ext + mark("")},
+		{name: "marked", setup: objects + ext, up: mark("")},
+		{name: "unmarked", setup: objects + ext + mark(""), up: mark("NO ")},
+		{name: "extension dropped with what is marked", setup: objects + ext + mark(""), up: `DROP EXTENSION hstore`},
+		{name: "function replaced", setup: objects + ext + mark(""),
+			up: `CREATE OR REPLACE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$`},
+	})
+}
+
+// TestGenerateDownShellTypes: a shell type (CREATE TYPE name alone) the up made or dropped goes back,
+// in an order the server accepts around the routines that name it; a shell the up defined as a base type,
+// and a base type it dropped and left a shell, cannot be undone from the catalog (it holds no base
+// type's definition): the down says so and runs without an error.
+func TestGenerateDownShellTypes(t *testing.T) {
+	const io = `CREATE FUNCTION sh_in(cstring) RETURNS sh LANGUAGE internal IMMUTABLE STRICT AS 'int4in';
+		CREATE FUNCTION sh_out(sh) RETURNS cstring LANGUAGE internal IMMUTABLE STRICT AS 'int4out';`
+	const base = `CREATE TYPE sh; ` + io + ` CREATE TYPE sh (INPUT = sh_in, OUTPUT = sh_out, LIKE = int4);`
+	runDownCases(t, []downCase{
+		{name: "made", up: `CREATE TYPE sh`},
+		{name: "made with the routines that name it", up: `CREATE TYPE sh; ` + io},
+		{name: "dropped", setup: `CREATE TYPE sh; COMMENT ON TYPE sh IS 'later'`, up: `DROP TYPE sh`},
+		{name: "dropped with the routines that name it", setup: `CREATE TYPE sh; COMMENT ON TYPE sh IS 'later'; ` + io, up: `DROP TYPE sh CASCADE`},
+		{name: "commented", setup: `CREATE TYPE sh`, up: `COMMENT ON TYPE sh IS 'later'`},
+		{name: "name given to an enum", setup: `CREATE TYPE sh`, up: `DROP TYPE sh; CREATE TYPE sh AS ENUM ('a')`},
+		{name: "defined as a base type", setup: `CREATE TYPE sh; ` + io, up: `CREATE TYPE sh (INPUT = sh_in, OUTPUT = sh_out, LIKE = int4)`,
+			irreversible: true},
+		{name: "base type left a shell", setup: base, up: `DROP TYPE sh CASCADE; CREATE TYPE sh`, irreversible: true},
+	})
+}
