@@ -48,17 +48,43 @@ func (g *downGen) dropRules(word, k, have, want string) {
 }
 
 // createTableRules creates again the rules of the before-catalog's tables that the up dropped or
-// changed, and all those of a table the down created again. It runs after the views, which a rule may
-// write to.
+// changed, and all those of a table the down created again, then puts each back in its state. It runs
+// after the views, which a rule may write to.
 func (g *downGen) createTableRules() {
 	for _, k := range sortedKeys(g.b.Tables) {
 		bt, t := g.b.Tables[k], g.a.Tables[k]
+		kept := t != nil && !g.wasCreated(KindTable, k)
 		have := ""
-		if t != nil && !g.wasCreated(KindTable, k) {
+		if kept {
 			have = t.Rules
 		}
 		g.createRules("table", k, have, bt.Rules)
+		for _, n := range slices.Sorted(mapKeys(defsByName(bt.Rules, ruleName))) {
+			name := unquote(n)
+			// A rule created again fires as enabled, whatever state the up's CREATE OR REPLACE RULE kept.
+			had := ""
+			if kept && !g.wasCreated(KindRule, subKey(k, name)) {
+				had = t.RuleStates[name]
+			}
+			if want := bt.RuleStates[name]; want != had {
+				g.add(fmt.Sprintf("put the rule %s on table %s back to %s", n, display(k), ruleState(want)),
+					"ALTER TABLE "+qkey(k)+" "+ruleStateVerb(want)+" RULE "+n)
+			}
+		}
 	}
+}
+
+// ruleStateVerb is the ALTER TABLE action that gives a rule the state Table.RuleStates holds.
+func ruleStateVerb(state string) string {
+	switch state {
+	case "disabled":
+		return "DISABLE"
+	case "enabled always":
+		return "ENABLE ALWAYS"
+	case "enabled replica":
+		return "ENABLE REPLICA"
+	}
+	return "ENABLE"
 }
 
 // createViewRules creates again the rules of the before-catalog's views that the up dropped or changed,
@@ -89,19 +115,34 @@ func (g *downGen) createRules(word, k, have, want string) {
 	}
 }
 
-// viewRuleComments restores the comments on the rules of the before-catalog's views: those the down
-// created again start with none.
-func (g *downGen) viewRuleComments(restore func(kind, key, target, want string, have *string)) {
+// ruleComments restores the comments on the rules of the before-catalog's tables and views: those the
+// down created again start with none.
+func (g *downGen) ruleComments(restore func(kind, key, target, want string, have *string)) {
+	comments := func(k, rules string, want, have map[string]string, kept bool) {
+		for _, n := range slices.Sorted(mapKeys(defsByName(rules, ruleName))) {
+			name := unquote(n)
+			var had *string
+			if kept {
+				c := have[name]
+				had = &c
+			}
+			restore(KindRule, subKey(k, name), "RULE "+n+" ON "+qkey(k), want[name], had)
+		}
+	}
+	for _, k := range sortedKeys(g.b.Tables) {
+		bt, t := g.b.Tables[k], g.a.Tables[k]
+		var have map[string]string
+		if t != nil {
+			have = t.RuleComments
+		}
+		comments(k, bt.Rules, bt.RuleComments, have, t != nil)
+	}
 	for _, k := range sortedKeys(g.b.Views) {
 		bv, v := g.b.Views[k], g.a.Views[k]
-		for _, n := range slices.Sorted(mapKeys(defsByName(bv.Rules, ruleName))) {
-			name := unquote(n)
-			var have *string
-			if v != nil {
-				c := v.RuleComments[name]
-				have = &c
-			}
-			restore(KindRule, subKey(k, name), "RULE "+n+" ON "+qkey(k), bv.RuleComments[name], have)
+		var have map[string]string
+		if v != nil {
+			have = v.RuleComments
 		}
+		comments(k, bv.Rules, bv.RuleComments, have, v != nil)
 	}
 }

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"slices"
 	"testing"
 )
 
@@ -60,4 +61,90 @@ func TestGenerateDownTableRules(t *testing.T) {
 	delete(after.Views, "public.user_orders")
 	d = GenerateDown(before, after)
 	inOrder(t, d, "CREATE TABLE orders", "CREATE VIEW user_orders", `CREATE RULE "orders Upd"`)
+}
+
+// TestGenerateDownTableRuleStatesAndComments: a table rule's state and comment go back, on a rule the
+// down keeps (only what changed) as on one it creates again (which starts enabled, with no comment).
+func TestGenerateDownTableRuleStatesAndComments(t *testing.T) {
+	const ins = "CREATE RULE orders_ins AS\n    ON INSERT TO public.orders DO INSTEAD NOTHING;"
+	const upd = "CREATE RULE \"orders Upd\" AS\n    ON UPDATE TO public.orders DO ALSO NOTHING;"
+	const del = "CREATE RULE orders_del AS\n    ON DELETE TO public.orders DO INSTEAD NOTHING;"
+	marked := func() *Catalog {
+		c := shop()
+		c.Tables["public.orders"].Rules = upd + "\n" + del + "\n" + ins
+		c.Tables["public.orders"].RuleStates = map[string]string{"orders_ins": "disabled", "orders Upd": "enabled always", "orders_del": "enabled replica"}
+		c.Tables["public.orders"].RuleComments = map[string]string{"orders_ins": "keeps rows out", "orders Upd": `it's "kept"`}
+		return c
+	}
+	steps := func(d *DownScript) []string {
+		var out []string
+		for _, s := range d.Steps {
+			out = append(out, s.SQL)
+		}
+		return out
+	}
+
+	// The up changed the states and comments alone: only they go back.
+	after := marked()
+	after.Tables["public.orders"].RuleStates = map[string]string{"orders_ins": "enabled replica"}
+	after.Tables["public.orders"].RuleComments = map[string]string{"orders_del": "new"}
+	d := GenerateDown(marked(), after)
+	want := []string{
+		`ALTER TABLE orders ENABLE ALWAYS RULE "orders Upd"`,
+		"ALTER TABLE orders ENABLE REPLICA RULE orders_del",
+		"ALTER TABLE orders DISABLE RULE orders_ins",
+		`COMMENT ON RULE "orders Upd" ON orders IS 'it''s "kept"'`,
+		"COMMENT ON RULE orders_del ON orders IS NULL",
+		"COMMENT ON RULE orders_ins ON orders IS 'keeps rows out'",
+	}
+	if got := steps(d); !slices.Equal(got, want) {
+		t.Errorf("steps:\n%q\nwant:\n%q", got, want)
+	}
+
+	// The up enabled every rule and took the comments off: a state of enabled is written too.
+	before := shop()
+	before.Tables["public.orders"].Rules = ins
+	after = marked()
+	after.Tables["public.orders"].Rules = ins
+	d = GenerateDown(before, after)
+	want = []string{"ALTER TABLE orders ENABLE RULE orders_ins", "COMMENT ON RULE orders_ins ON orders IS NULL"}
+	if got := steps(d); !slices.Equal(got, want) {
+		t.Errorf("steps:\n%q\nwant:\n%q", got, want)
+	}
+
+	// The up dropped one rule and replaced another (which keeps its state and comment): both are
+	// created again, then given theirs.
+	after = marked()
+	after.Tables["public.orders"].Rules = upd + "\n" + "CREATE RULE orders_ins AS\n    ON INSERT TO public.orders DO ALSO NOTHING;"
+	after.Tables["public.orders"].RuleStates = map[string]string{"orders_ins": "disabled", "orders Upd": "enabled always"}
+	d = GenerateDown(marked(), after)
+	for _, pair := range [][2]string{
+		{"CREATE RULE orders_del", "ALTER TABLE orders ENABLE REPLICA RULE orders_del"},
+		{"CREATE RULE orders_ins", "ALTER TABLE orders DISABLE RULE orders_ins"},
+		{"CREATE RULE orders_ins", "COMMENT ON RULE orders_ins ON orders IS 'keeps rows out'"},
+	} {
+		if c, s := stepIndex(d, pair[0]), stepIndex(d, pair[1]); c < 0 || s <= c {
+			t.Errorf("want %q (at %d) after %q (at %d):\n%s", pair[1], s, pair[0], c, d.SQL)
+		}
+	}
+	if stepIndex(d, `ALTER TABLE orders ENABLE ALWAYS RULE "orders Upd"`) >= 0 || stepIndex(d, `COMMENT ON RULE "orders Upd"`) >= 0 {
+		t.Errorf("the rule the up kept as it was is altered:\n%s", d.SQL)
+	}
+
+	// The up dropped the table: its rules come back with their states and comments.
+	after = shop()
+	delete(after.Tables, "public.orders")
+	delete(after.Constraints, "public.orders.orders_user_fk")
+	delete(after.Views, "public.user_orders")
+	d = GenerateDown(marked(), after)
+	for _, s := range []string{"ALTER TABLE orders DISABLE RULE orders_ins", `ALTER TABLE orders ENABLE ALWAYS RULE "orders Upd"`,
+		"ALTER TABLE orders ENABLE REPLICA RULE orders_del", "COMMENT ON RULE orders_ins ON orders IS 'keeps rows out'",
+		`COMMENT ON RULE "orders Upd" ON orders IS 'it''s "kept"'`} {
+		if stepIndex(d, s) < 0 {
+			t.Errorf("no %q:\n%s", s, d.SQL)
+		}
+	}
+	if stepIndex(d, "COMMENT ON RULE orders_del") >= 0 {
+		t.Errorf("a comment written for a rule that had none:\n%s", d.SQL)
+	}
 }
