@@ -140,3 +140,49 @@ func TestGenerateDownShellTypes(t *testing.T) {
 		{name: "base type left a shell", setup: base, up: `DROP TYPE sh CASCADE; CREATE TYPE sh`, irreversible: true},
 	})
 }
+
+// TestGenerateDownTableRules: a table's rules go back in an order the server accepts, as a view's do:
+// one the up added (or changed) that names a table, a column or a view the up added too is dropped
+// before them, and one the up dropped comes back once what it names is there again.
+func TestGenerateDownTableRules(t *testing.T) {
+	const table = `CREATE TABLE t (a int);`
+	const rule = table + ` CREATE TABLE t2 (a int); CREATE VIEW v2 AS SELECT a FROM t2;
+		CREATE RULE t_ins AS ON INSERT TO t DO INSTEAD INSERT INTO t2 VALUES (new.a);
+		CREATE RULE "t Upd" AS ON UPDATE TO t DO ALSO INSERT INTO v2 VALUES (new.a);`
+	runDownCases(t, []downCase{
+		{name: "added with the table it writes to", setup: table,
+			up: `CREATE TABLE t2 (a int); CREATE RULE t_ins AS ON INSERT TO t DO INSTEAD INSERT INTO t2 VALUES (new.a)`},
+		{name: "added with the column it reads", setup: table,
+			up: `ALTER TABLE t ADD b int; CREATE RULE t_del AS ON DELETE TO t WHERE old.b > 0 DO INSTEAD NOTHING`},
+		{name: "added with the view it writes to", setup: table,
+			up: `CREATE VIEW v AS SELECT a FROM t; CREATE RULE t_ins AS ON INSERT TO t WHERE new.a < 0 DO INSTEAD INSERT INTO v VALUES (-new.a)`},
+		{name: "replaced to write to a table the up added", setup: rule,
+			up: `CREATE TABLE t3 (a int); CREATE OR REPLACE RULE t_ins AS ON INSERT TO t DO INSTEAD INSERT INTO t3 VALUES (new.a)`},
+		{name: "dropped with the table it writes to", setup: rule, up: `DROP TABLE t2 CASCADE`},
+		{name: "dropped with the view it writes to", setup: rule, up: `DROP VIEW v2 CASCADE`},
+		{name: "dropped with its table", setup: rule, up: `DROP TABLE t`},
+		{name: "dropped", setup: rule, up: `DROP RULE t_ins ON t; DROP RULE "t Upd" ON t`},
+	})
+}
+
+// TestGenerateDownTableRuleStatesAndComments: a table rule's state (ENABLE, DISABLE, ENABLE ALWAYS,
+// ENABLE REPLICA) and its comment go back, on a rule the down keeps as on one it creates again (which
+// starts enabled and without a comment; CREATE OR REPLACE RULE keeps both, DROP loses both).
+func TestGenerateDownTableRuleStatesAndComments(t *testing.T) {
+	const rules = `CREATE TABLE t (a int); CREATE TABLE t2 (a int);
+		CREATE RULE t_ins AS ON INSERT TO t DO INSTEAD INSERT INTO t2 VALUES (new.a);
+		CREATE RULE "t Upd" AS ON UPDATE TO t DO ALSO NOTHING; CREATE RULE t_del AS ON DELETE TO t DO INSTEAD NOTHING;
+		CREATE RULE t_trunc AS ON DELETE TO t2 DO ALSO NOTHING;`
+	const marked = rules + ` ALTER TABLE t DISABLE RULE t_ins; ALTER TABLE t ENABLE ALWAYS RULE "t Upd";
+		ALTER TABLE t ENABLE REPLICA RULE t_del; COMMENT ON RULE t_ins ON t IS 'writes go to t2'; COMMENT ON RULE "t Upd" ON t IS 'it''s "kept"';`
+	runDownCases(t, []downCase{
+		{name: "disabled", setup: rules,
+			up: `ALTER TABLE t DISABLE RULE t_ins; ALTER TABLE t ENABLE ALWAYS RULE "t Upd"; ALTER TABLE t ENABLE REPLICA RULE t_del`},
+		{name: "enabled", setup: marked, up: `ALTER TABLE t ENABLE RULE t_ins; ALTER TABLE t ENABLE RULE "t Upd"; ALTER TABLE t DISABLE RULE t_del`},
+		{name: "commented", setup: marked, up: `COMMENT ON RULE t_ins ON t IS NULL; COMMENT ON RULE t_del ON t IS 'new'`},
+		{name: "replaced", setup: marked, up: `CREATE OR REPLACE RULE t_ins AS ON INSERT TO t DO INSTEAD NOTHING`},
+		{name: "dropped", setup: marked, up: `DROP RULE t_ins ON t; DROP RULE "t Upd" ON t; DROP RULE t_del ON t`},
+		{name: "dropped with the table it writes to", setup: marked, up: `DROP TABLE t2 CASCADE`},
+		{name: "dropped with its table", setup: marked, up: `DROP TABLE t CASCADE`},
+	})
+}

@@ -7,7 +7,7 @@ import (
 )
 
 // properties restores, on the objects of the before-catalog, what the up changed of their owner,
-// privileges, storage parameters, replica identity, rules, extended statistics (with their owners and
+// privileges, storage parameters, replica identity, extended statistics (with their owners and
 // comments), CLUSTER index and column statistics targets, each schema's default privileges and its
 // collations' owners and comments, and the database-wide default privileges, for objects the down
 // re-created (which start from the defaults) as for those it kept. Collations and column storage are
@@ -84,7 +84,6 @@ func (g *downGen) properties() {
 			}
 			g.add(fmt.Sprintf("restore FORCE ROW LEVEL SECURITY on table %s", display(k)), "ALTER TABLE "+target+" "+verb+" ROW LEVEL SECURITY")
 		}
-		g.definitions(k, target, "rule", cur.Rules, t.Rules, ruleName, func(name string) string { return "DROP RULE " + name + " ON " + target })
 		g.definitions(k, target, "extended statistics", cur.Statistics, t.Statistics, statisticsName, func(name string) string { return "DROP STATISTICS " + name })
 		// Those definitions created again start as the down's user's, with no comment.
 		had, has := defsByName(t.Statistics, statisticsName), defsByName(cur.Statistics, statisticsName)

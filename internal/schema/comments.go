@@ -69,7 +69,7 @@ func (g *downGen) comments() {
 		}
 		restore(kindOfView(v), k, word+qkey(k), v.Comment, have)
 	}
-	g.viewRuleComments(restore)
+	g.ruleComments(restore)
 	for _, k := range sortedKeys(b.Sequences) {
 		var have *string
 		if ax := a.Sequences[k]; ax != nil {

@@ -97,10 +97,10 @@ func (g *downGen) irreversible(comment string) {
 // in dependency order: event triggers the up added or changed are dropped before anything else, so that
 // they do not fire on the down; renames and schema moves (recognised by OID in two snapshots of the same
 // database) are undone by renaming and moving back; publications the up added, and what the up added
-// to the others, are dropped; triggers, policies, views' rules, views, constraints, indexes and
-// tables that the up added are dropped; then text search dictionaries and configurations, types,
+// to the others, are dropped; views' and tables' rules, triggers, policies, views, constraints, indexes
+// and tables that the up added are dropped; then text search dictionaries and configurations, types,
 // sequences and functions are re-created, columns restored, tables (typed again, foreign ones with their
-// options), constraints, views and their rules, indexes, triggers and publications re-created; objects the up added that
+// options), constraints, views, views' and tables' rules, indexes, triggers and publications re-created; objects the up added that
 // others depended on are dropped, and event triggers re-created, last. Columns it re-adds come last in
 // their table: a column order it cannot restore is an irreversible step. Roles are renamed back first,
 // created again and altered back before the types, and dropped (memberships revoked) after the

@@ -67,6 +67,7 @@ func (g *downGen) dropDependents() {
 	}
 	keptRelAfterViews := func(q string) bool { return keptRel(q) && !g.dropViews[q] }
 	g.dropViewRules()
+	g.dropTableRules()
 
 	for _, k := range sortedKeys(a.Triggers) {
 		x := a.Triggers[k]
@@ -500,6 +501,7 @@ func (g *downGen) createDependents() {
 		g.markCreated(kindOfView(v), k)
 	}
 	g.createViewRules()
+	g.createTableRules()
 	for _, k := range sortedKeys(b.Indexes) {
 		x := b.Indexes[k]
 		if x.Constraint != "" || x.Inherited {
