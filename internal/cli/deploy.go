@@ -118,13 +118,25 @@ signal stopped before its first change, or that rolled back, exits 3: the databa
 // deployEnv loads the configuration and the named environment; forDeploy also asks for what only a
 // deploy needs (snapshot.dir), which listing windows does not.
 func (a *App) deployEnv(file, name string, forDeploy bool) (*config.Config, *config.Environment, error) {
+	cfg, env, _, err := a.deployEnvFrom(file, name, forDeploy)
+	return cfg, env, err
+}
+
+// deployEnvFrom is deployEnv that also returns the configuration file it read (or looked for).
+func (a *App) deployEnvFrom(file, name string, forDeploy bool) (*config.Config, *config.Environment, string, error) {
 	if name == "" {
-		return nil, nil, usageErr(errors.New("--env is required"))
+		return nil, nil, file, usageErr(errors.New("--env is required"))
 	}
 	cfg, file, err := a.loadConfig(file)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, file, err
 	}
+	cfg, env, err := a.environment(cfg, file, name, forDeploy)
+	return cfg, env, file, err
+}
+
+// environment is the environment name of cfg, read from file, checked (for a deploy when forDeploy).
+func (a *App) environment(cfg *config.Config, file, name string, forDeploy bool) (*config.Config, *config.Environment, error) {
 	env := cfg.Environments[name]
 	if env == nil {
 		if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) { // only the default file may be missing
@@ -148,7 +160,7 @@ func (a *App) deployEnv(file, name string, forDeploy bool) (*config.Config, *con
 }
 
 func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
-	cfg, env, err := a.deployEnv(o.ConfigFile, o.Env, true)
+	cfg, env, cfgFile, err := a.deployEnvFrom(o.ConfigFile, o.Env, true)
 	if err != nil {
 		return err
 	}
@@ -167,6 +179,10 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 	// A report that cannot be written is found now, as check finds it, not after the deploy: a CI step
 	// that reads it would get nothing from a deploy that went through.
 	if err := outputsApart("", output{"--report-json", o.ReportJSON}, output{"--report-md", o.ReportMD}); err != nil {
+		return usageErr(err)
+	}
+	// Nor over the configuration file, which holds the environments (check refuses it too).
+	if err := outputsNotInputs([]input{{"configuration file", cfgFile}}, output{"--report-json", o.ReportJSON}, output{"--report-md", o.ReportMD}); err != nil {
 		return usageErr(err)
 	}
 	for _, r := range []struct{ flag, path string }{{"--report-json", o.ReportJSON}, {"--report-md", o.ReportMD}} {

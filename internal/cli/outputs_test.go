@@ -184,3 +184,29 @@ func TestDeployReportsNeverBecomeMigrations(t *testing.T) {
 		t.Errorf("a report the folder's tool passes by: exit %d (want %d, the server unreachable), written: %v\nstdout:\n%s\nstderr:\n%s", code, ExitBlocked, err, out, errOut)
 	}
 }
+
+// TestDeployReportNeverOverwritesTheConfiguration: deploy refuses a report path that is its own
+// configuration file, as check does, before any work: --report-md schemagate.yml wrote the report over
+// the file that holds the environments, windows and snapshot settings.
+func TestDeployReportNeverOverwritesTheConfiguration(t *testing.T) {
+	t.Parallel()
+	cfg := deployFolder(t, map[string]string{"1_a.up.sql": "CREATE TABLE a (id int);", "1_a.down.sql": "DROP TABLE a;"}, "")
+	before, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"SCHEMAGATE_PROD_DATABASE_URL": "postgres://nobody@127.0.0.1:1/none?connect_timeout=2", "USER": "ci"}
+	for _, flag := range []string{"--report-json", "--report-md"} {
+		code, out, errOut := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg, flag, cfg)
+		want := flag + " " + cfg + ": the configuration file " + cfg + ": the report would overwrite it"
+		if code != ExitUsage || !strings.Contains(errOut, want) {
+			t.Errorf("%s over the configuration: exit %d, want %d saying %q\nstdout:\n%s\nstderr:\n%s", flag, code, ExitUsage, want, out, errOut)
+		}
+		if strings.Contains(errOut, "cannot connect") {
+			t.Errorf("%s: the deploy went as far as the server before refusing the report:\n%s", flag, errOut)
+		}
+		if got, err := os.ReadFile(cfg); err != nil || string(got) != string(before) {
+			t.Fatalf("%s: the configuration file now holds %q (%v)", flag, got, err)
+		}
+	}
+}
