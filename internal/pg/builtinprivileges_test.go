@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/schemagate/schemagate/internal/pg"
 	"github.com/schemagate/schemagate/internal/pgtest"
 	"github.com/schemagate/schemagate/internal/schema"
 )
@@ -109,5 +110,117 @@ func TestIncrementalReadsBuiltInPrivileges(t *testing.T) {
 	in := runIncrementalCases(t, conn, cases, false)
 	if in.Partial == 0 {
 		t.Errorf("no incremental read out of %d: the incremental path is not taken", in.Full)
+	}
+}
+
+// TestTouchesBuiltIns: the statements that may write rows of built-in objects are told apart from
+// those that cannot, so that the probe looks for such rows only after the first kind.
+func TestTouchesBuiltIns(t *testing.T) {
+	for sql, want := range map[string]bool{
+		`GRANT EXECUTE ON FUNCTION pg_catalog.pg_stat_reset() TO r`: true,
+		`revoke select on pg_stat_activity from public`:             true,
+		`ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO r`:      true,
+		`DROP OWNED BY r`:                                                     true,
+		`ALTER FUNCTION now() OWNER TO r`:                                     true,
+		`ALTER LANGUAGE plpgsql RENAME TO pl`:                                 true,
+		`ALTER FUNCTION pg_catalog.now() SET  SCHEMA public`:                  true,
+		`DO $$ BEGIN EXECUTE 'GR' || 'ANT SELECT ON pg_class TO r'; END $$`:   true, // built as it runs
+		`DO $$ BEGIN EXECUTE format('%s', current_setting('x.q')); END $$`:    true, // not in the text at all
+		`CREATE TABLE t (id int PRIMARY KEY, grantee text)`:                   false,
+		`ALTER TABLE t ADD COLUMN note text; CREATE INDEX t_note ON t (note)`: false,
+		`CREATE VIEW v AS SELECT id FROM t; COMMENT ON VIEW v IS 'granted'`:   false,
+		`ALTER TABLE t ALTER COLUMN note SET DEFAULT 'x'`:                     false,
+		`CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'`:          false,
+		`DO $$ BEGIN EXECUTE 'CREATE INDEX t_id ON t (id)'; END $$`:           false, // a literal: its words are in the text
+		`INSERT INTO t (id) VALUES (1); UPDATE t SET note = 'renamed owner'`:  true,  // words in literals count, which costs a pass, no more
+	} {
+		if got := pg.TouchesBuiltIns(sql); got != want {
+			t.Errorf("TouchesBuiltIns(%q) = %v, want %v", sql, got, want)
+		}
+	}
+}
+
+// TestProbeLooksForBuiltInsWhenTold: the probe's pass over the rows of built-in objects runs only when
+// the read is told the SQL may have written some (Ran.BuiltIns), which is what spares the pass after
+// most migrations; Inspector.Ran tells so for a GRANT in the script, in a function it calls (also
+// through another), or in a trigger function that its DML fires, and not for DDL that grants nothing.
+func TestProbeLooksForBuiltInsWhenTold(t *testing.T) {
+	ctx := t.Context()
+	conn := pgtest.Conn(t)
+	exec(t, conn, builtInPrivilegeRole)
+	exec(t, conn, `CREATE TABLE t (id int)`)
+	in := &pg.Inspector{Ignore: schema.DefaultIgnore, Mode: pg.InspectIncremental}
+	const key = "EXECUTE on function pg_catalog.pg_stat_reset() to sg_builtin_r1"
+	// step commits sql with its locks and reads the catalog since mark, told what ran.
+	step := func(mark *pg.Mark, sql string, ran pg.Ran) *pg.Mark {
+		t.Helper()
+		exec(t, conn, "BEGIN")
+		exec(t, conn, sql)
+		locks, err := in.Locks(ctx, conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec(t, conn, "COMMIT")
+		next, err := in.Since(ctx, conn, mark, locks, ran)
+		if err != nil {
+			t.Fatalf("read after %s: %v", sql, err)
+		}
+		return next
+	}
+	mark, err := in.Inspect(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ran := in.Ran(`ALTER TABLE t ADD COLUMN b int; CREATE INDEX t_b ON t (b)`, mark); ran != (pg.Ran{}) {
+		t.Errorf("DDL that grants nothing: %+v, want the zero Ran", ran)
+	}
+
+	// Told nothing, the probe does not look: the grant goes unseen by this incremental read.
+	grant := `GRANT EXECUTE ON FUNCTION pg_catalog.pg_stat_reset() TO sg_builtin_r1`
+	blind := step(mark, grant, pg.Ran{})
+	if !blind.Incremental || blind.Catalog().BuiltInPrivileges[key] != nil {
+		t.Fatalf("a probe told that nothing wrote built-in rows looked for them (incremental %v)", blind.Incremental)
+	}
+	exec(t, conn, `REVOKE EXECUTE ON FUNCTION pg_catalog.pg_stat_reset() FROM sg_builtin_r1;
+CREATE FUNCTION sg_grant_reset() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN GRANT EXECUTE ON FUNCTION pg_catalog.pg_stat_reset() TO sg_builtin_r1; END $$;
+CREATE FUNCTION sg_setup() RETURNS void LANGUAGE sql AS 'SELECT sg_grant_reset()'`)
+	if mark, err = in.Inspect(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	if ran := in.Ran(`ALTER TABLE t ADD COLUMN b int`, mark); ran != (pg.Ran{}) {
+		t.Errorf("DDL that calls no function that grants: %+v, want the zero Ran", ran)
+	}
+
+	for _, sql := range []string{grant, `SELECT sg_grant_reset()`, `SELECT sg_setup()`} {
+		ran := in.Ran(sql, mark)
+		if !ran.BuiltIns {
+			t.Errorf("%s: Ran %+v, want BuiltIns", sql, ran)
+		}
+		after := step(mark, sql, ran)
+		if after.Catalog().BuiltInPrivileges[key] == nil {
+			t.Errorf("%s: the read after it does not see the grant", sql)
+		}
+		exec(t, conn, `REVOKE EXECUTE ON FUNCTION pg_catalog.pg_stat_reset() FROM sg_builtin_r1`)
+		if mark, err = in.Inspect(ctx, conn); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The trigger's REVOKE, fired by an INSERT.
+	exec(t, conn, grant+`;
+CREATE FUNCTION sg_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN REVOKE EXECUTE ON FUNCTION pg_catalog.pg_stat_reset() FROM sg_builtin_r1; RETURN NEW; END $$;
+CREATE TRIGGER t_insert AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION sg_on_insert()`)
+	if mark, err = in.Inspect(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	insert := `INSERT INTO t (id) VALUES (1)`
+	ran := in.Ran(insert, mark)
+	if !ran.BuiltIns {
+		t.Errorf("%s, which fires a trigger that revokes: Ran %+v, want BuiltIns", insert, ran)
+	}
+	if after := step(mark, insert, ran); after.Catalog().BuiltInPrivileges[key] != nil {
+		t.Errorf("%s: the read after it still has the revoked privilege", insert)
 	}
 }

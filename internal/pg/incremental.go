@@ -157,9 +157,12 @@ type Inspector struct {
 	// a function's name in a text.
 	routines map[string]*routine
 	names    map[string]*regexp.Regexp
-	// lastFuncs and lastReach are the functions reachUnseen was last asked about and its answer.
-	lastFuncs map[string]*schema.Function
-	lastReach []*schema.Function
+	// last holds, for each kind of reach (see reachKind), the functions reachOf was last asked about
+	// and its answer.
+	last [reachKinds]struct {
+		funcs map[string]*schema.Function
+		reach []*schema.Function
+	}
 }
 
 // NewInspector returns an Inspector with the default ignore list and the mode SCHEMAGATE_INSPECT asks for.
@@ -222,13 +225,15 @@ func (in *Inspector) inspect(ctx context.Context, q Querier, token string) (*Mar
 }
 
 // Since reads the catalog as it is now, starting from mark: every change since the mark must have
-// happened in the session's current transaction or in transactions whose locks were captured (held).
-// With a nil mark, force set or in full mode it reads the whole catalog.
-func (in *Inspector) Since(ctx context.Context, q Querier, mark *Mark, held []Lock, force bool) (*Mark, error) {
-	if mark == nil || force || in.Mode == InspectFull {
+// happened in the session's current transaction or in transactions whose locks were captured (held),
+// made by SQL of which ran tells what the probe needs to know (Ran{BuiltIns: true} when the caller
+// cannot tell).
+// With a nil mark, ran.Unseen set or in full mode it reads the whole catalog.
+func (in *Inspector) Since(ctx context.Context, q Querier, mark *Mark, held []Lock, ran Ran) (*Mark, error) {
+	if mark == nil || ran.Unseen || in.Mode == InspectFull {
 		return in.Inspect(ctx, q)
 	}
-	m, err := in.since(ctx, q, mark, held)
+	m, err := in.since(ctx, q, mark, held, ran.BuiltIns)
 	if err != nil || m == nil {
 		if err != nil {
 			return nil, err
@@ -264,8 +269,9 @@ func (in *Inspector) Check(ctx context.Context, q Querier, mark *Mark) (string, 
 	return catalogDifference(full.Catalog(), mark.Catalog()), nil
 }
 
-// since is the incremental read; a nil Mark means it cannot vouch for the result.
-func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lock) (*Mark, error) {
+// since is the incremental read; a nil Mark means it cannot vouch for the result. builtIns has the
+// probe look for rows of built-in objects written since the mark (see builtInPrivilegeReasons).
+func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lock, builtIns bool) (*Mark, error) {
 	if !mark.pathOK {
 		// A name the mark's text qualified may be visible now (a drop took away what hid it).
 		return nil, nil
@@ -275,7 +281,7 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 		locks[i] = [3]any{l.Class, l.OID, l.Mode}
 	}
 	token := in.newToken()
-	input := map[string]any{"horizon": mark.horizon, "locks": locks}
+	input := map[string]any{"horizon": mark.horizon, "locks": locks, "builtins": builtIns}
 	if token != "" {
 		input["token"] = token
 	}
@@ -795,11 +801,13 @@ var newObjectReasons = `  UNION ALL SELECT 'relation in a system or temporary sc
 const tablespaceReasons = `  UNION ALL SELECT 'tablespace ' || x.spcname FROM pg_tablespace x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)`
 
 // probeSQL finds what changed since a mark. Its input is in the session setting schemagate.inspect:
-// {"horizon": the mark's horizon, "locks": [[class OID, object OID, mode], ...] captured before a commit}.
+// {"horizon": the mark's horizon, "locks": [[class OID, object OID, mode], ...] captured before a commit,
+// "builtins": whether to look for rows of built-in objects written since the mark (see Ran)}.
 // It returns the seeds of a partial read, or reasons to read the whole catalog, and the new state.
 var probeSQL = `
 WITH input AS (SELECT current_setting('schemagate.inspect', true)::jsonb AS j),
 h AS (SELECT (j->>'horizon')::xid AS h FROM input),
+builtins AS (SELECT coalesce((j->>'builtins')::bool, true) AS b FROM input),
 locks(classid, objid, mode) AS (
   SELECT (e->>0)::oid, (e->>1)::oid, e->>2 FROM input, jsonb_array_elements(j->'locks') e
   UNION ALL ` + locksSQL + `
@@ -882,16 +890,20 @@ SELECT json_build_object(` + stateSQL + `,
 'seeds', (SELECT coalesce(json_agg(DISTINCT jsonb_build_array(classid::int8, objid::int8)), '[]') FROM chg WHERE objid <> 0)
 )::text`
 
-// Warm has conn's session plan the inspection queries (the whole read, the lean partial read and the probe),
-// so that the first reads after it do not pay for it: planning each of these large queries costs tens
-// of milliseconds, once per session (see queryWithInput). A rehearsal warms its connection while
-// another replays the history. Each query is prepared as the session's reads will find it (pgx.Conn.Prepare
-// with the query as its name) and planned without being run (EXPLAIN EXECUTE), under the settings the
-// reads run with (see queryWithInput): running the whole read on a half-replayed schema cost as much
-// as planning it, and kept the rehearsal waiting after the replay. They run in a transaction that is
-// rolled back, so they leave no setting behind, with each lock wait bounded by a few milliseconds: the
-// replay's DDL must not wait long for them, nor they for it. Their errors do not matter: a query that
-// could not be prepared or planned here is when first read.
+// Warm has conn's session plan the inspection queries (the whole read, the lean partial read and the probe)
+// and the lock tracer's, so that the first reads after it do not pay for it: planning each of these
+// large queries costs tens of milliseconds, once per session (see queryWithInput). A rehearsal warms
+// its connection while another replays the history. Each query is prepared as the session's reads will
+// find it (pgx.Conn.Prepare with the query as its name) and planned without being run (EXPLAIN
+// EXECUTE), under the settings the reads run with (see queryWithInput): running the whole read on a
+// half-replayed schema cost as much as planning it, and kept the rehearsal waiting after the replay.
+// The other statements of the reads and the trace (see readStatements and traceStatements) are
+// prepared too, not planned: the first read or trace prepares those it finds unprepared, which cost a
+// few milliseconds after the replay for the partial read's 40 kB alone. They run in a transaction that
+// is rolled back, so they leave no setting behind (prepared statements and plans outlive it), with
+// each lock wait bounded by a few milliseconds: the replay's DDL must not wait long for them, nor they
+// for it. Their errors do not matter: a query that could not be prepared or planned here is when first
+// read.
 func (in *Inspector) Warm(ctx context.Context, conn *pgx.Conn) {
 	tx, err := conn.Begin(ctx)
 	if err != nil {
@@ -911,18 +923,34 @@ func (in *Inspector) Warm(ctx context.Context, conn *pgx.Conn) {
 		// The lean partial read, which most schemas use (see leanSections): the other is planned when
 		// first used, as warming both would cost a replay running beside it more than it saves.
 		{map[string]any{"seeds": [][2]uint32{}, "known": []knownRelation{}}, leanInspectSQL},
-		{map[string]any{"horizon": 3, "locks": [][3]any{}}, probeSQL},
+		{map[string]any{"horizon": 3, "locks": [][3]any{}, "builtins": false}, probeSQL},
 	}
 	if in.Mode == InspectLog {
 		queries = append(queries, query{map[string]any{"horizon": 3, "locks": [][3]any{}, "mark": ""}, loggedProbeSQL})
 	}
+	for _, sql := range append(readStatements(), traceStatements()...) {
+		if _, err := conn.Prepare(ctx, sql, sql); err != nil {
+			return
+		}
+	}
+	// The trace's read their input from settings of the transaction (see readSpared), which planning
+	// them reads too: an empty one, as a read of every relation has.
+	if _, err := tx.Exec(ctx, traceInputSQL, "{}", "{}", "{}", "{}", "{}", "", "", ""); err != nil {
+		return
+	}
+	queries = append(queries, query{nil, fullTraceQuery}, query{nil, lockedTraceQuery})
 	for _, q := range queries {
 		if _, err := tx.Exec(ctx, "SAVEPOINT warm"); err != nil {
 			return
 		}
 		sd, err := conn.Prepare(ctx, q.sql, q.sql)
 		if err == nil {
-			_, err = queryWithInput(ctx, tx, &path, q.input, "EXPLAIN EXECUTE "+pgx.Identifier{sd.Name}.Sanitize())
+			explain := "EXPLAIN EXECUTE " + pgx.Identifier{sd.Name}.Sanitize()
+			if q.input == nil {
+				_, err = tx.Exec(ctx, explain)
+			} else {
+				_, err = queryWithInput(ctx, tx, &path, q.input, explain)
+			}
 		}
 		if err != nil {
 			if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT warm"); err != nil {

@@ -480,7 +480,7 @@ func TestChangeLogFallsBack(t *testing.T) {
 		}
 		exec(t, conn, "COMMIT")
 		logged := in.Logged
-		next, err := in.Since(ctx, conn, mark, locks, false)
+		next, err := in.Since(ctx, conn, mark, locks, in.Ran(sql, mark))
 		if err != nil {
 			t.Fatalf("%s: %v", sql, err)
 		}
@@ -604,20 +604,20 @@ func runIncrementalCases(t *testing.T, conn *pgx.Conn, cases []string, track boo
 		if _, err := conn.Exec(ctx, sql); err != nil {
 			t.Fatalf("case %d: %v\n%s", i, err, sql)
 		}
-		mid, err := in.Since(ctx, conn, mark, nil, pg.UnseenChanges(sql))
+		mid, err := in.Since(ctx, conn, mark, nil, in.Ran(sql, mark))
 		if err != nil {
 			t.Fatalf("case %d, read inside its transaction: %v\n%s", i, err, sql)
 		}
 		if i+1 < len(cases) && !strings.Contains(cases[i+1], "SAVEPOINT") {
 			if _, err := conn.Exec(ctx, cases[i+1]); err == nil {
-				if _, err := in.Since(ctx, conn, mid, nil, pg.UnseenChanges(cases[i+1])); err != nil {
+				if _, err := in.Since(ctx, conn, mid, nil, in.Ran(cases[i+1], mid)); err != nil {
 					t.Fatalf("case %d, second read inside the transaction: %v\n%s", i, err, sql)
 				}
 			}
 		}
 		exec(t, conn, "ROLLBACK")
 		// The catalog is as at mark again; the committed case starts from this read.
-		if mark, err = in.Since(ctx, conn, mark, nil, false); err != nil {
+		if mark, err = in.Since(ctx, conn, mark, nil, pg.Ran{}); err != nil {
 			t.Fatalf("case %d, read after rollback: %v\n%s", i, err, sql)
 		}
 
@@ -629,7 +629,7 @@ func runIncrementalCases(t *testing.T, conn *pgx.Conn, cases []string, track boo
 			t.Fatal(err)
 		}
 		exec(t, conn, "COMMIT")
-		next, err := in.Since(ctx, conn, mark, locks, pg.UnseenChanges(sql))
+		next, err := in.Since(ctx, conn, mark, locks, in.Ran(sql, mark))
 		if err != nil {
 			t.Fatalf("case %d, read after commit: %v\n%s", i, err, sql)
 		}
@@ -651,7 +651,7 @@ func TestIncrementalInspectWithoutLocksIsCaught(t *testing.T) {
 		t.Fatal(err)
 	}
 	exec(t, conn, `DROP TABLE b`)
-	_, err = in.Since(ctx, conn, mark, nil, false)
+	_, err = in.Since(ctx, conn, mark, nil, pg.Ran{})
 	if err == nil || !strings.Contains(err.Error(), "public.b") {
 		t.Fatalf("error %v, want a difference naming public.b", err)
 	}
@@ -722,7 +722,7 @@ COMMENT ON TABLE t_%[1]d IS 'table %[1]d';
 	})
 	b.Run("unchanged", func(b *testing.B) {
 		for b.Loop() {
-			if m, err := in.Since(ctx, conn, mark, nil, false); err != nil || !m.Incremental {
+			if m, err := in.Since(ctx, conn, mark, nil, pg.Ran{}); err != nil || !m.Incremental {
 				b.Fatalf("not an incremental read: %v", err)
 			}
 		}
@@ -732,7 +732,7 @@ COMMENT ON TABLE t_%[1]d IS 'table %[1]d';
 		defer exec(b, conn, "ROLLBACK")
 		exec(b, conn, `ALTER TABLE public.bench ADD COLUMN note text`)
 		for b.Loop() {
-			m, err := in.Since(ctx, conn, mark, nil, false)
+			m, err := in.Since(ctx, conn, mark, nil, pg.Ran{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -748,7 +748,7 @@ COMMENT ON TABLE t_%[1]d IS 'table %[1]d';
 		exec(b, conn, `ALTER TABLE hub ADD COLUMN note text`)
 		owners := in.Owners
 		for b.Loop() {
-			m, err := in.Since(ctx, conn, mark, nil, false)
+			m, err := in.Since(ctx, conn, mark, nil, pg.Ran{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -782,7 +782,7 @@ func TestIncrementalReadSkipsDependentsOfUnmovedTables(t *testing.T) {
 		defer exec(t, conn, "ROLLBACK")
 		exec(t, conn, sql)
 		before := in.Owners
-		if _, err := in.Since(ctx, conn, mark, nil, false); err != nil {
+		if _, err := in.Since(ctx, conn, mark, nil, pg.Ran{}); err != nil {
 			t.Fatalf("%s: %v", sql, err)
 		}
 		return in.Owners - before
@@ -1006,7 +1006,7 @@ func runPathSteps(t *testing.T, conn *pgx.Conn, steps []pathStep, track bool) {
 	for _, s := range steps {
 		exec(t, conn, in.BeginSQL())
 		exec(t, conn, s.sql)
-		mid, err := in.Since(ctx, conn, mark, nil, false)
+		mid, err := in.Since(ctx, conn, mark, nil, in.Ran(s.sql, mark))
 		if err != nil {
 			t.Fatalf("%s, read inside its transaction: %v", s.sql, err)
 		}
@@ -1015,7 +1015,7 @@ func runPathSteps(t *testing.T, conn *pgx.Conn, steps []pathStep, track bool) {
 		}
 		exec(t, conn, "ROLLBACK")
 		// The catalog is as at mark again; the committed step starts from this read.
-		if mark, err = in.Since(ctx, conn, mark, nil, false); err != nil {
+		if mark, err = in.Since(ctx, conn, mark, nil, pg.Ran{}); err != nil {
 			t.Fatalf("%s, read after rollback: %v", s.sql, err)
 		}
 
@@ -1026,7 +1026,7 @@ func runPathSteps(t *testing.T, conn *pgx.Conn, steps []pathStep, track bool) {
 			t.Fatal(err)
 		}
 		exec(t, conn, "COMMIT")
-		if mark, err = in.Since(ctx, conn, mark, locks, false); err != nil {
+		if mark, err = in.Since(ctx, conn, mark, locks, in.Ran(s.sql, mark)); err != nil {
 			t.Fatalf("%s, read after commit: %v", s.sql, err)
 		}
 		if mark.Incremental != s.incremental {
@@ -1098,6 +1098,27 @@ func TestInspectorWarm(t *testing.T) {
 	}
 	if planned != 3 {
 		t.Errorf("%d of the inspection queries planned by Warm, want 3: the whole read, the lean partial read and the probe", planned)
+	}
+	// The lock tracer's two reads are planned too, and the partial read that is not lean and the
+	// trace's smaller statements are prepared: the first migration after the replay parsed and planned
+	// them, a few milliseconds of each.
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_prepared_statements WHERE generic_plans > 0
+		AND statement LIKE '%WITH lks AS MATERIALIZED (%' AND statement NOT LIKE '%pg_prepared_statements%'`).Scan(&planned); err != nil {
+		t.Fatal(err)
+	}
+	if planned != 2 {
+		t.Errorf("%d of the trace queries planned by Warm, want 2: the whole trace and the locked one", planned)
+	}
+	var partial, spare, traceInput int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE statement LIKE '%''rels'', (SELECT%'),
+		count(*) FILTER (WHERE statement LIKE 'SELECT set_config(''schemagate.statement_timeout''%'),
+		count(*) FILTER (WHERE statement LIKE '%set_config(''schemagate.trace_oid'', $1%')
+		FROM pg_prepared_statements WHERE statement NOT LIKE '%pg_prepared_statements%'`).Scan(&partial, &spare, &traceInput); err != nil {
+		t.Fatal(err)
+	}
+	if partial != 2 || spare != 1 || traceInput != 1 {
+		t.Errorf("prepared by Warm: %d partial reads (want 2: lean and not), %d of the statement that spares the timeout (want 1), %d of the trace's input (want 1)",
+			partial, spare, traceInput)
 	}
 	if _, err := holder.Exec(ctx, "ROLLBACK"); err != nil {
 		t.Fatal(err)

@@ -786,10 +786,22 @@ func withoutSections(q string, names ...string) string {
 // extensionDepsSQL is the names of the extensions the object (catalog class, OID expression oid) is
 // marked as depending on (ALTER ... DEPENDS ON EXTENSION, pg_depend deptype 'x'), sorted and joined by
 // ", ": a DROP EXTENSION drops it with them. NULL for none.
+//
+// Few databases have such a mark, and the look-up runs for every view, function, index and trigger
+// read: it runs only where the database has one (see anyRowSQL), which an index finds at once.
 func extensionDepsSQL(class, oid string) string {
-	return `(SELECT string_agg(e.extname, ', ' ORDER BY e.extname) FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+	return `CASE WHEN ` + anyRowSQL(`pg_depend x WHERE x.refclassid = 'pg_extension'::regclass AND x.deptype = 'x'`) + `
+      THEN (SELECT string_agg(e.extname, ', ' ORDER BY e.extname) FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
         WHERE d.classid = '` + class + `'::regclass AND d.objid = ` + oid + ` AND d.objsubid = 0
-          AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'x')`
+          AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'x') END`
+}
+
+// anyRowSQL is the SQL expression that tells whether the query from (FROM ... WHERE ...) has a row.
+// It refers to no row of the query around it, so the plan evaluates it once per read, before the
+// first row (an InitPlan), and a CASE on it skips the look-ups per object where the database has none
+// of what they look for.
+func anyRowSQL(from string) string {
+	return `(SELECT EXISTS (SELECT 1 FROM ` + from + `))`
 }
 
 // tablespaceSQL is the name of the tablespace whose OID the expression oid is (pg_class.reltablespace),
@@ -803,27 +815,34 @@ func tablespaceSQL(oid string) string {
 // statisticsSQL reads the extended statistics on the relation r (tables' and materialized views'), as
 // json_build_object arguments: their definitions, a statistics target set (ALTER STATISTICS ... SET
 // STATISTICS) following its object's, and their owners and comments (a relation read again reads them
-// again, see probeSQL).
-var statisticsSQL = `'statistics', (SELECT coalesce(string_agg(pg_get_statisticsobjdef(se.oid)
+// again, see probeSQL). The look-ups run only where the database has a statistics object (see
+// anyRowSQL).
+var statisticsSQL = `'statistics', CASE WHEN ` + anyStatistics + ` THEN (SELECT coalesce(string_agg(pg_get_statisticsobjdef(se.oid)
           || CASE WHEN se.stxstattarget >= 0 THEN E';\nALTER STATISTICS ' || quote_ident(sn.nspname) || '.' || quote_ident(se.stxname)
             || ' SET STATISTICS ' || se.stxstattarget ELSE '' END, E'\n' ORDER BY se.stxname), '')
-        FROM pg_statistic_ext se JOIN pg_namespace sn ON sn.oid = se.stxnamespace WHERE se.stxrelid = r.oid),
-    'statistics_notes', (SELECT json_object_agg(` + keySQL("sn.nspname", "se.stxname") + `, json_strip_nulls(json_build_object(
+        FROM pg_statistic_ext se JOIN pg_namespace sn ON sn.oid = se.stxnamespace WHERE se.stxrelid = r.oid) ELSE '' END,
+    'statistics_notes', CASE WHEN ` + anyStatistics + ` THEN (SELECT json_object_agg(` + keySQL("sn.nspname", "se.stxname") + `, json_strip_nulls(json_build_object(
           'owner', pg_get_userbyid(se.stxowner),
           'comment', (SELECT d.description FROM pg_description d
             WHERE d.objoid = se.oid AND d.classoid = 'pg_statistic_ext'::regclass AND d.objsubid = 0))))
-        FROM pg_statistic_ext se JOIN pg_namespace sn ON sn.oid = se.stxnamespace WHERE se.stxrelid = r.oid)`
+        FROM pg_statistic_ext se JOIN pg_namespace sn ON sn.oid = se.stxnamespace WHERE se.stxrelid = r.oid) END`
+
+var anyStatistics = anyRowSQL(`pg_statistic_ext`)
 
 // rulesSQL reads the rules of the relation r (tables' and views'; _RETURN, a view's definition, left
-// out): their definitions, states and comments, as json_build_object arguments.
-const rulesSQL = `'rules', (SELECT coalesce(string_agg(pg_get_ruledef(rw.oid), E'\n' ORDER BY rw.rulename), '') FROM pg_rewrite rw
-        WHERE rw.ev_class = r.oid AND rw.rulename <> '_RETURN'),
-    'rule_states', (SELECT json_object_agg(rw.rulename, CASE rw.ev_enabled WHEN 'D' THEN 'disabled' WHEN 'A' THEN 'enabled always'
+// out): their definitions, states and comments, as json_build_object arguments. The look-ups run only
+// where a relation of the database has such a rule (see anyRowSQL), which is rare: every view has its
+// _RETURN rule, which the index on (ev_class, rulename) passes over.
+var rulesSQL = `'rules', CASE WHEN ` + anyRule + ` THEN (SELECT coalesce(string_agg(pg_get_ruledef(rw.oid), E'\n' ORDER BY rw.rulename), '') FROM pg_rewrite rw
+        WHERE rw.ev_class = r.oid AND rw.rulename <> '_RETURN') ELSE '' END,
+    'rule_states', CASE WHEN ` + anyRule + ` THEN (SELECT json_object_agg(rw.rulename, CASE rw.ev_enabled WHEN 'D' THEN 'disabled' WHEN 'A' THEN 'enabled always'
           ELSE 'enabled replica' END) FROM pg_rewrite rw
-        WHERE rw.ev_class = r.oid AND rw.rulename <> '_RETURN' AND rw.ev_enabled <> 'O'),
-    'rule_comments', (SELECT json_object_agg(rw.rulename, d.description) FROM pg_rewrite rw
+        WHERE rw.ev_class = r.oid AND rw.rulename <> '_RETURN' AND rw.ev_enabled <> 'O') END,
+    'rule_comments', CASE WHEN ` + anyRule + ` THEN (SELECT json_object_agg(rw.rulename, d.description) FROM pg_rewrite rw
         JOIN pg_description d ON d.objoid = rw.oid AND d.classoid = 'pg_rewrite'::regclass AND d.objsubid = 0
-        WHERE rw.ev_class = r.oid AND rw.rulename <> '_RETURN')`
+        WHERE rw.ev_class = r.oid AND rw.rulename <> '_RETURN') END`
+
+var anyRule = anyRowSQL(`pg_rewrite x WHERE x.ev_class >= 16384 AND x.rulename <> '_RETURN'`)
 
 var inspectTemplate = `
 WITH {{CLOSURE}}ns AS (

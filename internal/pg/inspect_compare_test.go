@@ -25,7 +25,7 @@ func applyRead(t *testing.T, conn *pgx.Conn, in *pg.Inspector, mark *pg.Mark, sq
 		t.Fatal(err)
 	}
 	exec(t, conn, "COMMIT")
-	next, err := in.Since(ctx, conn, mark, locks, pg.UnseenChanges(sql))
+	next, err := in.Since(ctx, conn, mark, locks, in.Ran(sql, mark))
 	if err != nil {
 		t.Fatalf("read after %q: %v", sql, err)
 	}

@@ -746,7 +746,7 @@ func TestCatalogReadAfterAShortStatementTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	after, err := insp.Since(ctx, conn, before, locks, false)
+	after, err := insp.Since(ctx, conn, before, locks, insp.Ran("CREATE TABLE b (id int)", before))
 	if err != nil {
 		t.Fatal(err)
 	}

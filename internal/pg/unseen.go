@@ -212,7 +212,7 @@ func wordAt(s, w string) bool {
 // name that only looks like it costs a whole read, no more), and whenever the function is a trigger or
 // event trigger function, which may fire on anything the script does.
 //
-// Calls are followed from function to function (see reachUnseen): SELECT wrapper() runs grant_col() as
+// Calls are followed from function to function (see reachOf): SELECT wrapper() runs grant_col() as
 // surely as SELECT grant_col() does when wrapper's body names grant_col, whether it does so by
 // PERFORM, CALL, SELECT, in SQL or PL/pgSQL, qualified by a schema or not; and a trigger function that
 // names it may fire on anything too. A name stands for all its overloads, in every schema. A function
@@ -225,10 +225,72 @@ func wordAt(s, w string) bool {
 // What is found in each definition is kept: the round trip asks after every step, and a long history's
 // catalog holds the same definitions step after step. An Inspector is not for concurrent use.
 func (in *Inspector) CallsUnseen(sql string, before *Mark) bool {
+	return in.calls(sql, before, reachUnseen)
+}
+
+// builtInWords matches the statements that may write rows of built-in objects (see TouchesBuiltIns):
+// GRANT and REVOKE; DROP OWNED, which revokes what a role was granted on them; and ALTER ... OWNER TO,
+// RENAME TO and SET SCHEMA, as an ACL names its object's owner and deparsed text quotes names.
+var builtInWords = regexp.MustCompile(`(?i)\b(grant|revoke|owned|owner|rename)\b|\bset\s+schema\b`)
+
+// TouchesBuiltIns tells whether sql may write the catalog rows of built-in objects (OIDs below 16384:
+// pg_catalog's and information_schema's relations, columns, functions and types, the built-in
+// languages), whose privileges whole reads compare and which the probe finds by a pass over the
+// built-in rows of four catalogs: a third of its cost, which a script that does none of this need not
+// pay (see Ran). It matches the text, comments and string literals too (a comment that names GRANT
+// costs a pass, no more), and SQL built as it runs (EXECUTE 'GR' || 'ANT ...'), whose words the text
+// may not show; SQL the text does not show at all (EXECUTE q) has the read be whole anyway (see
+// UnseenChanges). A direct write to a catalog (UPDATE pg_proc ...) is one of those too.
+func TouchesBuiltIns(sql string) bool {
+	if builtInWords.MatchString(sql) {
+		return true
+	}
+	built, opaque := dynamicSQL(sqlComment.ReplaceAllString(sql, " "))
+	return built || opaque
+}
+
+// CallsBuiltIns is CallsUnseen for what TouchesBuiltIns looks for: whether sql may run a function of
+// before's catalog whose definition may write rows of built-in objects (or may change what the probe
+// cannot see, which TouchesBuiltIns leaves to UnseenChanges), by naming it, through the functions it
+// names, or as a trigger.
+func (in *Inspector) CallsBuiltIns(sql string, before *Mark) bool {
+	return in.calls(sql, before, reachBuiltIns)
+}
+
+// Ran is what an incremental read is told about the SQL that ran since its mark (see Inspector.Since).
+// The zero value says it did nothing the probe does not look for by default.
+type Ran struct {
+	// Unseen says it may have changed the catalog in ways no probe can see (see UnseenChanges and
+	// Inspector.CallsUnseen): the read is whole.
+	Unseen bool
+	// BuiltIns says it may have written rows of built-in objects (see TouchesBuiltIns and
+	// Inspector.CallsBuiltIns): the probe looks for them.
+	BuiltIns bool
+}
+
+// Ran tells what sql, run on the database before marks, may have done that the probe needs to know
+// (see Ran): by its own text, or through the functions of before's catalog it may run.
+func (in *Inspector) Ran(sql string, before *Mark) Ran {
+	return Ran{Unseen: UnseenChanges(sql) || in.CallsUnseen(sql, before), BuiltIns: TouchesBuiltIns(sql) || in.CallsBuiltIns(sql, before)}
+}
+
+// reachKind says what a function's definition is followed for (see reachOf): reachUnseen, changes
+// no probe can see (UnseenChanges); reachBuiltIns, writes to rows of built-in objects
+// (TouchesBuiltIns) or those.
+type reachKind int
+
+const (
+	reachUnseen reachKind = iota
+	reachBuiltIns
+	reachKinds
+)
+
+// calls is CallsUnseen for functions of the kind k.
+func (in *Inspector) calls(sql string, before *Mark, k reachKind) bool {
 	if before == nil {
 		return false // the read after it is whole anyway
 	}
-	reach := in.reachUnseen(before.raw.Functions)
+	reach := in.reachOf(before.raw.Functions, k)
 	if len(reach) == 0 {
 		return false
 	}
@@ -258,8 +320,13 @@ func (in *Inspector) CallsUnseen(sql string, before *Mark) bool {
 // any function, and the words it is made of, among which the names of the functions it calls (left nil
 // until asked for: most catalogs have no function to follow calls to).
 type routine struct {
-	unseen, dynamic bool
-	words           map[string]bool
+	unseen, builtIns, dynamic bool
+	words                     map[string]bool
+}
+
+// is tells whether the routine's own text is of the kind k.
+func (r *routine) is(k reachKind) bool {
+	return r.unseen || k == reachBuiltIns && r.builtIns
 }
 
 // routine returns what is found in def, kept.
@@ -269,7 +336,7 @@ func (in *Inspector) routine(def string) *routine {
 		if in.routines == nil {
 			in.routines = map[string]*routine{}
 		}
-		r = &routine{unseen: UnseenChanges(def)}
+		r = &routine{unseen: UnseenChanges(def), builtIns: builtInWords.MatchString(def)}
 		if !r.unseen {
 			r.dynamic, _ = dynamicSQL(sqlComment.ReplaceAllString(def, " "))
 		}
@@ -278,10 +345,10 @@ func (in *Inspector) routine(def string) *routine {
 	return r
 }
 
-// calls tells whether def, whose routine is r, names one of names (lower-case words, see namePattern)
+// mentions tells whether def, whose routine is r, names one of names (lower-case words, see namePattern)
 // or of others (names with characters an unquoted identifier has not, "x-y", looked for with their
 // patterns).
-func (in *Inspector) calls(def string, r *routine, names map[string]bool, others []string) bool {
+func (in *Inspector) mentions(def string, r *routine, names map[string]bool, others []string) bool {
 	if r.words == nil {
 		r.words = map[string]bool{}
 		for _, w := range strings.FieldsFunc(strings.ToLower(def), notWordRune) {
@@ -310,39 +377,40 @@ func notWordRune(r rune) bool {
 	return !unicode.IsLetter(r) && !unicode.IsNumber(r) && r != '_' && r != '$'
 }
 
-// reachUnseen returns the functions of funcs that may change what the probe cannot see when they run:
-// those whose definition does itself, then those whose definition names one of those or builds SQL as
-// it runs (which may name any), and so on until a round adds none. Each round adds a function or ends
-// the search, so it ends within as many rounds as there are functions, however the functions call each
-// other (recursion, cycles); a round asks only about the names the round before added, as a function
-// that named none of the older ones still does not. Without a function of the first kind, which is most
-// catalogs, it costs a look-up per function.
-func (in *Inspector) reachUnseen(funcs map[string]*schema.Function) []*schema.Function {
+// reachOf returns the functions of funcs that may, when they run, do what the kind k looks for (see
+// reachKind): those whose definition does itself, then those whose definition names one of those or
+// builds SQL as it runs (which may name any), and so on until a round adds none. Each round adds a
+// function or ends the search, so it ends within as many rounds as there are functions, however the
+// functions call each other (recursion, cycles); a round asks only about the names the round before
+// added, as a function that named none of the older ones still does not. Without a function of the
+// first kind, which is most catalogs, it costs a look-up per function.
+func (in *Inspector) reachOf(funcs map[string]*schema.Function, k reachKind) []*schema.Function {
 	// Marks share the functions that did not change (see merge), and a round trip asks about the same
 	// ones step after step: comparing them by their keys and pointers costs less than finding their
 	// definitions again.
-	if len(funcs) == len(in.lastFuncs) && in.lastFuncs != nil {
+	last := &in.last[k]
+	if len(funcs) == len(last.funcs) && last.funcs != nil {
 		same := true
-		for k, f := range funcs {
-			if in.lastFuncs[k] != f {
+		for key, f := range funcs {
+			if last.funcs[key] != f {
 				same = false
 				break
 			}
 		}
 		if same {
-			return in.lastReach
+			return last.reach
 		}
 	}
-	reach := in.reach(funcs)
-	in.lastFuncs, in.lastReach = funcs, reach
+	reach := in.reach(funcs, k)
+	last.funcs, last.reach = funcs, reach
 	return reach
 }
 
-// reach is reachUnseen without its memory.
-func (in *Inspector) reach(funcs map[string]*schema.Function) []*schema.Function {
+// reach is reachOf without its memory.
+func (in *Inspector) reach(funcs map[string]*schema.Function, k reachKind) []*schema.Function {
 	var reach []*schema.Function
 	for _, f := range funcs {
-		if in.routine(f.Definition).unseen {
+		if in.routine(f.Definition).is(k) {
 			reach = append(reach, f)
 		}
 	}
@@ -351,7 +419,7 @@ func (in *Inspector) reach(funcs map[string]*schema.Function) []*schema.Function
 	}
 	rest := make([]*schema.Function, 0, len(funcs)-len(reach))
 	for _, f := range funcs {
-		if !in.routine(f.Definition).unseen {
+		if !in.routine(f.Definition).is(k) {
 			rest = append(rest, f)
 		}
 	}
@@ -374,7 +442,7 @@ func (in *Inspector) reach(funcs map[string]*schema.Function) []*schema.Function
 		kept := rest[:0]
 		for _, f := range rest {
 			r := in.routine(f.Definition)
-			if r.dynamic || (len(names) > 0 || len(others) > 0) && in.calls(f.Definition, r, names, others) {
+			if r.dynamic || (len(names) > 0 || len(others) > 0) && in.mentions(f.Definition, r, names, others) {
 				added = append(added, f)
 			} else {
 				kept = append(kept, f)

@@ -208,7 +208,7 @@ func TestCallsUnseen(t *testing.T) {
 	if _, err := conn.Exec(ctx, sql); err != nil {
 		t.Fatal(err)
 	}
-	after, err := in.Since(ctx, conn, withTrigger, nil, pg.UnseenChanges(sql) || in.CallsUnseen(sql, withTrigger))
+	after, err := in.Since(ctx, conn, withTrigger, nil, in.Ran(sql, withTrigger))
 	if err != nil {
 		t.Fatal(err)
 	}

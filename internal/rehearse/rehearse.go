@@ -554,8 +554,9 @@ type run struct {
 	stall     context.CancelCauseFunc
 	step      atomic.Value
 	uncovered atomic.Bool
-	// unseen holds writesCatalog's answers, code the text of each script it reads (statementsText).
-	unseen map[*migrate.Script]bool
+	// unseen holds what writesCatalog found in the text of each script it read, code that text
+	// (statementsText).
+	unseen map[*migrate.Script]pg.Ran
 	code   map[*migrate.Script]string
 	// sp, index and nStatic are the rehearsal's split of the folder, each migration's place in the
 	// report, and how many of a new migration's findings lint.Analyze gave, for judgeNotRun.
@@ -1167,29 +1168,31 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 	return after, true, nil
 }
 
-// writesCatalog tells whether a script, run on the database before marks, may change the catalog in
-// ways an incremental read cannot see: by its own text, or through a function of before's catalog that
-// it calls or that fires as a trigger (see Inspector.CallsUnseen). The answer for the text is kept: the up
-// is asked again after its round trip's down, and reading a seed script of 15 MB takes seconds. The
-// functions are asked each time, as the catalog before the down differs from that before the up.
+// writesCatalog tells what a script, run on the database before marks, may change in the catalog that
+// an incremental read must know of (see pg.Ran): what it cannot see, and rows of built-in objects
+// (GRANT ... ON pg_catalog...), by the script's own text, or through a function of before's catalog
+// that it calls or that fires as a trigger (see Inspector.CallsUnseen and CallsBuiltIns). What the text
+// shows is kept: the up is asked again after its round trip's down, and reading a seed script of 15 MB
+// takes seconds. The functions are asked each time, as the catalog before the down differs from that
+// before the up.
 //
 // Both read the script's statements, not the rows of its COPY ... FROM stdin blocks: those are data,
 // never SQL (a pg_dump's rows that mention GRANT or dblink made every read after it whole), and a dump
 // of 50 MB took a minute to scan where its rows load in three seconds.
-func (r *run) writesCatalog(s *migrate.Script, before *pg.Mark) bool {
+func (r *run) writesCatalog(s *migrate.Script, before *pg.Mark) pg.Ran {
 	if s == nil {
-		return false
+		return pg.Ran{}
 	}
 	w, ok := r.unseen[s]
 	if !ok {
 		if r.unseen == nil {
-			r.unseen, r.code = map[*migrate.Script]bool{}, map[*migrate.Script]string{}
+			r.unseen, r.code = map[*migrate.Script]pg.Ran{}, map[*migrate.Script]string{}
 		}
 		r.code[s] = statementsText(s)
-		w = pg.UnseenChanges(r.code[s])
+		w = pg.Ran{Unseen: pg.UnseenChanges(r.code[s]), BuiltIns: pg.TouchesBuiltIns(r.code[s])}
 		r.unseen[s] = w
 	}
-	return w || r.insp.CallsUnseen(r.code[s], before)
+	return pg.Ran{Unseen: w.Unseen || r.insp.CallsUnseen(r.code[s], before), BuiltIns: w.BuiltIns || r.insp.CallsBuiltIns(r.code[s], before)}
 }
 
 // statementsText is a script's SQL without the data rows of its COPY ... FROM stdin statements: its
