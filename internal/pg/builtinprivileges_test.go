@@ -151,22 +151,6 @@ func TestProbeLooksForBuiltInsWhenTold(t *testing.T) {
 	exec(t, conn, `CREATE TABLE t (id int)`)
 	in := &pg.Inspector{Ignore: schema.DefaultIgnore, Mode: pg.InspectIncremental}
 	const key = "EXECUTE on function pg_catalog.pg_stat_reset() to sg_builtin_r1"
-	// step commits sql with its locks and reads the catalog since mark, told what ran.
-	step := func(mark *pg.Mark, sql string, ran pg.Ran) *pg.Mark {
-		t.Helper()
-		exec(t, conn, "BEGIN")
-		exec(t, conn, sql)
-		locks, err := in.Locks(ctx, conn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		exec(t, conn, "COMMIT")
-		next, err := in.Since(ctx, conn, mark, locks, ran)
-		if err != nil {
-			t.Fatalf("read after %s: %v", sql, err)
-		}
-		return next
-	}
 	mark, err := in.Inspect(ctx, conn)
 	if err != nil {
 		t.Fatal(err)
@@ -177,7 +161,7 @@ func TestProbeLooksForBuiltInsWhenTold(t *testing.T) {
 
 	// Told nothing, the probe does not look: the grant goes unseen by this incremental read.
 	grant := `GRANT EXECUTE ON FUNCTION pg_catalog.pg_stat_reset() TO sg_builtin_r1`
-	blind := step(mark, grant, pg.Ran{})
+	blind := applyReadAs(t, conn, in, mark, grant, pg.Ran{})
 	if !blind.Incremental || blind.Catalog().BuiltInPrivileges[key] != nil {
 		t.Fatalf("a probe told that nothing wrote built-in rows looked for them (incremental %v)", blind.Incremental)
 	}
@@ -197,7 +181,7 @@ CREATE FUNCTION sg_setup() RETURNS void LANGUAGE sql AS 'SELECT sg_grant_reset()
 		if !ran.BuiltIns {
 			t.Errorf("%s: Ran %+v, want BuiltIns", sql, ran)
 		}
-		after := step(mark, sql, ran)
+		after := applyReadAs(t, conn, in, mark, sql, ran)
 		if after.Catalog().BuiltInPrivileges[key] == nil {
 			t.Errorf("%s: the read after it does not see the grant", sql)
 		}
@@ -220,7 +204,7 @@ CREATE TRIGGER t_insert AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION sg_on_in
 	if !ran.BuiltIns {
 		t.Errorf("%s, which fires a trigger that revokes: Ran %+v, want BuiltIns", insert, ran)
 	}
-	if after := step(mark, insert, ran); after.Catalog().BuiltInPrivileges[key] != nil {
+	if after := applyReadAs(t, conn, in, mark, insert, ran); after.Catalog().BuiltInPrivileges[key] != nil {
 		t.Errorf("%s: the read after it still has the revoked privilege", insert)
 	}
 }

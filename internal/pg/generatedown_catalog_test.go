@@ -1,12 +1,7 @@
 package pg_test
 
 import (
-	"context"
-	"crypto/rand"
-	"strings"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/schemagate/schemagate/internal/pgtest"
 )
@@ -51,15 +46,7 @@ func runDownCases(t *testing.T, cases []downCase) {
 // materialized view the up moved to another tablespace, or out of one, go back; those the up dropped
 // come back in theirs. The tablespace is the server's, made for the test in a folder its OS user owns.
 func TestGenerateDownTablespaces(t *testing.T) {
-	ts := "sg_ts_" + strings.ToLower(rand.Text()[:8])
-	dir := pgtest.TablespaceDir(t)
-	admin, err := pgx.Connect(t.Context(), pgtest.Server(t).AdminURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close(context.Background()) })
-	exec(t, admin, "CREATE TABLESPACE "+ts+" LOCATION '"+dir+"'")
-	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP TABLESPACE IF EXISTS "+ts) }) // after the databases go
+	ts := pgtest.Tablespace(t)
 	const rels = `CREATE TABLE t (a int CONSTRAINT t_a UNIQUE); CREATE INDEX i ON t (a); CREATE MATERIALIZED VIEW mv AS SELECT a FROM t;
 		CREATE TABLE p (a int) PARTITION BY RANGE (a); INSERT INTO t VALUES (1);`
 	moveAll := func(to string) string {

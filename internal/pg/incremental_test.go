@@ -1207,15 +1207,7 @@ func TestLocksSparesTheStatementTimeout(t *testing.T) {
 // tablespace is renamed, which writes only pg_tablespace's row and fires no event trigger. The tablespace is the shared server's:
 // made with a name of its own, dropped after the test's database.
 func TestIncrementalTablespaces(t *testing.T) {
-	ts := "sg_ts_" + strings.ToLower(rand.Text()[:8])
-	dir := pgtest.TablespaceDir(t)
-	admin, err := pgx.Connect(t.Context(), pgtest.Server(t).AdminURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close(context.Background()) })
-	exec(t, admin, "CREATE TABLESPACE "+ts+" LOCATION '"+dir+"'")
-	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP TABLESPACE IF EXISTS "+ts) }) // after the databases go
+	ts := pgtest.Tablespace(t)
 	cases := []string{
 		`CREATE TABLE ts_t (a int); CREATE INDEX ts_i ON ts_t (a); CREATE MATERIALIZED VIEW ts_mv AS SELECT a FROM ts_t;
 		 CREATE TABLE ts_p (a int) PARTITION BY RANGE (a)`,

@@ -17,6 +17,12 @@ import (
 // since mark (the inspector is in verify mode: the read is checked against a full one).
 func applyRead(t *testing.T, conn *pgx.Conn, in *pg.Inspector, mark *pg.Mark, sql string) *pg.Mark {
 	t.Helper()
+	return applyReadAs(t, conn, in, mark, sql, in.Ran(sql, mark))
+}
+
+// applyReadAs is applyRead with the read told ran (see pg.Ran) instead of what sql shows.
+func applyReadAs(t *testing.T, conn *pgx.Conn, in *pg.Inspector, mark *pg.Mark, sql string, ran pg.Ran) *pg.Mark {
+	t.Helper()
 	ctx := context.Background()
 	exec(t, conn, "BEGIN")
 	exec(t, conn, sql)
@@ -25,7 +31,7 @@ func applyRead(t *testing.T, conn *pgx.Conn, in *pg.Inspector, mark *pg.Mark, sq
 		t.Fatal(err)
 	}
 	exec(t, conn, "COMMIT")
-	next, err := in.Since(ctx, conn, mark, locks, in.Ran(sql, mark))
+	next, err := in.Since(ctx, conn, mark, locks, ran)
 	if err != nil {
 		t.Fatalf("read after %q: %v", sql, err)
 	}

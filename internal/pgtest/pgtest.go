@@ -245,3 +245,22 @@ func TablespaceDir(t testing.TB) string {
 	}
 	return dir
 }
+
+// Tablespace creates a tablespace of its own name on the shared server (see Server), in a TablespaceDir,
+// and returns its name. Call it before the test's databases are made: it is dropped when the test
+// ends, after them (a tablespace that holds a database's relations cannot be dropped).
+func Tablespace(t testing.TB) string {
+	t.Helper()
+	name := "sg_ts_" + strings.ToLower(rand.Text()[:8])
+	dir := TablespaceDir(t)
+	admin, err := pgx.Connect(context.Background(), Server(t).AdminURL)
+	if err != nil {
+		t.Fatalf("connect as the server's admin: %v", err)
+	}
+	t.Cleanup(func() { admin.Close(context.Background()) })
+	if _, err := admin.Exec(context.Background(), "CREATE TABLESPACE "+name+" LOCATION '"+dir+"'"); err != nil {
+		t.Fatalf("create tablespace %s: %v", name, err)
+	}
+	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP TABLESPACE IF EXISTS "+name) })
+	return name
+}
