@@ -225,7 +225,32 @@ func wordAt(s, w string) bool {
 // What is found in each definition is kept: the round trip asks after every step, and a long history's
 // catalog holds the same definitions step after step. An Inspector is not for concurrent use.
 func (in *Inspector) CallsUnseen(sql string, before *Mark) bool {
-	return in.calls(sql, before, reachUnseen)
+	if before == nil {
+		return false // the read after it is whole anyway
+	}
+	reach := in.reachOf(before.raw.Functions, reachUnseen)
+	if len(reach) == 0 {
+		return false
+	}
+	for _, f := range reach {
+		if f.Result == "trigger" || f.Result == "event_trigger" {
+			return true
+		}
+	}
+	// SQL the script builds as it runs may call any of them by a name its text does not show.
+	if built, _ := dynamicSQL(sqlComment.ReplaceAllString(sql, " ")); built {
+		return true
+	}
+	seen := make(map[string]bool, len(reach))
+	for _, f := range reach {
+		if !seen[f.Name] {
+			seen[f.Name] = true
+			if in.namePattern(f.Name).MatchString(sql) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // builtInWords matches the statements that may write rows of built-in objects (see TouchesBuiltIns):
@@ -238,23 +263,33 @@ var builtInWords = regexp.MustCompile(`(?i)\b(grant|revoke|owned|owner|rename)\b
 // languages), whose privileges whole reads compare and which the probe finds by a pass over the
 // built-in rows of four catalogs: a third of its cost, which a script that does none of this need not
 // pay (see Ran). It matches the text, comments and string literals too (a comment that names GRANT
-// costs a pass, no more), and SQL built as it runs (EXECUTE 'GR' || 'ANT ...'), whose words the text
-// may not show; SQL the text does not show at all (EXECUTE q) has the read be whole anyway (see
-// UnseenChanges). A direct write to a catalog (UPDATE pg_proc ...) is one of those too.
+// costs a pass, no more), the text without its comments (SET /* why */ SCHEMA), and SQL built as it
+// runs (EXECUTE 'GR' || 'ANT ...'), whose words the text may not show; SQL the text does not show at
+// all (EXECUTE q) has the read be whole anyway (see UnseenChanges). A direct write to a catalog
+// (UPDATE pg_proc ...) is one of those too.
 func TouchesBuiltIns(sql string) bool {
 	if builtInWords.MatchString(sql) {
 		return true
 	}
-	built, opaque := dynamicSQL(sqlComment.ReplaceAllString(sql, " "))
+	code := sqlComment.ReplaceAllString(sql, " ")
+	if builtInWords.MatchString(code) {
+		return true
+	}
+	built, opaque := dynamicSQL(code)
 	return built || opaque
 }
 
-// CallsBuiltIns is CallsUnseen for what TouchesBuiltIns looks for: whether sql may run a function of
-// before's catalog whose definition may write rows of built-in objects (or may change what the probe
-// cannot see, which TouchesBuiltIns leaves to UnseenChanges), by naming it, through the functions it
-// names, or as a trigger.
+// CallsBuiltIns tells whether sql, run on the database before marks, may run a function of its catalog
+// that may write rows of built-in objects: one whose definition TouchesBuiltIns or UnseenChanges
+// matches, or that names one, as CallsUnseen follows them. Unlike CallsUnseen it does not ask whether
+// the script names the function, or whether it is a trigger's: any script may run any function of the
+// database, from a view, a column's or a domain's default, a CHECK constraint, a generated column, a
+// rule, an operator, a cast or an index expression its statements reach, or by a name it builds as it
+// runs (query_to_xml('SELECT f' || '()', ...)), and the pass it asks for costs a fraction of a
+// millisecond, where a whole read costs tens. So the probe looks after every script while the
+// database has such a function, and skips its pass only where it has none, which is most databases.
 func (in *Inspector) CallsBuiltIns(sql string, before *Mark) bool {
-	return in.calls(sql, before, reachBuiltIns)
+	return before != nil && len(in.reachOf(before.raw.Functions, reachBuiltIns)) > 0
 }
 
 // Ran is what an incremental read is told about the SQL that ran since its mark (see Inspector.Since).
@@ -285,40 +320,11 @@ const (
 	reachKinds
 )
 
-// calls is CallsUnseen for functions of the kind k.
-func (in *Inspector) calls(sql string, before *Mark, k reachKind) bool {
-	if before == nil {
-		return false // the read after it is whole anyway
-	}
-	reach := in.reachOf(before.raw.Functions, k)
-	if len(reach) == 0 {
-		return false
-	}
-	for _, f := range reach {
-		if f.Result == "trigger" || f.Result == "event_trigger" {
-			return true
-		}
-	}
-	// SQL the script builds as it runs may call any of them by a name its text does not show.
-	if built, _ := dynamicSQL(sqlComment.ReplaceAllString(sql, " ")); built {
-		return true
-	}
-	seen := make(map[string]bool, len(reach))
-	for _, f := range reach {
-		if !seen[f.Name] {
-			seen[f.Name] = true
-			if in.namePattern(f.Name).MatchString(sql) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// routine is what CallsUnseen finds in a function's definition: whether its own text changes what the
-// probe cannot see (UnseenChanges), whether it builds SQL as it runs (see dynamicSQL), which may call
-// any function, and the words it is made of, among which the names of the functions it calls (left nil
-// until asked for: most catalogs have no function to follow calls to).
+// routine is what CallsUnseen and CallsBuiltIns find in a function's definition: whether its own text
+// changes what the probe cannot see (UnseenChanges) or may write rows of built-in objects
+// (TouchesBuiltIns), whether it builds SQL as it runs (see dynamicSQL), which may call any function, and
+// the words it is made of, among which the names of the functions it calls (left nil until asked for:
+// most catalogs have no function to follow calls to).
 type routine struct {
 	unseen, builtIns, dynamic bool
 	words                     map[string]bool
@@ -336,7 +342,7 @@ func (in *Inspector) routine(def string) *routine {
 		if in.routines == nil {
 			in.routines = map[string]*routine{}
 		}
-		r = &routine{unseen: UnseenChanges(def), builtIns: builtInWords.MatchString(def)}
+		r = &routine{unseen: UnseenChanges(def), builtIns: TouchesBuiltIns(def)}
 		if !r.unseen {
 			r.dynamic, _ = dynamicSQL(sqlComment.ReplaceAllString(def, " "))
 		}

@@ -554,10 +554,10 @@ type run struct {
 	stall     context.CancelCauseFunc
 	step      atomic.Value
 	uncovered atomic.Bool
-	// unseen holds what writesCatalog found in the text of each script it read, code that text
+	// ran holds what writesCatalog found in the text of each script it read, code that text
 	// (statementsText).
-	unseen map[*migrate.Script]pg.Ran
-	code   map[*migrate.Script]string
+	ran  map[*migrate.Script]pg.Ran
+	code map[*migrate.Script]string
 	// sp, index and nStatic are the rehearsal's split of the folder, each migration's place in the
 	// report, and how many of a new migration's findings lint.Analyze gave, for judgeNotRun.
 	sp      Split
@@ -1171,7 +1171,7 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 // writesCatalog tells what a script, run on the database before marks, may change in the catalog that
 // an incremental read must know of (see pg.Ran): what it cannot see, and rows of built-in objects
 // (GRANT ... ON pg_catalog...), by the script's own text, or through a function of before's catalog
-// that it calls or that fires as a trigger (see Inspector.CallsUnseen and CallsBuiltIns). What the text
+// that it may run (see Inspector.CallsUnseen and CallsBuiltIns). What the text
 // shows is kept: the up is asked again after its round trip's down, and reading a seed script of 15 MB
 // takes seconds. The functions are asked each time, as the catalog before the down differs from that
 // before the up.
@@ -1183,14 +1183,14 @@ func (r *run) writesCatalog(s *migrate.Script, before *pg.Mark) pg.Ran {
 	if s == nil {
 		return pg.Ran{}
 	}
-	w, ok := r.unseen[s]
+	w, ok := r.ran[s]
 	if !ok {
-		if r.unseen == nil {
-			r.unseen, r.code = map[*migrate.Script]pg.Ran{}, map[*migrate.Script]string{}
+		if r.ran == nil {
+			r.ran, r.code = map[*migrate.Script]pg.Ran{}, map[*migrate.Script]string{}
 		}
 		r.code[s] = statementsText(s)
 		w = pg.Ran{Unseen: pg.UnseenChanges(r.code[s]), BuiltIns: pg.TouchesBuiltIns(r.code[s])}
-		r.unseen[s] = w
+		r.ran[s] = w
 	}
 	return pg.Ran{Unseen: w.Unseen || r.insp.CallsUnseen(r.code[s], before), BuiltIns: w.BuiltIns || r.insp.CallsBuiltIns(r.code[s], before)}
 }
