@@ -9,6 +9,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -626,9 +627,18 @@ func catalogDifference(want, got *schema.Catalog) string {
 			}
 		}
 	}
+	// A kind want has none of is left out of its JSON (omitempty): what got has of it is extra.
+	for kind, objs := range gm {
+		if _, ok := wm[kind]; !ok {
+			for name := range objs {
+				out = append(out, fmt.Sprintf("%s %s should not be there", kind, name))
+			}
+		}
+	}
 	if len(out) == 0 {
 		return "relation names differ"
 	}
+	slices.Sort(out)
 	if len(out) > 5 {
 		out = append(out[:5], fmt.Sprintf("and %d more", len(out)-5))
 	}
