@@ -1,9 +1,11 @@
 package pg_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/schemagate/schemagate/internal/pgtest"
+	"github.com/schemagate/schemagate/internal/schema"
 )
 
 // downCase is an up whose generated down is run on a real server: the catalog after it must be the one
@@ -172,4 +174,60 @@ func TestGenerateDownTableRuleStatesAndComments(t *testing.T) {
 		{name: "dropped with the table it writes to", setup: marked, up: `DROP TABLE t2 CASCADE`},
 		{name: "dropped with its table", setup: marked, up: `DROP TABLE t CASCADE`},
 	})
+}
+
+// TestGenerateDownExtensionMembers: what the up gave an extension (ALTER EXTENSION ... ADD) is let go,
+// and dropped when the up made it; what the up took from one (ALTER EXTENSION ... DROP) is given back,
+// neither dropped nor made again; a member the up let go and dropped cannot come back from the catalog.
+func TestGenerateDownExtensionMembers(t *testing.T) {
+	const objects = `CREATE EXTENSION hstore; CREATE FUNCTION f(int) RETURNS int LANGUAGE sql AS 'SELECT 1';
+		CREATE TABLE t (a int); INSERT INTO t VALUES (1); CREATE TYPE en AS ENUM ('a');`
+	const given = objects + ` ALTER EXTENSION hstore ADD FUNCTION f(int); ALTER EXTENSION hstore ADD TABLE t;
+		ALTER EXTENSION hstore ADD TYPE en;`
+	runDownCases(t, []downCase{
+		{name: "function given", setup: objects, up: `ALTER EXTENSION hstore ADD FUNCTION f(int)`},
+		{name: "table and type given", setup: objects, up: `ALTER EXTENSION hstore ADD TABLE t; ALTER EXTENSION hstore ADD TYPE en`},
+		{name: "made and given", setup: objects,
+			up: `CREATE FUNCTION g(int) RETURNS int LANGUAGE sql AS 'SELECT 2'; ALTER EXTENSION hstore ADD FUNCTION g(int)`},
+		{name: "given to an extension the up created", setup: `CREATE FUNCTION f(int) RETURNS int LANGUAGE sql AS 'SELECT 1'`,
+			up: `CREATE EXTENSION hstore; ALTER EXTENSION hstore ADD FUNCTION f(int)`},
+		{name: "function let go", setup: given, up: `ALTER EXTENSION hstore DROP FUNCTION f(int)`},
+		{name: "table and type let go", setup: given, up: `ALTER EXTENSION hstore DROP TABLE t; ALTER EXTENSION hstore DROP TYPE en`},
+		{name: "an extension's own function let go", setup: objects, up: `ALTER EXTENSION hstore DROP FUNCTION hstore_version_diag(hstore)`},
+		{name: "let go and dropped", setup: given, up: `ALTER EXTENSION hstore DROP FUNCTION f(int); DROP FUNCTION f(int)`,
+			irreversible: true},
+	})
+}
+
+// TestExtensionMembersCompared: a down that does not give back what the up took from an extension, or
+// let go of what the up gave one, fails the round trip with a sentence that says so: one that does
+// nothing, and one that drops the function the up let go of (the catalog after it was the one before
+// the up, which left the extension without its member unseen).
+func TestExtensionMembersCompared(t *testing.T) {
+	const objects = `CREATE EXTENSION hstore; CREATE FUNCTION f(int) RETURNS int LANGUAGE sql AS 'SELECT 1';`
+	const letGo = "function public.f(integer) is no longer a member of extension hstore after the down"
+	tests := []struct{ name, setup, up, down, want string }{
+		{name: "given, nothing done", setup: objects, up: `ALTER EXTENSION hstore ADD FUNCTION f(int)`,
+			want: "function public.f(integer) is a member of extension hstore after the down, not before"},
+		{name: "let go, nothing done", setup: objects + ` ALTER EXTENSION hstore ADD FUNCTION f(int)`,
+			up: `ALTER EXTENSION hstore DROP FUNCTION f(int)`, want: letGo},
+		{name: "let go, dropped by the down", setup: objects + ` ALTER EXTENSION hstore ADD FUNCTION f(int)`,
+			up: `ALTER EXTENSION hstore DROP FUNCTION f(int)`, down: `DROP FUNCTION f(int)`, want: letGo},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			conn := pgtest.Conn(t)
+			exec(t, conn, tc.setup)
+			before := inspect(t, conn)
+			exec(t, conn, tc.up)
+			if tc.down != "" {
+				exec(t, conn, tc.down)
+			}
+			got := schema.Describe(schema.Compare(before, inspect(t, conn)), schema.DownPhrasing)
+			if !slices.Contains(got, tc.want) {
+				t.Errorf("got %q, want %q among them", got, tc.want)
+			}
+		})
+	}
 }

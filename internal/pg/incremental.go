@@ -58,7 +58,8 @@ import (
 // collation (its owner and comment too) or other shared-vocabulary change; an extended statistics
 // object's owner or comment (COMMENT and ALTER STATISTICS lock the object, and a comment removed leaves
 // no row: a lock on a statistics object is a whole read); an object in pg_catalog or a temporary schema;
-// GRANT or REVOKE on a built-in object or an extension's (see builtInPrivilegeReasons);
+// GRANT or REVOKE on a built-in object or an extension's (see builtInPrivilegeReasons); an object that
+// joins or leaves an extension (a lock on one that is an extension's member now or was at the mark);
 // a search path that does not start with pg_catalog, that changed, or whose schemas after pg_catalog share a name
 // (at the mark or now); a function that shares a name with a built-in one; catalog rows the migration
 // wrote with DML (the caller passes Force); changes made outside a transaction whose locks were not
@@ -326,6 +327,10 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 	for _, s := range p.Seeds {
 		classes, seedOIDs = append(classes, uint32(s[0])), append(seedOIDs, uint32(s[1]))
 	}
+	if mark.extensionMember(classes, seedOIDs) {
+		// ALTER EXTENSION ... DROP may have let it go: the extension's members changed (see newObjectReasons).
+		return nil, nil
+	}
 	// A changed function's overloads count (see inspectTemplate): the query finds them by the current
 	// name; those of a function that was dropped or renamed are found here by the name it had.
 	var byOID map[uint32]*schema.Function
@@ -402,6 +407,26 @@ const (
 	classType       = 1247
 	classConstraint = 2606
 )
+
+// extensionMember tells whether one of the objects (classes[i], oids[i]) was an extension's member at
+// the mark.
+func (m *Mark) extensionMember(classes, oids []uint32) bool {
+	if len(oids) == 0 {
+		return false
+	}
+	members := map[[2]uint32]bool{}
+	for _, e := range m.raw.Extensions {
+		for _, x := range e.Members {
+			members[[2]uint32{x.Class, x.OID}] = true
+		}
+	}
+	for i := range oids {
+		if members[[2]uint32{classes[i], oids[i]}] {
+			return true
+		}
+	}
+	return false
+}
 
 // knownRelation is a relation as a mark saw it: [OID, "schema.name", [[attnum, "column"], ...]].
 type knownRelation [3]any
@@ -793,8 +818,16 @@ const seedClasses = `'pg_class'::regclass, 'pg_proc'::regclass, 'pg_type'::regcl
 
 // newObjectReasons are the probes' reasons for a whole read that the relations, types and functions
 // written since the mark give (new_class, new_type, new_proc), and the locks (locks): a name in a system
-// or temporary schema, a function named like a built-in one, a lock on what no partial read covers.
-var newObjectReasons = `  UNION ALL SELECT 'relation in a system or temporary schema' FROM new_class x
+// or temporary schema, a function named like a built-in one, a lock on what no partial read covers, a
+// lock on an extension's member. ALTER EXTENSION ... ADD writes the member's pg_depend row and locks the
+// member, but neither writes nor locks the extension, whose members only whole reads have (see
+// inspectTemplate): a locked object an extension owns now is one ADD may have given it (found by index,
+// OFFSET 0 keeping each look-up a subquery). ALTER EXTENSION ... DROP leaves only the lock: the mark's
+// members tell that one (see since).
+var newObjectReasons = `  UNION ALL SELECT 'lock on a member of an extension' FROM locks l
+    WHERE l.classid IN (` + seedClasses + `)
+      AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = l.classid AND d.objid = l.objid AND d.deptype = 'e' OFFSET 0)
+  UNION ALL SELECT 'relation in a system or temporary schema' FROM new_class x
     WHERE x.relnamespace <> 'pg_toast'::regnamespace
       AND (x.relnamespace = 'pg_catalog'::regnamespace OR x.relnamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_temp\_%'))
   UNION ALL SELECT 'type in a system or temporary schema' FROM new_type x

@@ -307,6 +307,16 @@ var incrementalCases = []string{
 	`ALTER INDEX inc_xi NO DEPENDS ON EXTENSION hstore; ALTER FUNCTION inc_xf() NO DEPENDS ON EXTENSION hstore`,
 	`ALTER TRIGGER inc_xtr ON inc_xt NO DEPENDS ON EXTENSION hstore; ALTER MATERIALIZED VIEW inc_xmv NO DEPENDS ON EXTENSION hstore`,
 	`ALTER INDEX inc_xi DEPENDS ON EXTENSION hstore`,
+	// Objects given to an extension and taken from it (ALTER EXTENSION ... ADD, DROP): the extension's
+	// members, which only whole reads have, change with no row of the extension's written or locked.
+	`CREATE FUNCTION inc_em(int) RETURNS int LANGUAGE sql AS 'SELECT 1'; CREATE TABLE inc_emt (a int); CREATE TYPE inc_eme AS ENUM ('a')`,
+	`ALTER EXTENSION hstore ADD FUNCTION inc_em(int)`,
+	`ALTER EXTENSION hstore ADD TABLE inc_emt; ALTER EXTENSION hstore ADD TYPE inc_eme`,
+	`ALTER EXTENSION hstore DROP FUNCTION inc_em(int)`,
+	`ALTER EXTENSION hstore DROP TABLE inc_emt`,
+	`ALTER EXTENSION hstore DROP TYPE inc_eme`,
+	`ALTER EXTENSION hstore DROP FUNCTION hstore_version_diag(hstore)`,
+	`ALTER EXTENSION hstore ADD FUNCTION hstore_version_diag(hstore)`,
 	`DROP EXTENSION hstore`,
 	// Shell types (CREATE TYPE name alone; no ALTER TYPE takes one): made, commented, defined as a base type, dropped.
 	`CREATE TYPE inc_sh; CREATE TYPE inc_sh2; COMMENT ON TYPE inc_sh IS 'shell'`,

@@ -634,7 +634,8 @@ own(kind, oid) AS (
 `
 
 // inspectTemplate builds the catalog as one JSON document. User namespaces exclude the system ones and
-// temporary ones; objects an extension owns (pg_depend deptype 'e') are left out, probed by index.
+// temporary ones; objects an extension owns (pg_depend deptype 'e') are left out, probed by index, and
+// listed on their extension instead (whole reads only).
 //
 // fullInspectSQL reads everything. partialInspectSQL reads the owners (relation, function, type) of the
 // seed objects in the session setting schemagate.inspect ({"seeds": [[class OID, object OID], ...]})
@@ -1116,8 +1117,15 @@ SELECT json_build_object(
   FROM {{TYPE_FROM}} JOIN ns ON ns.oid = t.typnamespace
   WHERE t.typtype = 'p' AND NOT t.typisdefined AND t.oid >= 16384
     AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')),
+-- an extension's members (whole reads only, as the section: see probeSQL), found by index from the
+-- extension's side; the objects themselves are left out of the other sections
 'extensions', (SELECT coalesce(json_agg(json_build_object(
-    'oid', e.oid::int8, 'name', e.extname, 'version', e.extversion, 'schema', en.nspname)), '[]')
+    'oid', e.oid::int8, 'name', e.extname, 'version', e.extversion, 'schema', en.nspname,
+    'members', (SELECT json_agg(json_build_object('object', m.object, 'class', m.classid::int8, 'oid', m.objid::int8)
+        ORDER BY m.object COLLATE "C")
+      FROM (SELECT io.type || ' ' || io.identity AS object, d.classid, d.objid
+        FROM pg_depend d CROSS JOIN LATERAL pg_identify_object(d.classid, d.objid, d.objsubid) io
+        WHERE d.refclassid = 'pg_extension'::regclass AND d.refobjid = e.oid AND d.deptype = 'e') m))), '[]')
   FROM pg_extension e JOIN pg_namespace en ON en.oid = e.extnamespace),
 'text_search_dictionaries', (SELECT coalesce(json_agg(json_build_object(
     'oid', d.oid::int8, 'schema', ns.nspname, 'name', d.dictname,

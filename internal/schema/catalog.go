@@ -562,6 +562,21 @@ type Extension struct {
 	Version string `json:"version"`
 	Schema  string `json:"schema"`
 	Comment string `json:"comment,omitempty"`
+	// Members are the objects the extension owns (pg_depend deptype 'e': what its script made, and what
+	// ALTER EXTENSION ... ADD gave it), sorted by Object. The catalog leaves them out of its other maps,
+	// so this list is where an object that joins or leaves an extension shows.
+	Members []ExtensionMember `json:"members,omitempty"`
+}
+
+// ExtensionMember is an object an extension owns.
+type ExtensionMember struct {
+	// Object is its type and identity as pg_identify_object gives them, schema-qualified whatever the
+	// search path: "function public.f(integer)", "table public.t", "operator class public.c USING btree".
+	Object string `json:"object"`
+	// Class and OID are its catalog and OID (0 when unknown): they recognise it among the objects of
+	// another snapshot of the same database, as the objects' own OIDs do (see Catalog).
+	Class uint32 `json:"class,omitempty"`
+	OID   uint32 `json:"oid,omitempty"`
 }
 
 // Trigger is a table trigger (not the internal ones of constraints).

@@ -105,6 +105,11 @@ func boolStr(b bool) string { return strconv.FormatBool(b) }
 // DEPENDS ON EXTENSION): a DROP EXTENSION drops it with them.
 const extensionsProperty = "extension dependencies"
 
+// extensionMemberProperty starts the property of an extension's member, named after the member
+// ("owns function public.f(integer)"), "member" while the extension owns it: one that joins or leaves the
+// extension (ALTER EXTENSION ... ADD or DROP) is a change of the extension's.
+const extensionMemberProperty = "owns "
+
 // persistence is "unlogged" for an unlogged relation, "" (logged) for another.
 func persistence(unlogged bool) string {
 	if unlogged {
@@ -133,8 +138,11 @@ func (c *Catalog) objects() []object {
 		}
 	}
 	for k, e := range c.Extensions {
-		out = append(out, object{kind: KindExtension, key: k, def: e.Name + " " + e.Version,
-			props: []PropertyChange{prop("version", e.Version), prop("schema", e.Schema), prop("comment", e.Comment)}})
+		props := []PropertyChange{prop("version", e.Version), prop("schema", e.Schema), prop("comment", e.Comment)}
+		for _, m := range e.Members {
+			props = append(props, prop(extensionMemberProperty+m.Object, "member"))
+		}
+		out = append(out, object{kind: KindExtension, key: k, def: e.Name + " " + e.Version, props: props})
 	}
 	for k, t := range c.Tables {
 		props := []PropertyChange{prop("partition key", t.PartitionKey), prop("partition of", t.PartitionOf),

@@ -303,6 +303,14 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 		// The comment on a part of the object (a composite type's attribute, a domain's constraint).
 		return fmt.Sprintf("%s has %s %s %s, was %s", s, pc.Property, quotedComment(pc.New), when, quotedComment(pc.Old))
 	}
+	if m, ok := strings.CutPrefix(pc.Property, extensionMemberProperty); ok && c.Kind == KindExtension {
+		// The member is the subject: "function public.f(integer) is no longer a member of extension hstore
+		// after the down".
+		if pc.New == "" {
+			return fmt.Sprintf("%s is no longer a member of extension %s %s", m, c.Name, when)
+		}
+		return fmt.Sprintf("%s is a member of extension %s %s, not before", m, c.Name, when)
+	}
 	if c.Kind == KindPublication {
 		if t, ok := strings.CutPrefix(pc.Property, publishedTableProperty); ok {
 			switch {

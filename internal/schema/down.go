@@ -81,6 +81,11 @@ type downGen struct {
 	opts          DownOptions
 	// asUser is set once a step names the role the catalogs were read as CURRENT_USER (see roleIn).
 	asUser bool
+	// releases and joins are the members to let go of and to give back to their extensions,
+	// irreversibleMembers those the up let go of and dropped, memberDrops the objects to drop once let
+	// go (see memberChanges).
+	releases, joins, irreversibleMembers []memberStep
+	memberDrops                          []ExtensionMember
 }
 
 func (g *downGen) add(comment, sql string) *Step {
@@ -95,7 +100,8 @@ func (g *downGen) irreversible(comment string) {
 
 // GenerateDown writes the DDL that takes a database from the after-catalog back to the before-catalog,
 // in dependency order: event triggers the up added or changed are dropped before anything else, so that
-// they do not fire on the down; renames and schema moves (recognised by OID in two snapshots of the same
+// they do not fire on the down; what the up gave an extension is taken from it, and what the up took
+// from one given back (see down_extmembers.go); renames and schema moves (recognised by OID in two snapshots of the same
 // database) are undone by renaming and moving back; publications the up added, and what the up added
 // to the others, are dropped; views' and tables' rules, triggers, policies, views, constraints, indexes
 // and tables that the up added are dropped; then text search dictionaries and configurations, types,
@@ -134,11 +140,14 @@ func GenerateDownWith(before, after *Catalog, opts DownOptions) *DownScript {
 	g := &downGen{a: clone(after), b: before, created: map[string]bool{}, dropViews: map[string]bool{},
 		dropCons: map[string]bool{}, dropIdx: map[string]bool{}, dropTrg: map[string]bool{},
 		dropPol: map[string]bool{}, regenCols: map[string]bool{}, opts: opts}
+	// What joined or left an extension is, for the phases, as it was before (see memberChanges).
+	g.memberChanges()
 	// Roles renamed back before anything names them.
 	g.roleRenames()
 	// Event triggers first: one the up added must not fire on the down's own commands.
 	g.eventTriggerRenames()
 	g.dropEventTriggers()
+	g.extensionMembers()
 	g.renames()
 	g.foreignRenames()
 	g.operatorRenames()

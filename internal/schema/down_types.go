@@ -383,6 +383,7 @@ func (g *downGen) dropTypes() {
 	dropMany("type", "DROP TYPE", types)
 	g.dropShellTypes()
 	dropMany("sequence", "DROP SEQUENCE IF EXISTS", seqs)
+	g.dropReleasedMembers()
 	dropMany("extension", "DROP EXTENSION", exts)
 	dropMany("schema", "DROP SCHEMA", schemas)
 }
