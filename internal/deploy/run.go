@@ -648,6 +648,11 @@ func (d *deployer) verifyChange(ctx context.Context, pending []*migrate.Migratio
 	why := fmt.Sprintf("%s: its verify script %s failed: %v", m.ID(), d.o.file(m.Verify.File), err)
 	if ctx.Err() != nil {
 		why = fmt.Sprintf("stopped during the verify script of %s: %v", m.ID(), context.Cause(ctx))
+	} else if pg.ConnectionLost(err) && d.conn.IsClosed() {
+		what := fmt.Sprintf("the verify script of %s (%s)", m.ID(), d.o.file(m.Verify.File))
+		if lerr := d.lostVerifying(ctx, pending[:i+1], what, err); lerr != nil {
+			return lerr
+		}
 	}
 	d.progress("%s", why)
 	cctx, cerr := d.cleanup(ctx)
@@ -666,6 +671,11 @@ func (d *deployer) verifyApplied(ctx context.Context, applied []*migrate.Migrati
 		why := fmt.Sprintf("verification %q failed: %s", bad[0].Name, bad[0].Message)
 		if ctx.Err() != nil {
 			why = fmt.Sprintf("stopped during the verification: %v", context.Cause(ctx))
+		} else if d.conn.IsClosed() {
+			// The checks failed for the connection they ran on, not for what they check.
+			if lerr := d.lostVerifying(ctx, applied, "the verification", errors.New(bad[0].Message)); lerr != nil {
+				return lerr
+			}
 		}
 		d.progress("%s", why)
 		cctx, err := d.cleanup(ctx)

@@ -1,0 +1,148 @@
+package deploy
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/config"
+)
+
+// sleepyVerify is sqitchV1 whose users verify script sleeps until the test cuts its connection.
+var sleepyVerify = with(sqitchV1, map[string]string{"verify/users.sql": "SELECT pg_sleep(60);\nSELECT id, name FROM app.users WHERE false;\n"})
+
+// loseServerAt has o's run lose the server when its progress reaches a line that starts with at: the
+// database takes no new connection (a server that stays away) and the run's work connection is ended.
+// allow lets connections in again (the test's end does too).
+func (tg *target) loseServerAt(t *testing.T, o *Options, at string) (allow func()) {
+	t.Helper()
+	db := pgx.Identifier{tg.value(t, "SELECT current_database()")}.Sanitize()
+	cfg, err := pgx.ParseConfig(tg.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Database = "postgres"
+	admin, err := pgx.ConnectConfig(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(context.Background()) })
+	allow = func() {
+		if _, err := admin.Exec(context.Background(), "ALTER DATABASE "+db+" ALLOW_CONNECTIONS true"); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(allow)
+	o.Clock = &fakeClock{now: time.Now()} // the reconnection's waits pass at once
+	progress, lost := o.Progress, false
+	o.Progress = func(msg string) {
+		progress(msg)
+		if lost || !strings.HasPrefix(msg, at) {
+			return
+		}
+		lost = true
+		if _, err := admin.Exec(context.Background(), "ALTER DATABASE "+db+" ALLOW_CONNECTIONS false"); err != nil {
+			t.Error(err)
+		}
+		tg.exec(t, "SELECT pg_terminate_backend(backend_pid) FROM schemagate.schemagate_runs WHERE run_id = "+quoteLit(o.RunID))
+	}
+	return allow
+}
+
+// TestDeployLostServerAroundVerification: the server goes away for good while a sqitch verify script
+// runs, or just before the verification of the applied migrations. The run tried to roll back without
+// it and reported "NOT ROLLED BACK: ... whether other sessions wrote ... could not be checked", with the
+// hint to decide with the application's owners, a note to record the run by hand "rather than
+// --recover", and maintenance mode to turn off by hand. The migrations committed and are not verified:
+// the report now says so and leaves the run, recorded as running, with maintenance mode on, to
+// --recover, as after a server lost during a migration; --recover then rolls them back.
+func TestDeployLostServerAroundVerification(t *testing.T) {
+	t.Parallel()
+	check := []config.Check{{Name: "quick", SQL: "SELECT true"}}
+	for _, tc := range []struct {
+		name   string
+		sqitch bool
+		// at: lose the server when the progress reaches it; "" while the verify script sleeps.
+		at, what, applied, statuses, undone string
+	}{
+		{name: "during a sqitch verify script", sqitch: true, what: "before the verify script of users (verify/users.sql) could finish",
+			applied: "appschema, users", statuses: "appschema:applied users:applied", undone: "appschema,users"},
+		{name: "before the verification", at: "applied 4_orders_note in", what: "before the verification could finish",
+			applied: "1_customers, 2_backfill, 3_fk, 4_orders_note", statuses: "1:applied 2:applied 3:applied 4:applied", undone: "1,2,3,4"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			before := tg.checksums(t)
+			var o Options
+			var res *Result
+			var err error
+			if tc.sqitch {
+				o = tg.options(t, sqitchFolder(t, sleepyVerify), "run-lost")
+				res, err = tg.runLost(t, o)
+			} else {
+				o = tg.options(t, folder(t, goodMigrations), "run-lost")
+				o.Config.Verify.Checks = check
+				allow := tg.loseServerAt(t, &o, tc.at)
+				res, err = Run(t.Context(), o)
+				allow()
+			}
+			if err == nil || res.Outcome != OutcomeFailed {
+				t.Fatalf("outcome %s, err %v", res.Outcome, err)
+			}
+			if want := "lost the connection to the database server " + tc.what; !strings.HasPrefix(res.Reason, want) || !strings.HasSuffix(res.Reason, tc.applied+" applied, not verified") {
+				t.Errorf("reason %q; want it to start with %q and name %s applied, not verified", res.Reason, want, tc.applied)
+			}
+			for _, want := range []string{"this run applied " + tc.applied + ", each committed", "not verified", "run the deploy again with --recover"} {
+				if !strings.Contains(res.Hint, want) {
+					t.Errorf("hint %q lacks %q", res.Hint, want)
+				}
+			}
+			if res.Rollback != nil {
+				t.Errorf("rollback %+v: none can run without the server", res.Rollback)
+			}
+			for _, n := range res.Notes {
+				if strings.Contains(n, "rather than --recover") || strings.Contains(n, "by hand") || strings.Contains(n, "NOT ROLLED BACK") {
+					t.Errorf("note contradicts the hint: %s", n)
+				}
+			}
+			if got := statuses(res); got != tc.statuses {
+				t.Errorf("statuses %q, want %q", got, tc.statuses)
+			}
+			if got := tg.value(t, "SELECT status FROM schemagate.schemagate_runs WHERE run_id = 'run-lost'"); got != "running" {
+				t.Errorf("run recorded as %q; want running, for --recover", got)
+			}
+			if tg.maintenance(t) != "on" {
+				t.Error("maintenance mode was turned off before --recover")
+			}
+			var text strings.Builder
+			if err := res.WriteText(&text); err != nil {
+				t.Fatal(err)
+			}
+			if want := "Maintenance mode: still on, for deploy --recover to turn off once the server is back"; !strings.Contains(strings.Join(strings.Fields(text.String()), " "), want) {
+				t.Errorf("report lacks %q:\n%s", want, text.String())
+			}
+
+			// --recover does what the hint says: it rolls back what the run applied.
+			files := folder(t, goodMigrations)
+			if tc.sqitch {
+				files = sqitchFolder(t, sqitchV1)
+			}
+			ro := tg.options(t, files, "run-recover")
+			ro.Recover, ro.Snapshotter = true, nil
+			rres, err := Run(t.Context(), ro)
+			if err != nil || rres.Recovered == nil || strings.Join(rres.Recovered.Undone, ",") != tc.undone {
+				t.Fatalf("recover: %v, %+v", err, rres.Recovered)
+			}
+			if tg.maintenance(t) != "off" {
+				t.Error("--recover left maintenance mode on")
+			}
+			if after := tg.checksums(t); after == before {
+				t.Error("the database is as before the runs; want the migrations deployed again by --recover")
+			}
+		})
+	}
+}
