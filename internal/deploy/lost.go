@@ -314,22 +314,14 @@ func (d *deployer) unreachable(applied []*migrate.Migration, m *migrate.Migratio
 // lostVerifying handles the work connection breaking before what verifies applied (what: "the verify
 // script of users (verify/users.sql)", "the verification") could finish: the migrations committed, each
 // with its history row, but are not verified. The deploy connects again (waiting up to reconnectWait for
-// a server that restarts), and the caller rolls them back as after a failed verification (nil). When the
-// server stays away, it says so and leaves the run, still recorded as running, and maintenance mode on,
+// a server that restarts), and the caller rolls them back as after a failed verification, for the reason
+// why, which says that the connection was lost, not that the verification failed. When the server stays away, it says so and leaves the run, still recorded as running, and maintenance mode on,
 // to deploy --recover, as unreachable does: a rollback tried without the server failed on the check of
 // other sessions' writes, and the report told to decide with the application's owners, to record the run
 // by hand rather than run --recover, and to turn maintenance mode off by hand.
-func (d *deployer) lostVerifying(ctx context.Context, applied []*migrate.Migration, what string, cause error) error {
+func (d *deployer) lostVerifying(ctx context.Context, applied []*migrate.Migration, what string, cause error) (why string, err error) {
 	d.progress("lost the connection to the database server before %s could finish: %v", what, cause)
 	d.conn.Close(context.WithoutCancel(ctx))
-	err := d.reconnect(ctx)
-	if err == nil {
-		return nil
-	}
-	var to *takenOverError
-	if errors.As(err, &to) {
-		return to // the server is there, and the run is another deploy's now (see finish)
-	}
 	ids := make([]string, len(applied))
 	for i, m := range applied {
 		ids[i] = m.ID()
@@ -337,6 +329,14 @@ func (d *deployer) lostVerifying(ctx context.Context, applied []*migrate.Migrati
 	done := "nothing"
 	if len(ids) > 0 {
 		done = strings.Join(ids, ", ")
+	}
+	err = d.reconnect(ctx)
+	if err == nil {
+		return fmt.Sprintf("lost the connection to the database server before %s could finish: %s applied, not verified", what, done), nil
+	}
+	var to *takenOverError
+	if errors.As(err, &to) {
+		return "", to // the server is there, and the run is another deploy's now (see finish)
 	}
 	d.res.Outcome = OutcomeFailed
 	d.res.Reason = fmt.Sprintf("lost the connection to the database server before %s could finish, and could not carry on (%v): %s applied, not verified", what, err, done)
@@ -346,7 +346,7 @@ func (d *deployer) lostVerifying(ctx context.Context, applied []*migrate.Migrati
 	// finish leaves the run's record and maintenance mode as they are, for --recover (see awaitRecover).
 	d.awaitRecover = true
 	d.progress("%s", d.res.Reason)
-	return errors.New(d.res.Reason)
+	return "", errors.New(d.res.Reason)
 }
 
 // lockKept checks, before a run that applied and verified migrations (applied) reports its verdict, that

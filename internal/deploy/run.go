@@ -650,9 +650,11 @@ func (d *deployer) verifyChange(ctx context.Context, pending []*migrate.Migratio
 		why = fmt.Sprintf("stopped during the verify script of %s: %v", m.ID(), context.Cause(ctx))
 	} else if pg.ConnectionLost(err) && d.conn.IsClosed() {
 		what := fmt.Sprintf("the verify script of %s (%s)", m.ID(), d.o.file(m.Verify.File))
-		if lerr := d.lostVerifying(ctx, pending[:i+1], what, err); lerr != nil {
+		lost, lerr := d.lostVerifying(ctx, pending[:i+1], what, err)
+		if lerr != nil {
 			return lerr
 		}
+		why = lost
 	}
 	d.progress("%s", why)
 	cctx, cerr := d.cleanup(ctx)
@@ -673,9 +675,11 @@ func (d *deployer) verifyApplied(ctx context.Context, applied []*migrate.Migrati
 			why = fmt.Sprintf("stopped during the verification: %v", context.Cause(ctx))
 		} else if d.conn.IsClosed() {
 			// The checks failed for the connection they ran on, not for what they check.
-			if lerr := d.lostVerifying(ctx, applied, "the verification", errors.New(bad[0].Message)); lerr != nil {
+			lost, lerr := d.lostVerifying(ctx, applied, "the verification", errors.New(bad[0].Message))
+			if lerr != nil {
 				return lerr
 			}
+			why = lost
 		}
 		d.progress("%s", why)
 		cctx, err := d.cleanup(ctx)

@@ -14,10 +14,10 @@ import (
 // sleepyVerify is sqitchV1 whose users verify script sleeps until the test cuts its connection.
 var sleepyVerify = with(sqitchV1, map[string]string{"verify/users.sql": "SELECT pg_sleep(60);\nSELECT id, name FROM app.users WHERE false;\n"})
 
-// loseServerAt has o's run lose the server when its progress reaches a line that starts with at: the
-// database takes no new connection (a server that stays away) and the run's work connection is ended.
-// allow lets connections in again (the test's end does too).
-func (tg *target) loseServerAt(t *testing.T, o *Options, at string) (allow func()) {
+// loseServerAt has o's run lose its work connection when its progress reaches a line that starts with
+// at; with away, the database takes no new connection either (a server that stays away). allow lets
+// connections in again (the test's end does too).
+func (tg *target) loseServerAt(t *testing.T, o *Options, at string, away bool) (allow func()) {
 	t.Helper()
 	db := pgx.Identifier{tg.value(t, "SELECT current_database()")}.Sanitize()
 	cfg, err := pgx.ParseConfig(tg.url)
@@ -44,6 +44,10 @@ func (tg *target) loseServerAt(t *testing.T, o *Options, at string) (allow func(
 			return
 		}
 		lost = true
+		if !away {
+			tg.exec(t, "SELECT pg_terminate_backend(backend_pid) FROM schemagate.schemagate_runs WHERE run_id = "+quoteLit(o.RunID))
+			return
+		}
 		if _, err := admin.Exec(context.Background(), "ALTER DATABASE "+db+" ALLOW_CONNECTIONS false"); err != nil {
 			t.Error(err)
 		}
@@ -86,7 +90,7 @@ func TestDeployLostServerAroundVerification(t *testing.T) {
 			} else {
 				o = tg.options(t, folder(t, goodMigrations), "run-lost")
 				o.Config.Verify.Checks = check
-				allow := tg.loseServerAt(t, &o, tc.at)
+				allow := tg.loseServerAt(t, &o, tc.at, true)
 				res, err = Run(t.Context(), o)
 				allow()
 			}
@@ -142,6 +146,58 @@ func TestDeployLostServerAroundVerification(t *testing.T) {
 			}
 			if after := tg.checksums(t); after == before {
 				t.Error("the database is as before the runs; want the migrations deployed again by --recover")
+			}
+		})
+	}
+}
+
+// TestDeployLostConnectionAroundVerification: the work connection breaks while a sqitch verify script
+// runs, or just before the verification, and the server is there again at once. The run connected again
+// and rolled back, as it should, but its reason said that the verify script or a check failed ("users:
+// its verify script verify/users.sql failed: ... terminating connection", "verification \"row counts
+// unchanged\" failed: ... conn closed"), where neither ran to its end: it now says that the connection was
+// lost before it could finish, and what is applied, not verified.
+func TestDeployLostConnectionAroundVerification(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		sqitch bool
+		at     string // lose the connection when the progress reaches it; "" while the verify script sleeps
+		reason string
+	}{
+		{name: "during a sqitch verify script", sqitch: true,
+			reason: "lost the connection to the database server before the verify script of users (verify/users.sql) could finish: appschema, users applied, not verified"},
+		{name: "before the verification", at: "applied 4_orders_note in",
+			reason: "lost the connection to the database server before the verification could finish: 1_customers, 2_backfill, 3_fk, 4_orders_note applied, not verified"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			before := tg.checksums(t)
+			var res *Result
+			var err error
+			if tc.sqitch {
+				res, err = tg.runCut(t, tg.options(t, sqitchFolder(t, sleepyVerify), "run-cut"), nil)
+			} else {
+				o := tg.options(t, folder(t, goodMigrations), "run-cut")
+				o.Config.Verify.Checks = []config.Check{{Name: "quick", SQL: "SELECT true"}}
+				tg.loseServerAt(t, &o, tc.at, false)
+				res, err = Run(t.Context(), o)
+			}
+			if err == nil || res.Outcome != OutcomeRolledBack {
+				t.Fatalf("outcome %s, err %v, hint %q", res.Outcome, err, res.Hint)
+			}
+			if res.Reason != tc.reason {
+				t.Errorf("reason %q\nwant   %q", res.Reason, tc.reason)
+			}
+			if after := tg.checksums(t); after != before {
+				t.Errorf("database differs after the run:\n%s\n---\n%s", before, after)
+			}
+			if got := tg.value(t, "SELECT status || ' ' || outcome FROM schemagate.schemagate_runs WHERE run_id = 'run-cut'"); got != "finished rolled-back" {
+				t.Errorf("run recorded as %q", got)
+			}
+			if tg.maintenance(t) != "off" {
+				t.Error("maintenance mode left on")
 			}
 		})
 	}
