@@ -202,3 +202,31 @@ func TestDeployLostConnectionAroundVerification(t *testing.T) {
 		})
 	}
 }
+
+// TestDeployValidatedCheckOnALostConnection: the connection breaks just before the verification, after
+// 3_fk validated accounts_customer_fk. The check "constraints validated" took the error of its query for
+// a constraint that is not valid and reported "accounts_customer_fk on accounts is still NOT VALID",
+// which the server did not say (the constraint is validated); it now says that it could not read it.
+func TestDeployValidatedCheckOnALostConnection(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	o := tg.options(t, folder(t, goodMigrations), "run-cut")
+	o.Snapshotter = nil
+	tg.loseServerAt(t, &o, "applied 4_orders_note in", false)
+	res, err := Run(t.Context(), o)
+	if err == nil || res.Outcome != OutcomeRolledBack {
+		t.Fatalf("outcome %s, err %v", res.Outcome, err)
+	}
+	var got *Check
+	for i, c := range res.Verify {
+		if c.Name == "constraints validated" && c.Phase == "apply" {
+			got = &res.Verify[i]
+		}
+	}
+	if got == nil {
+		t.Fatalf("no check of validated constraints: %+v", res.Verify)
+	}
+	if want := "could not read whether accounts_customer_fk on accounts is validated: "; got.OK || strings.Contains(got.Message, "still NOT VALID") || !strings.HasPrefix(got.Message, want) {
+		t.Errorf("check %+v; want it failed, its message starting with %q", *got, want)
+	}
+}
