@@ -334,9 +334,24 @@ func (d *deployer) lostVerifying(ctx context.Context, applied []*migrate.Migrati
 	if err == nil {
 		return fmt.Sprintf("lost the connection to the database server before %s could finish: %s applied, not verified", what, done), nil
 	}
+	return "", d.unverified(applied, what, err)
+}
+
+// unverified reports a run whose server went away before what verifies applied (see lostVerifying)
+// could finish, and did not come back (err): applied committed, and is not verified; deploy --recover
+// must finish the job once the server is back, as after unreachable.
+func (d *deployer) unverified(applied []*migrate.Migration, what string, err error) error {
 	var to *takenOverError
 	if errors.As(err, &to) {
-		return "", to // the server is there, and the run is another deploy's now (see finish)
+		return to // the server is there, and the run is another deploy's now (see finish)
+	}
+	ids := make([]string, len(applied))
+	for i, m := range applied {
+		ids[i] = m.ID()
+	}
+	done := "nothing"
+	if len(ids) > 0 {
+		done = strings.Join(ids, ", ")
 	}
 	d.res.Outcome = OutcomeFailed
 	d.res.Reason = fmt.Sprintf("lost the connection to the database server before %s could finish, and could not carry on (%v): %s applied, not verified", what, err, done)
@@ -346,7 +361,7 @@ func (d *deployer) lostVerifying(ctx context.Context, applied []*migrate.Migrati
 	// finish leaves the run's record and maintenance mode as they are, for --recover (see awaitRecover).
 	d.awaitRecover = true
 	d.progress("%s", d.res.Reason)
-	return "", errors.New(d.res.Reason)
+	return errors.New(d.res.Reason)
 }
 
 // lockKept checks, before a run that applied and verified migrations (applied) reports its verdict, that

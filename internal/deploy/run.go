@@ -905,11 +905,13 @@ func (d *deployer) renewAfter(ctx context.Context, ap *applier, pending []*migra
 	d.conn.Close(context.WithoutCancel(ctx))
 	if err := d.reconnect(ctx); err != nil {
 		err = fmt.Errorf("open a new session after %s: %w", m.ID(), err)
-		if last {
-			return d.unreachable(pending, m, false, err) // as a verify script that lost the server
-		}
 		for j := i + 1; j < len(pending); j++ {
 			d.res.Migrations[j].Status = StatusNotRun
+		}
+		if !m.Verify.Empty() {
+			// m committed, its verify script did not run: as a verify script that lost the server
+			// (unreachable would say that m, or the next one, which never started, cannot have committed).
+			return d.unverified(pending[:i+1], fmt.Sprintf("the verify script of %s (%s)", m.ID(), d.o.file(m.Verify.File)), err)
 		}
 		return d.unreachable(pending[:i+1], pending[i+1], false, err)
 	}

@@ -230,3 +230,55 @@ func TestDeployValidatedCheckOnALostConnection(t *testing.T) {
 		t.Errorf("check %+v; want it failed, its message starting with %q", *got, want)
 	}
 }
+
+// TestDeployLostServerBeforeVerifyScriptInNewSession: users changes its database's settings, so its
+// verify script (and orders) run in a new session, which the server, gone for good, never gives. The
+// report said "lost the connection to the database server during users" (or during orders, which never
+// started) and "users ran in a transaction, which cannot have committed; this run applied before it:
+// appschema, users", though users had committed (history says applied). It now says, as for a verify
+// script that lost the server, that users is applied and not verified, and to run --recover.
+func TestDeployLostServerBeforeVerifyScriptInNewSession(t *testing.T) {
+	t.Parallel()
+	settings := with(sqitchV1, map[string]string{"deploy/users.sql": "BEGIN;\nCREATE TABLE app.users (id int PRIMARY KEY, name text);\n" +
+		"DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET work_mem = %L', current_database(), '8MB'); END $$;\nCOMMIT;\n"})
+	for _, tc := range []struct {
+		name, statuses string
+		files          map[string]string
+	}{
+		{name: "the last change", statuses: "appschema:applied users:applied", files: settings},
+		{name: "a change before another", statuses: "appschema:applied users:applied orders:not-run", files: with(settings, map[string]string{
+			"sqitch.plan":       sqitchPlanV1 + "orders [users] 2024-01-04T00:00:00Z Tester <t@example.com>\n",
+			"deploy/orders.sql": "CREATE TABLE app.orders (id int);\n", "revert/orders.sql": "DROP TABLE app.orders;\n",
+		})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			o := tg.options(t, sqitchFolder(t, tc.files), "run-lost")
+			allow := tg.loseServerAt(t, &o, "users changes the settings of its role or database", true)
+			res, err := Run(t.Context(), o)
+			allow()
+			if err == nil || res.Outcome != OutcomeFailed {
+				t.Fatalf("outcome %s, err %v", res.Outcome, err)
+			}
+			if want := "lost the connection to the database server before the verify script of users (verify/users.sql) could finish, and could not carry on (open a new session after users: "; !strings.HasPrefix(res.Reason, want) {
+				t.Errorf("reason %q; want it to start with %q", res.Reason, want)
+			}
+			if want := "this run applied appschema, users, each committed"; !strings.HasPrefix(res.Hint, want) || strings.Contains(res.Hint, "cannot have committed") || !strings.Contains(res.Hint, "--recover") {
+				t.Errorf("hint %q; want it to start with %q and say to run --recover", res.Hint, want)
+			}
+			if got := statuses(res); got != tc.statuses {
+				t.Errorf("statuses %q, want %q", got, tc.statuses)
+			}
+			if got := tg.historyOf(t); got != "appschema:applied users:applied" {
+				t.Errorf("history %q", got)
+			}
+			if got := tg.value(t, "SELECT status FROM schemagate.schemagate_runs WHERE run_id = 'run-lost'"); got != "running" {
+				t.Errorf("run recorded as %q; want running, for --recover", got)
+			}
+			if tg.maintenance(t) != "on" {
+				t.Error("maintenance mode was turned off before --recover")
+			}
+		})
+	}
+}
