@@ -311,6 +311,59 @@ func (d *deployer) unreachable(applied []*migrate.Migration, m *migrate.Migratio
 	return errors.New(d.res.Reason)
 }
 
+// lostVerifying handles the work connection breaking before what verifies applied (what: "the verify
+// script of users (verify/users.sql)", "the verification") could finish: the migrations committed, each
+// with its history row, but are not verified. The deploy connects again (waiting up to reconnectWait for
+// a server that restarts), and the caller rolls them back as after a failed verification, for the reason
+// why, which says that the connection was lost, not that the verification failed. When the server stays away, it says so and leaves the run, still recorded as running, and maintenance mode on,
+// to deploy --recover, as unreachable does: a rollback tried without the server failed on the check of
+// other sessions' writes, and the report told to decide with the application's owners, to record the run
+// by hand rather than run --recover, and to turn maintenance mode off by hand.
+func (d *deployer) lostVerifying(ctx context.Context, applied []*migrate.Migration, what string, cause error) (why string, err error) {
+	d.progress("lost the connection to the database server before %s could finish: %v", what, cause)
+	d.conn.Close(context.WithoutCancel(ctx))
+	ids := make([]string, len(applied))
+	for i, m := range applied {
+		ids[i] = m.ID()
+	}
+	done := "nothing"
+	if len(ids) > 0 {
+		done = strings.Join(ids, ", ")
+	}
+	err = d.reconnect(ctx)
+	if err == nil {
+		return fmt.Sprintf("lost the connection to the database server before %s could finish: %s applied, not verified", what, done), nil
+	}
+	return "", d.unverified(applied, what, err)
+}
+
+// unverified reports a run whose server went away before what verifies applied (see lostVerifying)
+// could finish, and did not come back (err): applied committed, and is not verified; deploy --recover
+// must finish the job once the server is back, as after unreachable.
+func (d *deployer) unverified(applied []*migrate.Migration, what string, err error) error {
+	var to *takenOverError
+	if errors.As(err, &to) {
+		return to // the server is there, and the run is another deploy's now (see finish)
+	}
+	ids := make([]string, len(applied))
+	for i, m := range applied {
+		ids[i] = m.ID()
+	}
+	done := "nothing"
+	if len(ids) > 0 {
+		done = strings.Join(ids, ", ")
+	}
+	d.res.Outcome = OutcomeFailed
+	d.res.Reason = fmt.Sprintf("lost the connection to the database server before %s could finish, and could not carry on (%v): %s applied, not verified", what, err, done)
+	d.res.Hint = fmt.Sprintf("this run applied %s, each committed with its row in %s, but %s did not finish, so they are not verified. Once the server is back, run the deploy again with --recover: it rolls back what this run applied and turns maintenance mode off",
+		done, d.hist.table("schemagate_history"), what)
+	d.note("no rollback, snapshot restore or verification was tried: they need the server; the run stays recorded as running, for --recover")
+	// finish leaves the run's record and maintenance mode as they are, for --recover (see awaitRecover).
+	d.awaitRecover = true
+	d.progress("%s", d.res.Reason)
+	return errors.New(d.res.Reason)
+}
+
 // lockKept checks, before a run that applied and verified migrations (applied) reports its verdict, that
 // it still holds the deploy lock. A lock whose session ended during the last migration or the
 // verification (the server or a person terminated it, the network broke) is noticed only here: the run

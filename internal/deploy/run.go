@@ -648,6 +648,13 @@ func (d *deployer) verifyChange(ctx context.Context, pending []*migrate.Migratio
 	why := fmt.Sprintf("%s: its verify script %s failed: %v", m.ID(), d.o.file(m.Verify.File), err)
 	if ctx.Err() != nil {
 		why = fmt.Sprintf("stopped during the verify script of %s: %v", m.ID(), context.Cause(ctx))
+	} else if pg.ConnectionLost(err) && d.conn.IsClosed() {
+		what := fmt.Sprintf("the verify script of %s (%s)", m.ID(), d.o.file(m.Verify.File))
+		lost, lerr := d.lostVerifying(ctx, pending[:i+1], what, err)
+		if lerr != nil {
+			return lerr
+		}
+		why = lost
 	}
 	d.progress("%s", why)
 	cctx, cerr := d.cleanup(ctx)
@@ -666,6 +673,13 @@ func (d *deployer) verifyApplied(ctx context.Context, applied []*migrate.Migrati
 		why := fmt.Sprintf("verification %q failed: %s", bad[0].Name, bad[0].Message)
 		if ctx.Err() != nil {
 			why = fmt.Sprintf("stopped during the verification: %v", context.Cause(ctx))
+		} else if d.conn.IsClosed() {
+			// The checks failed for the connection they ran on, not for what they check.
+			lost, lerr := d.lostVerifying(ctx, applied, "the verification", errors.New(bad[0].Message))
+			if lerr != nil {
+				return lerr
+			}
+			why = lost
 		}
 		d.progress("%s", why)
 		cctx, err := d.cleanup(ctx)
@@ -891,11 +905,13 @@ func (d *deployer) renewAfter(ctx context.Context, ap *applier, pending []*migra
 	d.conn.Close(context.WithoutCancel(ctx))
 	if err := d.reconnect(ctx); err != nil {
 		err = fmt.Errorf("open a new session after %s: %w", m.ID(), err)
-		if last {
-			return d.unreachable(pending, m, false, err) // as a verify script that lost the server
-		}
 		for j := i + 1; j < len(pending); j++ {
 			d.res.Migrations[j].Status = StatusNotRun
+		}
+		if !m.Verify.Empty() {
+			// m committed, its verify script did not run: as a verify script that lost the server
+			// (unreachable would say that m, or the next one, which never started, cannot have committed).
+			return d.unverified(pending[:i+1], fmt.Sprintf("the verify script of %s (%s)", m.ID(), d.o.file(m.Verify.File)), err)
 		}
 		return d.unreachable(pending[:i+1], pending[i+1], false, err)
 	}

@@ -593,7 +593,11 @@ func (v *verifier) validated(ctx context.Context, eff *effects, phase string) Ch
 		if err == pgx.ErrNoRows {
 			continue // dropped later in the run
 		}
-		if err != nil || !ok {
+		switch {
+		case err != nil:
+			// Not an answer about the constraint (a lost connection, a lock wait): say so, not NOT VALID.
+			bad = append(bad, fmt.Sprintf("could not read whether %s on %s is validated: %v", name, rel, err))
+		case !ok:
 			bad = append(bad, fmt.Sprintf("%s on %s is still NOT VALID", name, rel))
 		}
 	}
