@@ -327,7 +327,7 @@ func TestDeployWaitsOutALiveRunThatEnds(t *testing.T) {
 			files := with(goodMigrations, map[string]string{"2_backfill.up.sql": "SELECT pg_sleep(60);\n" + goodMigrations["2_backfill.up.sql"]})
 			done := runAsync(t.Context(), tg.options(t, folder(t, files), "run-alive"))
 			waitForSleep(t, tg.url)
-			pid := tg.value(t, `SELECT pid::text FROM pg_stat_activity WHERE query ILIKE '%pg_sleep(60)%'
+			pid := tg.value(t, `SELECT pid::text FROM pg_stat_activity WHERE state = 'active' AND query ILIKE '%pg_sleep(60)%' AND query NOT ILIKE '%pg_stat_activity%'
 				AND pid <> pg_backend_pid() AND datname = current_database()`)
 			tg.exec(t, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 				WHERE application_name = 'schemagate deploy lock' AND datname = current_database()`)
