@@ -263,14 +263,7 @@ func (d *deployer) unreadable(applied []*migrate.Migration, m *migrate.Migration
 	}
 	d.res.Outcome = OutcomeFailed
 	d.res.Reason = fmt.Sprintf("%s, and whether its transaction committed cannot be read: %v", why, err)
-	before := "nothing"
-	if len(applied) > 0 {
-		ids := make([]string, len(applied))
-		for i, a := range applied {
-			ids[i] = a.ID()
-		}
-		before = strings.Join(ids, ", ")
-	}
+	before := appliedList(applied)
 	d.res.Hint = fmt.Sprintf("history tells what the database holds: this run applied %s before it, and %s only if its row in %s (id %d) says applied; %s, then deploy again to apply the rest (or roll back by hand)",
 		before, m.ID(), d.hist.table("schemagate_history"), id, lw.Hint)
 	d.note("no rollback was tried: its records would wait for the same lock on history")
@@ -315,26 +308,32 @@ func (d *deployer) unreachable(applied []*migrate.Migration, m *migrate.Migratio
 // script of users (verify/users.sql)", "the verification") could finish: the migrations committed, each
 // with its history row, but are not verified. The deploy connects again (waiting up to reconnectWait for
 // a server that restarts), and the caller rolls them back as after a failed verification, for the reason
-// why, which says that the connection was lost, not that the verification failed. When the server stays away, it says so and leaves the run, still recorded as running, and maintenance mode on,
-// to deploy --recover, as unreachable does: a rollback tried without the server failed on the check of
+// why, which says that the connection was lost, not that the verification failed. When the server stays
+// away, it says so and leaves the run, still recorded as running, and maintenance mode on, to deploy
+// --recover, as unreachable does: a rollback tried without the server failed on the check of
 // other sessions' writes, and the report told to decide with the application's owners, to record the run
 // by hand rather than run --recover, and to turn maintenance mode off by hand.
 func (d *deployer) lostVerifying(ctx context.Context, applied []*migrate.Migration, what string, cause error) (why string, err error) {
 	d.progress("lost the connection to the database server before %s could finish: %v", what, cause)
 	d.conn.Close(context.WithoutCancel(ctx))
-	ids := make([]string, len(applied))
-	for i, m := range applied {
-		ids[i] = m.ID()
-	}
-	done := "nothing"
-	if len(ids) > 0 {
-		done = strings.Join(ids, ", ")
-	}
+	done := appliedList(applied)
 	err = d.reconnect(ctx)
 	if err == nil {
 		return fmt.Sprintf("lost the connection to the database server before %s could finish: %s applied, not verified", what, done), nil
 	}
 	return "", d.unverified(applied, what, err)
+}
+
+// appliedList names the migrations, in order, for a message: "nothing" for none.
+func appliedList(applied []*migrate.Migration) string {
+	if len(applied) == 0 {
+		return "nothing"
+	}
+	ids := make([]string, len(applied))
+	for i, m := range applied {
+		ids[i] = m.ID()
+	}
+	return strings.Join(ids, ", ")
 }
 
 // unverified reports a run whose server went away before what verifies applied (see lostVerifying)
@@ -345,14 +344,7 @@ func (d *deployer) unverified(applied []*migrate.Migration, what string, err err
 	if errors.As(err, &to) {
 		return to // the server is there, and the run is another deploy's now (see finish)
 	}
-	ids := make([]string, len(applied))
-	for i, m := range applied {
-		ids[i] = m.ID()
-	}
-	done := "nothing"
-	if len(ids) > 0 {
-		done = strings.Join(ids, ", ")
-	}
+	done := appliedList(applied)
 	d.res.Outcome = OutcomeFailed
 	d.res.Reason = fmt.Sprintf("lost the connection to the database server before %s could finish, and could not carry on (%v): %s applied, not verified", what, err, done)
 	d.res.Hint = fmt.Sprintf("this run applied %s, each committed with its row in %s, but %s did not finish, so they are not verified. Once the server is back, run the deploy again with --recover: it rolls back what this run applied and turns maintenance mode off",
