@@ -159,12 +159,9 @@ type Inspector struct {
 	// a function's name in a text.
 	routines map[string]*routine
 	names    map[string]*regexp.Regexp
-	// last holds, for each kind of reach (see reachKind), the functions reachOf was last asked about
-	// and its answer.
-	last [reachKinds]struct {
-		funcs map[string]*schema.Function
-		reach []*schema.Function
-	}
+	// lastFuncs and lastReach are the functions reachUnseen was last asked about and its answer.
+	lastFuncs map[string]*schema.Function
+	lastReach []*schema.Function
 }
 
 // NewInspector returns an Inspector with the default ignore list and the mode SCHEMAGATE_INSPECT asks for.

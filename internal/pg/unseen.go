@@ -212,7 +212,7 @@ func wordAt(s, w string) bool {
 // name that only looks like it costs a whole read, no more), and whenever the function is a trigger or
 // event trigger function, which may fire on anything the script does.
 //
-// Calls are followed from function to function (see reachOf): SELECT wrapper() runs grant_col() as
+// Calls are followed from function to function (see reachUnseen): SELECT wrapper() runs grant_col() as
 // surely as SELECT grant_col() does when wrapper's body names grant_col, whether it does so by
 // PERFORM, CALL, SELECT, in SQL or PL/pgSQL, qualified by a schema or not; and a trigger function that
 // names it may fire on anything too. A name stands for all its overloads, in every schema. A function
@@ -228,7 +228,7 @@ func (in *Inspector) CallsUnseen(sql string, before *Mark) bool {
 	if before == nil {
 		return false // the read after it is whole anyway
 	}
-	reach := in.reachOf(before.raw.Functions, reachUnseen)
+	reach := in.reachUnseen(before.raw.Functions)
 	if len(reach) == 0 {
 		return false
 	}
@@ -279,17 +279,26 @@ func TouchesBuiltIns(sql string) bool {
 	return built || opaque
 }
 
-// CallsBuiltIns tells whether sql, run on the database before marks, may run a function of its catalog
-// that may write rows of built-in objects: one whose definition TouchesBuiltIns or UnseenChanges
-// matches, or that names one, as CallsUnseen follows them. Unlike CallsUnseen it does not ask whether
-// the script names the function, or whether it is a trigger's: any script may run any function of the
-// database, from a view, a column's or a domain's default, a CHECK constraint, a generated column, a
-// rule, an operator, a cast or an index expression its statements reach, or by a name it builds as it
-// runs (query_to_xml('SELECT f' || '()', ...)), and the pass it asks for costs a fraction of a
-// millisecond, where a whole read costs tens. So the probe looks after every script while the
-// database has such a function, and skips its pass only where it has none, which is most databases.
-func (in *Inspector) CallsBuiltIns(sql string, before *Mark) bool {
-	return before != nil && len(in.reachOf(before.raw.Functions, reachBuiltIns)) > 0
+// CallsBuiltIns tells whether a script run on the database before marks may run a function of its
+// catalog that may write rows of built-in objects: one whose definition TouchesBuiltIns or
+// UnseenChanges matches (a function that calls one has one in the catalog). Unlike CallsUnseen it does
+// not ask whether the script names the function, or whether it is a trigger's, so it takes no script:
+// any script may run any function of the database, from a view, a column's or a domain's default, a
+// CHECK constraint, a generated column, a rule, an operator, a cast or an index expression its
+// statements reach, or by a name it builds as it runs (query_to_xml('SELECT f' || '()', ...)), and the
+// pass it asks for costs a fraction of a millisecond, where a whole read costs tens. So the probe looks
+// after every script while the database has such a function, and skips its pass only where it has
+// none, which is most databases.
+func (in *Inspector) CallsBuiltIns(before *Mark) bool {
+	if before == nil {
+		return false
+	}
+	for _, f := range before.raw.Functions {
+		if r := in.routine(f.Definition); r.unseen || r.builtIns {
+			return true
+		}
+	}
+	return false
 }
 
 // Ran is what an incremental read is told about the SQL that ran since its mark (see Inspector.Since).
@@ -306,19 +315,8 @@ type Ran struct {
 // Ran tells what sql, run on the database before marks, may have done that the probe needs to know
 // (see Ran): by its own text, or through the functions of before's catalog it may run.
 func (in *Inspector) Ran(sql string, before *Mark) Ran {
-	return Ran{Unseen: UnseenChanges(sql) || in.CallsUnseen(sql, before), BuiltIns: TouchesBuiltIns(sql) || in.CallsBuiltIns(sql, before)}
+	return Ran{Unseen: UnseenChanges(sql) || in.CallsUnseen(sql, before), BuiltIns: TouchesBuiltIns(sql) || in.CallsBuiltIns(before)}
 }
-
-// reachKind says what a function's definition is followed for (see reachOf): reachUnseen, changes
-// no probe can see (UnseenChanges); reachBuiltIns, writes to rows of built-in objects
-// (TouchesBuiltIns) or those.
-type reachKind int
-
-const (
-	reachUnseen reachKind = iota
-	reachBuiltIns
-	reachKinds
-)
 
 // routine is what CallsUnseen and CallsBuiltIns find in a function's definition: whether its own text
 // changes what the probe cannot see (UnseenChanges) or may write rows of built-in objects
@@ -328,11 +326,6 @@ const (
 type routine struct {
 	unseen, builtIns, dynamic bool
 	words                     map[string]bool
-}
-
-// is tells whether the routine's own text is of the kind k.
-func (r *routine) is(k reachKind) bool {
-	return r.unseen || k == reachBuiltIns && r.builtIns
 }
 
 // routine returns what is found in def, kept.
@@ -383,40 +376,39 @@ func notWordRune(r rune) bool {
 	return !unicode.IsLetter(r) && !unicode.IsNumber(r) && r != '_' && r != '$'
 }
 
-// reachOf returns the functions of funcs that may, when they run, do what the kind k looks for (see
-// reachKind): those whose definition does itself, then those whose definition names one of those or
-// builds SQL as it runs (which may name any), and so on until a round adds none. Each round adds a
-// function or ends the search, so it ends within as many rounds as there are functions, however the
-// functions call each other (recursion, cycles); a round asks only about the names the round before
-// added, as a function that named none of the older ones still does not. Without a function of the
-// first kind, which is most catalogs, it costs a look-up per function.
-func (in *Inspector) reachOf(funcs map[string]*schema.Function, k reachKind) []*schema.Function {
+// reachUnseen returns the functions of funcs that may change what the probe cannot see when they run:
+// those whose definition does itself, then those whose definition names one of those or builds SQL as
+// it runs (which may name any), and so on until a round adds none. Each round adds a function or ends
+// the search, so it ends within as many rounds as there are functions, however the functions call each
+// other (recursion, cycles); a round asks only about the names the round before added, as a function
+// that named none of the older ones still does not. Without a function of the first kind, which is most
+// catalogs, it costs a look-up per function.
+func (in *Inspector) reachUnseen(funcs map[string]*schema.Function) []*schema.Function {
 	// Marks share the functions that did not change (see merge), and a round trip asks about the same
 	// ones step after step: comparing them by their keys and pointers costs less than finding their
 	// definitions again.
-	last := &in.last[k]
-	if len(funcs) == len(last.funcs) && last.funcs != nil {
+	if len(funcs) == len(in.lastFuncs) && in.lastFuncs != nil {
 		same := true
-		for key, f := range funcs {
-			if last.funcs[key] != f {
+		for k, f := range funcs {
+			if in.lastFuncs[k] != f {
 				same = false
 				break
 			}
 		}
 		if same {
-			return last.reach
+			return in.lastReach
 		}
 	}
-	reach := in.reach(funcs, k)
-	last.funcs, last.reach = funcs, reach
+	reach := in.reach(funcs)
+	in.lastFuncs, in.lastReach = funcs, reach
 	return reach
 }
 
-// reach is reachOf without its memory.
-func (in *Inspector) reach(funcs map[string]*schema.Function, k reachKind) []*schema.Function {
+// reach is reachUnseen without its memory.
+func (in *Inspector) reach(funcs map[string]*schema.Function) []*schema.Function {
 	var reach []*schema.Function
 	for _, f := range funcs {
-		if in.routine(f.Definition).is(k) {
+		if in.routine(f.Definition).unseen {
 			reach = append(reach, f)
 		}
 	}
@@ -425,7 +417,7 @@ func (in *Inspector) reach(funcs map[string]*schema.Function, k reachKind) []*sc
 	}
 	rest := make([]*schema.Function, 0, len(funcs)-len(reach))
 	for _, f := range funcs {
-		if !in.routine(f.Definition).is(k) {
+		if !in.routine(f.Definition).unseen {
 			rest = append(rest, f)
 		}
 	}

@@ -1192,7 +1192,7 @@ func (r *run) writesCatalog(s *migrate.Script, before *pg.Mark) pg.Ran {
 		w = pg.Ran{Unseen: pg.UnseenChanges(r.code[s]), BuiltIns: pg.TouchesBuiltIns(r.code[s])}
 		r.ran[s] = w
 	}
-	return pg.Ran{Unseen: w.Unseen || r.insp.CallsUnseen(r.code[s], before), BuiltIns: w.BuiltIns || r.insp.CallsBuiltIns(r.code[s], before)}
+	return pg.Ran{Unseen: w.Unseen || r.insp.CallsUnseen(r.code[s], before), BuiltIns: w.BuiltIns || r.insp.CallsBuiltIns(before)}
 }
 
 // statementsText is a script's SQL without the data rows of its COPY ... FROM stdin statements: its
