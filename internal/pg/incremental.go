@@ -406,20 +406,21 @@ const (
 )
 
 // extensionMember tells whether one of the objects (classes[i], oids[i]) was an extension's member at
-// the mark.
+// the mark. The objects are a read's few seeds, the members may be thousands (PostGIS): the members are
+// looked up among the seeds, with no map of them built on every read.
 func (m *Mark) extensionMember(classes, oids []uint32) bool {
-	if len(oids) == 0 {
+	if len(oids) == 0 || len(m.raw.Extensions) == 0 {
 		return false
 	}
-	members := map[[2]uint32]bool{}
+	seeds := make(map[[2]uint32]bool, len(oids))
+	for i := range oids {
+		seeds[[2]uint32{classes[i], oids[i]}] = true
+	}
 	for _, e := range m.raw.Extensions {
 		for _, x := range e.Members {
-			members[[2]uint32{x.Class, x.OID}] = true
-		}
-	}
-	for i := range oids {
-		if members[[2]uint32{classes[i], oids[i]}] {
-			return true
+			if seeds[[2]uint32{x.Class, x.OID}] {
+				return true
+			}
 		}
 	}
 	return false
