@@ -290,11 +290,7 @@ func (d *deployer) unreachable(applied []*migrate.Migration, m *migrate.Migratio
 	}
 	before := "applied nothing before it"
 	if len(applied) > 0 {
-		ids := make([]string, len(applied))
-		for i, a := range applied {
-			ids[i] = a.ID()
-		}
-		before = "applied before it: " + strings.Join(ids, ", ")
+		before = "applied before it: " + appliedList(applied)
 	}
 	d.res.Hint = fmt.Sprintf("%s; this run %s. Once the server is back, run the deploy again with --recover: it rolls back what this run applied and turns maintenance mode off", tx, before)
 	d.note("no rollback, snapshot restore or verification was tried: they need the server; the run stays recorded as running, for --recover")
@@ -366,13 +362,9 @@ func (d *deployer) lockKept(ctx context.Context, applied []*migrate.Migration) e
 	if err == nil {
 		return nil
 	}
-	ids := make([]string, len(applied))
-	for i, m := range applied {
-		ids[i] = m.ID()
-	}
 	d.res.Outcome = OutcomeFailed
 	d.res.Reason = fmt.Sprintf("applied and verified %s, but %v: for part of the run another deploy could have run against the database at the same time",
-		strings.Join(ids, ", "), err)
+		appliedList(applied), err)
 	d.res.Hint = fmt.Sprintf("the migrations are applied and history records them; check in %s that no other run started while this one ran, and what ended the deploy lock's session (a terminated backend, a broken connection, a pooler in front of the database)",
 		d.hist.table("schemagate_runs"))
 	d.progress("%s", d.res.Reason)
