@@ -131,8 +131,11 @@ func TestRunStopsWhenItsContainerIsPaused(t *testing.T) {
 	got := <-pausedc
 	if got.id != "" {
 		t.Cleanup(func() { // should the run have left it
-			_, _ = dc.ContainerUnpause(context.Background(), got.id, client.ContainerUnpauseOptions{})
-			_, _ = dc.ContainerRemove(context.Background(), got.id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+			// Bounded: where the kernel's freezer sticks, docker unpause never returns, and the suite hung.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_, _ = dc.ContainerUnpause(ctx, got.id, client.ContainerUnpauseOptions{})
+			_, _ = dc.ContainerRemove(ctx, got.id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 		})
 	}
 	if got.err != nil {

@@ -57,8 +57,11 @@ func TestDockerPausedServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { // should Close have left it
-		_, _ = cli.ContainerUnpause(context.Background(), ids[0], client.ContainerUnpauseOptions{})
-		_, _ = cli.ContainerRemove(context.Background(), ids[0], client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+		// Bounded: where the kernel's freezer sticks, docker unpause never returns, and the suite hung.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, _ = cli.ContainerUnpause(ctx, ids[0], client.ContainerUnpauseOptions{})
+		_, _ = cli.ContainerRemove(ctx, ids[0], client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 	})
 	connectFails(t, inst.URL)
 	got := inst.Stalled(t.Context())
