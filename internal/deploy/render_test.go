@@ -458,3 +458,34 @@ func TestCommentMarkdownKeepsFailedChecksOverRows(t *testing.T) {
 		t.Errorf("comment not cut at a line:\n%s", md)
 	}
 }
+
+// TestReportsPlaceErrorsWithoutALine: an error that has a file but no statement (a verify script whose
+// connection was lost before it ran) is placed at the file, in the text and the Markdown report alike,
+// not at "file:0:0"; one with a line and no column at file:line.
+func TestReportsPlaceErrorsWithoutALine(t *testing.T) {
+	t.Parallel()
+	res := &Result{Env: "prod", RunID: "run-1", Outcome: OutcomeRolledBack, Reason: "lost",
+		Migrations: []MigrationResult{{
+			Version: "1", Name: "users", File: "1_users.up.sql", Status: StatusFailed,
+			Error:         &SQLError{Message: "connection lost", File: "verify/users.sql", Phase: "verify"},
+			RollbackError: &SQLError{Message: "down failed", File: "1_users.down.sql", Line: 3},
+		}, {
+			Version: "2", Name: "orders", File: "2_orders.up.sql", Status: StatusFailed,
+			Error: &SQLError{Message: "no column", File: "2_orders.up.sql", Line: 4},
+		}},
+	}
+	var text strings.Builder
+	if err := res.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"text": text.String(), "Markdown": res.Markdown()} {
+		if strings.Contains(out, ":0") {
+			t.Errorf("the %s report places an error at line or column 0:\n%s", name, out)
+		}
+		for _, want := range []string{"verify/users.sql", "1_users.down.sql:3", "2_orders.up.sql:4"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("the %s report lacks %q:\n%s", name, want, out)
+			}
+		}
+	}
+}
