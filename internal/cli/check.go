@@ -857,11 +857,11 @@ func writeCheckText(w io.Writer, rep *report.Report, failOnFrom string) {
 				fmt.Fprintf(w, "    round trip: %s\n", clean(p))
 				// A failed statement, the last problem, is placed where its error is, printed below.
 				if at := m.Roundtrip.PlaceOf(i); at != nil && !m.Roundtrip.IsFailure(i) {
-					fmt.Fprintf(w, "      at %s:%d:%d\n", clean(at.File), at.Line, at.Column)
+					fmt.Fprintf(w, "      at %s\n", clean(report.Place(at.File, at.Line, at.Column)))
 				}
 			}
 			if e := m.Roundtrip.Error; e != nil && e.File != "" {
-				fmt.Fprintf(w, "      at %s:%d:%d", clean(e.File), e.Line, e.Column)
+				fmt.Fprintf(w, "      at %s", clean(report.Place(e.File, e.Line, e.Column)))
 				if e.SQLState != "" {
 					fmt.Fprintf(w, " (SQLSTATE %s)", clean(e.SQLState))
 				}

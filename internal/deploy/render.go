@@ -508,14 +508,14 @@ func (r *Result) markdown(c mdCut) string {
 			var e []string
 			if m.Error != nil {
 				if m.Error.File != "" {
-					e = append(e, report.CodeCell(place(m.Error.File, m.Error.Line, m.Error.Column)))
+					e = append(e, report.CodeCell(report.Place(m.Error.File, m.Error.Line, m.Error.Column)))
 				}
 				e = append(e, report.TextUpTo(m.Error.Message, report.MaxMessageRunes))
 			}
 			if m.RollbackError != nil {
 				e = append(e, "down")
 				if m.RollbackError.File != "" {
-					e = append(e, report.CodeCell(place(m.RollbackError.File, m.RollbackError.Line, 0)))
+					e = append(e, report.CodeCell(report.Place(m.RollbackError.File, m.RollbackError.Line, 0)))
 				}
 				e = append(e, report.TextUpTo(m.RollbackError.Message, report.MaxMessageRunes))
 			}
@@ -563,20 +563,7 @@ func (e *SQLError) where(sep string) string {
 	if e.File == "" {
 		return ""
 	}
-	return place(e.File, e.Line, e.Column) + sep
-}
-
-// place is file:line:column, file:line when the column is not known, and the file alone when the line
-// is not either: a verify script whose connection was lost before it ran has a file and no statement,
-// and "verify/users.sql:0:0" sends the reader to a line that does not exist.
-func place(file string, line, column int) string {
-	switch {
-	case line <= 0:
-		return file
-	case column <= 0:
-		return fmt.Sprintf("%s:%d", file, line)
-	}
-	return fmt.Sprintf("%s:%d:%d", file, line, column)
+	return report.Place(e.File, e.Line, e.Column) + sep
 }
 
 // id names a migration as migrate.Migration.ID does (version_name; the name alone for a Flyway

@@ -960,7 +960,7 @@ func (r *run) revive(ctx context.Context, during string, cause *report.SQLError,
 		if cause != nil {
 			at := ""
 			if cause.File != "" {
-				at = fmt.Sprintf("%s:%d:%d: ", path.Join(filepath.ToSlash(r.opts.Dir), cause.File), cause.Line, cause.Column)
+				at = report.Place(path.Join(filepath.ToSlash(r.opts.Dir), cause.File), cause.Line, cause.Column) + ": "
 			}
 			during += " (" + at + cause.Message + ")"
 		}

@@ -306,3 +306,16 @@ func needsCleaning(s string) bool {
 	}
 	return false
 }
+
+// Place is where something is in a file: file:line:column, file:line when the column is not known, and
+// the file alone when the line is not either (an error that no statement raised, such as a lost
+// connection before a script ran): "file:0:0" would send the reader to a line that does not exist.
+func Place(file string, line, column int) string {
+	switch {
+	case line <= 0:
+		return file
+	case column <= 0:
+		return fmt.Sprintf("%s:%d", file, line)
+	}
+	return fmt.Sprintf("%s:%d:%d", file, line, column)
+}

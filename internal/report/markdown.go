@@ -550,11 +550,7 @@ func upTo(s string, n int, esc func(string) string) string {
 
 func sqlErrorText(e *SQLError) string {
 	var b strings.Builder
-	loc := e.File
-	if e.Line > 0 {
-		loc = fmt.Sprintf("%s:%d:%d", e.File, e.Line, e.Column)
-	}
-	b.WriteString(Code(loc))
+	b.WriteString(Code(Place(e.File, e.Line, e.Column)))
 	if e.Phase != "" {
 		b.WriteString(" (" + Text(e.Phase) + ")")
 	}
@@ -598,7 +594,7 @@ func mdFailures(r *Report) string {
 				b.WriteString("- " + Text(p))
 				// The failed statement, the last problem, has its place in the error below.
 				if at := rt.PlaceOf(i); at != nil && !rt.IsFailure(i) {
-					b.WriteString(" (" + Code(fmt.Sprintf("%s:%d:%d", at.File, at.Line, at.Column)) + ")")
+					b.WriteString(" (" + Code(Place(at.File, at.Line, at.Column)) + ")")
 				}
 				b.WriteString("\n")
 			}
