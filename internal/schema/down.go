@@ -75,6 +75,10 @@ type downGen struct {
 	regenCols map[string]bool
 	// renamed are the objects renamed or moved back (old: before the up, new: after it).
 	renamed []rename
+	// asideOf gives, for the key of an object the down moved to a temporary name, its key after the
+	// up; asideTables are the tables with a column moved so (see down_untangle.go).
+	asideOf     map[string]string
+	asideTables map[string]bool
 	// operatorMoves are the operators moved back to their schemas, as regoperator starts them: after
 	// the up, before it.
 	operatorMoves [][2]string

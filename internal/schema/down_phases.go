@@ -12,9 +12,13 @@ func (g *downGen) markCreated(kind, key string) { g.created[kind+"\x00"+key] = t
 func (g *downGen) wasCreated(kind, key string) bool { return g.created[kind+"\x00"+key] }
 
 // rebuiltTables are tables kept by the down whose columns change type, collation or generation
-// expression: views that read them must be dropped and re-created around the change.
+// expression, or that had a column the up added moved out of the way of one renamed back: views that
+// read them must be dropped and re-created around the change.
 func (g *downGen) rebuiltTables() map[string]bool {
 	out := map[string]bool{}
+	for k := range g.asideTables {
+		out[k] = true
+	}
 	for k, t := range g.a.Tables {
 		bt := g.b.Tables[k]
 		if bt == nil {

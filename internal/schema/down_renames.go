@@ -37,87 +37,199 @@ func (g *downGen) moveBack(what, word string, ref func(schema, name string) stri
 		g.add(fmt.Sprintf("move %s %s back to schema %s", what, display(Key(s, bn)), bs), "ALTER "+word+" "+ref(s, bn)+" SET SCHEMA "+Ident(bs))
 	}
 	if bn != n || bs != s {
+		// An object moved to a temporary name on the way is named by the definitions after the up as it
+		// was named then.
+		if orig, ok := g.asideOf[Key(s, n)]; ok {
+			s, n = schemaAndName(orig)
+		}
 		g.renamed = append(g.renamed, rename{oldSchema: bs, oldName: bn, newSchema: s, newName: n})
 	}
 }
 
-// relationRenames undoes renames and moves of tables, views and sequences, renames of columns,
-// constraints and indexes.
+// relationRenames undoes renames and moves of tables, views, sequences and indexes, renames of
+// columns and constraints. An old name may be held after the up: by an object the up created under it
+// (the table renamed aside and created anew), which is moved out of the way to be dropped there as
+// added by the up, or by another object renamed (a chain or a cycle: see untangle).
 func (g *downGen) relationRenames() {
 	a, b := g.a, g.b
-	movedByOID(a.Tables, b.Tables, func(x *Table) uint32 { return x.OID }, nil,
-		func(ak, bk string, t, bt *Table) {
-			g.moveBack("table", "TABLE", QIdent, t.Schema, t.Name, bt.Schema, bt.Name)
-			g.retable(t, ak, bk, bt.Schema, bt.Name)
-		})
+	var moves []*nameMove
+	for _, m := range renamedByOID(a.Tables, b.Tables, func(x *Table) uint32 { return x.OID }, nil) {
+		t, bt := m.x, m.bx
+		moves = append(moves, &nameMove{from: m.ak, to: m.bk,
+			back: func(from string) {
+				g.moveBack("table", "TABLE", QIdent, t.Schema, t.Name, bt.Schema, bt.Name)
+				g.retable(t, from, m.bk, bt.Schema, bt.Name)
+			},
+			aside: func(from, tmp string) { g.tableAside(cycleStep("table", from), from, tmp) }})
+	}
+	for _, m := range renamedByOID(a.Views, b.Views, func(x *View) uint32 { return x.OID }, nil) {
+		v, bv := m.x, m.bx
+		what := strings.ToLower(kindOfView(v))
+		moves = append(moves, &nameMove{from: m.ak, to: m.bk,
+			back: func(from string) {
+				g.moveBack(what, strings.ToUpper(kindOfView(v)), QIdent, v.Schema, v.Name, bv.Schema, bv.Name)
+				delete(a.Views, from)
+				v.Schema, v.Name = bv.Schema, bv.Name
+				a.Views[m.bk] = v
+				g.rerelation(from, m.bk)
+			},
+			aside: func(from, tmp string) { g.viewAside(cycleStep(what, from), from, tmp) }})
+	}
+	for _, m := range renamedByOID(a.Sequences, b.Sequences, func(x *Sequence) uint32 { return x.OID }, nil) {
+		s, bs := m.x, m.bx
+		moves = append(moves, &nameMove{from: m.ak, to: m.bk,
+			back: func(from string) {
+				g.moveBack("sequence", "SEQUENCE", QIdent, s.Schema, s.Name, bs.Schema, bs.Name)
+				delete(a.Sequences, from)
+				s.Schema, s.Name = bs.Schema, bs.Name
+				a.Sequences[m.bk] = s
+			},
+			aside: func(from, tmp string) { g.sequenceAside(cycleStep("sequence", from), from, tmp) }})
+	}
+	// An index that backs a constraint is renamed with it, below.
+	for _, m := range renamedByOID(a.Indexes, b.Indexes, func(x *Index) uint32 { return x.OID }, func(x, bx *Index) bool { return x.Constraint == "" && bx.Schema == x.Schema }) {
+		x, bx := m.x, m.bx
+		moves = append(moves, &nameMove{from: m.ak, to: m.bk,
+			back: func(from string) {
+				g.add(fmt.Sprintf("rename index %s back to %s", display(from), display(m.bk)),
+					"ALTER INDEX "+qkey(from)+" RENAME TO "+Ident(bx.Name))
+				delete(a.Indexes, from)
+				x.Definition = strings.Replace(x.Definition, " INDEX "+Ident(x.Name)+" ON ", " INDEX "+Ident(bx.Name)+" ON ", 1)
+				x.Name = bx.Name
+				a.Indexes[m.bk] = x
+			},
+			aside: func(from, tmp string) { g.indexAside(cycleStep("index", from), from, tmp) }})
+	}
+	untangle(moves, g.relationOccupant, g.relationTmp)
+	g.columnRenames()
+	g.constraintRenames()
+}
+
+// cycleStep is the comment of the step that renames the object at key to a temporary name: the objects
+// renamed back take each other's names.
+func cycleStep(what, key string) string {
+	return fmt.Sprintf("rename %s %s to a temporary name first: the names go back round a cycle", what, display(key))
+}
+
+// columnRenames undoes renames of columns, recognised by attnum.
+func (g *downGen) columnRenames() {
+	a, b := g.a, g.b
 	for _, k := range sortedKeys(a.Tables) {
 		t, bt := a.Tables[k], b.Tables[k]
 		if bt == nil || t.OID == 0 || t.OID != bt.OID {
 			continue
 		}
-		for _, c := range t.Columns {
-			if bt.Column(c.Name) != nil {
-				continue
-			}
-			for _, bc := range bt.Columns {
-				if bc.Num == c.Num && t.Column(bc.Name) == nil {
-					g.add(fmt.Sprintf("rename column %s back to %s", display(subKey(k, c.Name)), KeyPart(bc.Name)),
-						"ALTER TABLE "+qkey(k)+" RENAME COLUMN "+Ident(c.Name)+" TO "+Ident(bc.Name))
-					for _, s := range a.Sequences {
-						if s.OwnedBy == subKey(k, c.Name) {
-							s.OwnedBy = subKey(k, bc.Name)
-						}
-					}
-					g.followColumnRename(k, c.Name, bc.Name)
-					c.Name = bc.Name
-					break
-				}
+		byNum := map[int]*Column{}
+		for _, bc := range bt.Columns {
+			if bc.Num != 0 {
+				byNum[bc.Num] = bc
 			}
 		}
-	}
-	movedByOID(a.Views, b.Views, func(x *View) uint32 { return x.OID }, nil,
-		func(ak, bk string, v, bv *View) {
-			g.moveBack(strings.ToLower(kindOfView(v)), strings.ToUpper(kindOfView(v)), QIdent, v.Schema, v.Name, bv.Schema, bv.Name)
-			delete(a.Views, ak)
-			v.Schema, v.Name = bv.Schema, bv.Name
-			a.Views[bk] = v
-			g.rerelation(ak, bk)
-		})
-	movedByOID(a.Sequences, b.Sequences, func(x *Sequence) uint32 { return x.OID }, nil,
-		func(ak, bk string, s, bs *Sequence) {
-			g.moveBack("sequence", "SEQUENCE", QIdent, s.Schema, s.Name, bs.Schema, bs.Name)
-			delete(a.Sequences, ak)
-			s.Schema, s.Name = bs.Schema, bs.Name
-			a.Sequences[bk] = s
-		})
-	movedByOID(a.Constraints, b.Constraints, func(x *Constraint) uint32 { return x.OID }, func(x, bx *Constraint) bool { return bx.QTable() == x.QTable() },
-		func(ak, bk string, x, bx *Constraint) {
-			g.add(fmt.Sprintf("rename constraint %s on %s back to %s", x.Name, display(x.QTable()), bx.Name),
-				"ALTER TABLE "+constraintOwner(x)+" RENAME CONSTRAINT "+Ident(x.Name)+" TO "+Ident(bx.Name))
-			for ik, ix := range a.Indexes {
-				if ix.Constraint == x.Name && ix.QTable() == x.QTable() {
-					delete(a.Indexes, ik)
-					ix.Constraint, ix.Name = bx.Name, bx.Name
-					ix.Definition = strings.Replace(ix.Definition, " INDEX "+Ident(x.Name)+" ON ", " INDEX "+Ident(bx.Name)+" ON ", 1)
-					a.Indexes[Key(ix.Schema, ix.Name)] = ix
+		var moves []*nameMove
+		claimed := map[string]bool{}
+		for _, c := range t.Columns {
+			bc := byNum[c.Num]
+			if c.Num == 0 && bt.Column(c.Name) == nil {
+				// No attnums (a catalog written by hand): a column of neither name.
+				for _, x := range bt.Columns {
+					if x.Num == 0 && t.Column(x.Name) == nil && !claimed[x.Name] {
+						bc = x
+						break
+					}
 				}
 			}
-			delete(a.Constraints, ak)
-			x.Name = bx.Name
-			a.Constraints[bk] = x
-		})
-	movedByOID(a.Indexes, b.Indexes, func(x *Index) uint32 { return x.OID }, func(x, bx *Index) bool { return x.Constraint == "" && bx.Schema == x.Schema },
-		func(ak, bk string, x, bx *Index) {
-			g.add(fmt.Sprintf("rename index %s back to %s", display(ak), display(bk)),
-				"ALTER INDEX "+qkey(ak)+" RENAME TO "+Ident(bx.Name))
-			delete(a.Indexes, ak)
-			x.Definition = strings.Replace(x.Definition, " INDEX "+Ident(x.Name)+" ON ", " INDEX "+Ident(bx.Name)+" ON ", 1)
-			x.Name = bx.Name
-			a.Indexes[bk] = x
-		})
+			if bc == nil || bc.Name == c.Name {
+				continue
+			}
+			claimed[bc.Name] = true
+			moves = append(moves, &nameMove{from: c.Name, to: bc.Name,
+				back: func(from string) {
+					g.add(fmt.Sprintf("rename column %s back to %s", display(subKey(k, from)), KeyPart(bc.Name)),
+						"ALTER TABLE "+qkey(k)+" RENAME COLUMN "+Ident(from)+" TO "+Ident(bc.Name))
+					g.followColumn(k, from, bc.Name, false)
+					c.Name = bc.Name
+				},
+				aside: func(from, tmp string) { g.columnAside(cycleStep("column", subKey(k, from)), k, from, tmp) }})
+		}
+		// A column the up added (an attnum the table did not have) under a name a column goes back to.
+		occupant := func(name string) func(string) {
+			c := t.Column(name)
+			if c == nil || c.Num == 0 || byNum[c.Num] != nil {
+				return nil
+			}
+			return func(tmp string) {
+				g.columnAside(fmt.Sprintf("move column %s, which the up added, out of the way: a column renamed back takes its name", display(subKey(k, name))), k, name, tmp)
+			}
+		}
+		tmp := func(name string) string {
+			return tmpName(name, func(n string) bool { return t.Column(n) != nil || bt.Column(n) != nil })
+		}
+		untangle(moves, occupant, tmp)
+	}
 }
 
-// enumValueRenames undoes renames of enum values, recognised by the values' OIDs.
+// constraintRenames undoes renames of constraints (with the indexes that back them). A constraint's
+// name is its table's, and one backed by an index shares the index's name with the schema's relations.
+func (g *downGen) constraintRenames() {
+	a, b := g.a, g.b
+	var moves []*nameMove
+	for _, m := range renamedByOID(a.Constraints, b.Constraints, func(x *Constraint) uint32 { return x.OID }, func(x, bx *Constraint) bool { return bx.QTable() == x.QTable() }) {
+		x, bx := m.x, m.bx
+		moves = append(moves, &nameMove{from: m.ak, to: m.bk,
+			back: func(string) {
+				g.renameConstraint(x, bx.Name, fmt.Sprintf("rename constraint %s on %s back to %s", x.Name, display(x.QTable()), bx.Name))
+			},
+			aside: func(from, tmp string) {
+				g.renameConstraint(x, lastName(tmp), fmt.Sprintf("rename constraint %s on %s to a temporary name first: the names go back round a cycle", x.Name, display(x.QTable())))
+			}})
+	}
+	inB := oidsOf(b.Constraints, func(x *Constraint) uint32 { return x.OID })
+	occupant := func(key string) func(string) {
+		if x := a.Constraints[key]; x != nil {
+			if x.OID == 0 || inB[x.OID] {
+				return nil
+			}
+			return func(tmp string) {
+				g.renameConstraint(x, lastName(tmp), fmt.Sprintf("move constraint %s on %s, which the up created, out of the way: a constraint renamed back takes its name", x.Name, display(x.QTable())))
+			}
+		}
+		parts := SplitKey(key)
+		if rel := Key(parts[0], parts[len(parts)-1]); a.Indexes[rel] != nil {
+			if aside := g.relationOccupant(rel); aside != nil {
+				return func(string) { aside(g.relationTmp(rel)) }
+			}
+		}
+		return nil
+	}
+	tmp := func(key string) string {
+		parts := SplitKey(key)
+		schema, table := parts[0], parts[1]
+		return Key(schema, table, tmpName(parts[len(parts)-1], func(n string) bool {
+			return a.Constraints[Key(schema, table, n)] != nil || b.Constraints[Key(schema, table, n)] != nil || g.relationTaken(Key(schema, n))
+		}))
+	}
+	untangle(moves, occupant, tmp)
+}
+
+// renameConstraint renames constraint x to name, with the index that backs it.
+func (g *downGen) renameConstraint(x *Constraint, name, comment string) {
+	a := g.a
+	g.add(comment, "ALTER TABLE "+constraintOwner(x)+" RENAME CONSTRAINT "+Ident(x.Name)+" TO "+Ident(name))
+	for ik, ix := range a.Indexes {
+		if ix.Constraint == x.Name && ix.QTable() == x.QTable() {
+			delete(a.Indexes, ik)
+			ix.Definition = strings.Replace(ix.Definition, " INDEX "+Ident(ix.Name)+" ON ", " INDEX "+Ident(name)+" ON ", 1)
+			ix.Constraint, ix.Name = name, name
+			a.Indexes[Key(ix.Schema, ix.Name)] = ix
+		}
+	}
+	delete(a.Constraints, Key(x.Schema, x.Table, x.Name))
+	x.Name = name
+	a.Constraints[Key(x.Schema, x.Table, x.Name)] = x
+}
+
+// enumValueRenames undoes renames of enum values, recognised by the values' OIDs. A value the up added
+// under a name one goes back to is renamed out of the way (see untangle).
 func (g *downGen) enumValueRenames() {
 	a, b := g.a, g.b
 	for _, k := range sortedKeys(a.Enums) {
@@ -125,15 +237,38 @@ func (g *downGen) enumValueRenames() {
 		if be == nil || len(e.ValueOIDs) != len(e.Values) || len(be.ValueOIDs) != len(be.Values) {
 			continue
 		}
+		rename := func(i int, to, comment string) {
+			g.add(comment, "ALTER TYPE "+qkey(k)+" RENAME VALUE "+Literal(e.Values[i])+" TO "+Literal(to))
+			e.Values[i] = to
+		}
+		var moves []*nameMove
 		for i, v := range e.Values {
 			j := slices.Index(be.ValueOIDs, e.ValueOIDs[i])
-			if j < 0 || be.Values[j] == v || slices.Contains(e.Values, be.Values[j]) {
+			if j < 0 || be.Values[j] == v {
 				continue
 			}
-			g.add(fmt.Sprintf("rename value %s of enum %s back to %s", Literal(v), display(k), Literal(be.Values[j])),
-				"ALTER TYPE "+qkey(k)+" RENAME VALUE "+Literal(v)+" TO "+Literal(be.Values[j]))
-			e.Values[i] = be.Values[j]
+			old := be.Values[j]
+			moves = append(moves, &nameMove{from: v, to: old,
+				back: func(string) {
+					rename(i, old, fmt.Sprintf("rename value %s of enum %s back to %s", Literal(e.Values[i]), display(k), Literal(old)))
+				},
+				aside: func(_, tmp string) {
+					rename(i, tmp, fmt.Sprintf("rename value %s of enum %s to a temporary name first: the names go back round a cycle", Literal(e.Values[i]), display(k)))
+				}})
 		}
+		occupant := func(v string) func(string) {
+			i := slices.Index(e.Values, v)
+			if i < 0 || e.ValueOIDs[i] == 0 || slices.Contains(be.ValueOIDs, e.ValueOIDs[i]) {
+				return nil
+			}
+			return func(tmp string) {
+				rename(i, tmp, fmt.Sprintf("move value %s of enum %s, which the up added, out of the way: a value renamed back takes its name", Literal(v), display(k)))
+			}
+		}
+		tmp := func(v string) string {
+			return tmpName(v, func(n string) bool { return slices.Contains(e.Values, n) || slices.Contains(be.Values, n) })
+		}
+		untangle(moves, occupant, tmp)
 	}
 }
 
@@ -167,42 +302,46 @@ func userTypes(c *Catalog) map[string]typeRef {
 // while they use it, or lose their data.
 func (g *downGen) typeRenames() {
 	a, b := g.a, g.b
-	at, bt := userTypes(a), userTypes(b)
-	movedByOID(at, bt, func(x typeRef) uint32 { return x.oid }, func(x, bx typeRef) bool { return bx.kind == x.kind },
-		func(ak, bk string, x, bx typeRef) {
-			word := "TYPE"
-			if x.kind == KindDomain {
-				word = "DOMAIN"
-			}
-			g.moveBack(x.kind, word, QIdent, x.schema, x.name, bx.schema, bx.name)
-			switch x.kind {
-			case KindEnum:
-				e := a.Enums[ak]
-				delete(a.Enums, ak)
-				e.Schema, e.Name = bx.schema, bx.name
-				a.Enums[bk] = e
-			case KindDomain:
-				d := a.Domains[ak]
-				delete(a.Domains, ak)
-				d.Schema, d.Name = bx.schema, bx.name
-				a.Domains[bk] = d
-			case KindComposite:
-				c := a.Composites[ak]
-				delete(a.Composites, ak)
-				c.Schema, c.Name = bx.schema, bx.name
-				a.Composites[bk] = c
-			case KindRange:
-				// The constructor functions carry the range type; they come back with it.
-				for _, f := range a.Functions {
-					if f.Range != nil && f.Range.OID == x.oid {
-						f.Range.Schema, f.Range.Name = bx.schema, bx.name
+	var moves []*nameMove
+	for _, m := range renamedByOID(userTypes(a), userTypes(b), func(x typeRef) uint32 { return x.oid }, func(x, bx typeRef) bool { return bx.kind == x.kind }) {
+		x, bx := m.x, m.bx
+		moves = append(moves, &nameMove{from: m.ak, to: m.bk,
+			back: func(from string) {
+				word := "TYPE"
+				if x.kind == KindDomain {
+					word = "DOMAIN"
+				}
+				schema, name := schemaAndName(from)
+				g.moveBack(x.kind, word, QIdent, schema, name, bx.schema, bx.name)
+				switch x.kind {
+				case KindEnum:
+					e := a.Enums[from]
+					delete(a.Enums, from)
+					e.Schema, e.Name = bx.schema, bx.name
+					a.Enums[m.bk] = e
+				case KindDomain:
+					d := a.Domains[from]
+					delete(a.Domains, from)
+					d.Schema, d.Name = bx.schema, bx.name
+					a.Domains[m.bk] = d
+				case KindComposite:
+					c := a.Composites[from]
+					delete(a.Composites, from)
+					c.Schema, c.Name = bx.schema, bx.name
+					a.Composites[m.bk] = c
+				case KindRange:
+					// The constructor functions carry the range type; they come back with it.
+					for _, f := range a.Functions {
+						if f.Range != nil && f.Range.OID == x.oid {
+							f.Range.Schema, f.Range.Name = bx.schema, bx.name
+						}
 					}
 				}
-			}
-			delete(at, ak)
-			at[bk] = bx
-			g.retype(ak, bk)
-		})
+				g.retype(from, m.bk)
+			},
+			aside: func(from, tmp string) { g.typeAside(cycleStep(x.kind, from), from, tmp) }})
+	}
+	untangle(moves, g.relationOccupant, g.relationTmp)
 }
 
 // attributeRenames undoes renames of the attributes of composite types (recognised by attnum, or by
@@ -244,33 +383,79 @@ func (g *downGen) attributeRenames() {
 // A range type's constructors come and go with their type: they are only re-keyed.
 func (g *downGen) functionRenames() {
 	a, b := g.a, g.b
-	movedByOID(a.Functions, b.Functions, func(x *Function) uint32 { return x.OID }, func(f, bf *Function) bool { return bf.Kind == f.Kind && (bf.Range == nil) == (f.Range == nil) },
-		func(ak, bk string, f, bf *Function) {
-			if f.Range == nil {
-				word := "ROUTINE"
-				if f.Kind == "a" {
-					word = "AGGREGATE"
+	// The names the temporary keys stand for.
+	tmpNames := map[string]string{}
+	var moves []*nameMove
+	for _, m := range renamedByOID(a.Functions, b.Functions, func(x *Function) uint32 { return x.OID }, func(f, bf *Function) bool { return bf.Kind == f.Kind && (bf.Range == nil) == (f.Range == nil) }) {
+		f, bf := m.x, m.bx
+		moves = append(moves, &nameMove{from: m.ak, to: m.bk,
+			back: func(from string) {
+				if f.Range == nil {
+					word := "ROUTINE"
+					if f.Kind == "a" {
+						word = "AGGREGATE"
+					}
+					// The types the arguments name are back under their old names by now: use those.
+					ref := func(schema, name string) string { return QIdent(schema, name) + "(" + bf.Args + ")" }
+					g.moveBack(strings.ToLower(functionKeyword(f)), word, ref, f.Schema, f.Name, bf.Schema, bf.Name)
 				}
-				// The types the arguments name are back under their old names by now: use those.
-				ref := func(schema, name string) string { return QIdent(schema, name) + "(" + bf.Args + ")" }
-				g.moveBack(strings.ToLower(functionKeyword(f)), word, ref, f.Schema, f.Name, bf.Schema, bf.Name)
+				delete(a.Functions, from)
+				f.Schema, f.Name, f.Args, f.ArgTypes, f.Result = bf.Schema, bf.Name, bf.Args, bf.ArgTypes, bf.Result
+				a.Functions[m.bk] = f
+				for _, o := range a.Functions {
+					for i, d := range o.DependsOn {
+						if d == from {
+							o.DependsOn[i] = m.bk
+						}
+					}
+				}
+				for _, t := range a.Triggers {
+					if t.Function == from {
+						t.Function = m.bk
+					}
+				}
+			},
+			aside: func(from, tmp string) {
+				what := strings.ToLower(functionKeyword(f))
+				g.functionAside(fmt.Sprintf("rename %s %s to a temporary name first: the names go back round a cycle", what, display(from)), from, tmpNames[tmp])
+			}})
+	}
+	inB := oidsOf(b.Functions, func(x *Function) uint32 { return x.OID })
+	// A routine the up created that takes the arguments of one that goes back to its name.
+	occupant := func(key string) func(string) {
+		bf := b.Functions[key]
+		for _, ak := range sortedKeys(a.Functions) {
+			f := a.Functions[ak]
+			if f.OID == 0 || inB[f.OID] || f.Range != nil || f.Schema != bf.Schema || f.Name != bf.Name || (ak != key && f.ArgTypes != bf.ArgTypes) {
+				continue
 			}
-			delete(a.Functions, ak)
-			f.Schema, f.Name, f.Args, f.ArgTypes, f.Result = bf.Schema, bf.Name, bf.Args, bf.ArgTypes, bf.Result
-			a.Functions[bk] = f
-			for _, o := range a.Functions {
-				for i, d := range o.DependsOn {
-					if d == ak {
-						o.DependsOn[i] = bk
+			return func(tmp string) {
+				what := strings.ToLower(functionKeyword(f))
+				g.functionAside(fmt.Sprintf("move %s %s, which the up created, out of the way: a %s renamed back takes its name", what, display(ak), what), ak, tmpNames[tmp])
+			}
+		}
+		return nil
+	}
+	tmp := func(key string) string {
+		f := a.Functions[key]
+		if f == nil {
+			f = b.Functions[key]
+		}
+		name := tmpName(f.Name, func(n string) bool {
+			for _, c := range []*Catalog{a, b} {
+				for _, o := range c.Functions {
+					if o.Schema == f.Schema && o.Name == n {
+						return true
 					}
 				}
 			}
-			for _, t := range a.Triggers {
-				if t.Function == ak {
-					t.Function = bk
-				}
-			}
+			return false
 		})
+		k := Key(f.Schema, name) + "(" + f.Args + ")"
+		tmpNames[k] = name
+		return k
+	}
+	untangle(moves, occupant, tmp)
 }
 
 // followRenames takes over, in the working after-catalog, each definition of an object the down keeps
@@ -443,12 +628,18 @@ func (g *downGen) retype(ak, bk string) {
 	}
 }
 
-// followColumnRename updates, in the working catalog, what PostgreSQL itself updates when column from of
-// table is renamed back to to: the definitions of the table's indexes, constraints, triggers and
-// policies that quote it. A definition is taken over only when it then reads exactly as the
-// before-catalog's, so that what the rename restores is not dropped and built again (an index build on
-// a big table) and anything else still is.
-func (g *downGen) followColumnRename(table, from, to string) {
+// followColumn updates, in the working catalog, what PostgreSQL itself updates when column from of
+// table is renamed to to: the sequences it owns, the definitions of the table's indexes, constraints,
+// triggers and policies that quote it. Renamed back (force unset), a definition is taken over only when
+// it then reads exactly as the before-catalog's, so that what the rename restores is not dropped and
+// built again (an index build on a big table) and anything else still is; renamed to a temporary name
+// (force set), a definition reads with that name, so that the rename back from it is followed too.
+func (g *downGen) followColumn(table, from, to string, force bool) {
+	for _, s := range g.a.Sequences {
+		if s.OwnedBy == subKey(table, from) {
+			s.OwnedBy = subKey(table, to)
+		}
+	}
 	word := regexp.MustCompile(`(^|[^A-Za-z0-9_$"])` + regexp.QuoteMeta(Ident(from)) + `($|[^A-Za-z0-9_$"])`)
 	sub := func(def string) string {
 		// Twice: adjacent occurrences share the separator the first pass consumed.
@@ -458,7 +649,9 @@ func (g *downGen) followColumnRename(table, from, to string) {
 		return def
 	}
 	takeOver := func(have *string, want string) {
-		if *have != want && sub(*have) == want {
+		if force {
+			*have = sub(*have)
+		} else if *have != want && sub(*have) == want {
 			*have = want
 		}
 	}
@@ -610,6 +803,43 @@ func (g *downGen) rerelation(ak, bk string) {
 			}
 		}
 	}
+}
+
+// oidMove is an object of the catalog after the up (x, at key ak) that the catalog before it has under
+// another key (bk, as bx).
+type oidMove[T any] struct {
+	ak, bk string
+	x, bx  T
+}
+
+// renamedByOID are the objects of a (the catalog after the up) that b (before it) has with the same OID
+// (oid; 0: none) under another key, and, when match is set, matching: the same object renamed or moved.
+// The key may be held in either catalog by another object: untangle orders the renames back. Keys go
+// in order.
+func renamedByOID[T any](a, b map[string]T, oid func(T) uint32, match func(x, bx T) bool) []oidMove[T] {
+	byOID := map[uint32][]string{}
+	for _, bk := range sortedKeys(b) {
+		if o := oid(b[bk]); o != 0 {
+			byOID[o] = append(byOID[o], bk)
+		}
+	}
+	var out []oidMove[T]
+	for _, ak := range sortedKeys(a) {
+		x := a[ak]
+		if oid(x) == 0 {
+			continue
+		}
+		if bx, ok := b[ak]; ok && oid(bx) == oid(x) {
+			continue
+		}
+		for _, bk := range byOID[oid(x)] {
+			if bx := b[bk]; bk != ak && (match == nil || match(x, bx)) {
+				out = append(out, oidMove[T]{ak, bk, x, bx})
+				break
+			}
+		}
+	}
+	return out
 }
 
 // movedByOID calls moved for each object of a (the catalog after the up) that is gone from b (before it)

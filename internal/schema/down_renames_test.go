@@ -275,3 +275,99 @@ func TestGenerateDownTypedTableTypeRenamed(t *testing.T) {
 		t.Errorf("other type: got %q, want %q", got, want)
 	}
 }
+
+// TestGenerateDownRenamesOntoTakenNames: an object renamed whose old name the up gave to an object it
+// created, or to another object it renamed, is renamed back by OID all the same: what holds the name
+// and was created by the up is moved out of the way first (and dropped there), a chain goes back in
+// order and a cycle through a temporary name. Before, the down dropped the renamed object (the column
+// holding the data) and kept the new one, or did nothing.
+func TestGenerateDownRenamesOntoTakenNames(t *testing.T) {
+	tests := []struct {
+		name string
+		up   func(c *Catalog)
+		// want are statements the down must run in this order (others may come between), never those
+		// of not.
+		want, not []string
+	}{
+		{name: "column renamed aside and added anew", up: func(c *Catalog) {
+			o := c.Tables["public.orders"]
+			o.Column("note").Name = "legacy_note"
+			o.Columns = append(o.Columns, &Column{Num: 4, Name: "note", Type: "text"})
+		}, want: []string{
+			"ALTER TABLE orders RENAME COLUMN note TO note_down_tmp",
+			"ALTER TABLE orders RENAME COLUMN legacy_note TO note",
+			"ALTER TABLE orders DROP COLUMN note_down_tmp",
+		}, not: []string{"ALTER TABLE orders DROP COLUMN legacy_note", "ALTER TABLE orders DROP COLUMN note"}},
+		{name: "columns in a cycle of three", up: func(c *Catalog) {
+			o := c.Tables["public.orders"]
+			o.Columns[0].Name, o.Columns[1].Name, o.Columns[2].Name = "user_id", "note", "id"
+		}, want: []string{
+			"ALTER TABLE orders RENAME COLUMN id TO id_down_tmp",
+			"ALTER TABLE orders RENAME COLUMN user_id TO id",
+			"ALTER TABLE orders RENAME COLUMN note TO user_id",
+			"ALTER TABLE orders RENAME COLUMN id_down_tmp TO note",
+		}, not: []string{"ALTER TABLE orders DROP COLUMN id", "ALTER TABLE orders DROP COLUMN note", "ALTER TABLE orders DROP COLUMN user_id"}},
+		{name: "table renamed aside and created anew", up: func(c *Catalog) {
+			o := c.Tables["public.orders"]
+			delete(c.Tables, "public.orders")
+			o.Name = "orders_old"
+			c.Tables["public.orders_old"] = o
+			c.Constraints["public.orders_old.orders_user_fk"] = c.Constraints["public.orders.orders_user_fk"]
+			c.Constraints["public.orders_old.orders_user_fk"].Table = "orders_old"
+			delete(c.Constraints, "public.orders.orders_user_fk")
+			c.Tables["public.orders"] = &Table{OID: 900, Schema: "public", Name: "orders", Columns: []*Column{{Num: 1, Name: "id", Type: "integer"}}}
+			c.Views["public.user_orders"].DependsOn = []string{"public.orders_old", "public.users"}
+			c.Views["public.user_orders"].Definition = strings.Replace(c.Views["public.user_orders"].Definition, "JOIN orders o", "JOIN orders_old o", 1)
+		}, want: []string{
+			"ALTER TABLE orders RENAME TO orders_down_tmp",
+			"ALTER TABLE orders_old RENAME TO orders",
+			"DROP TABLE orders_down_tmp",
+		}, not: []string{"DROP TABLE orders_old", "DROP TABLE orders", "DROP VIEW user_orders"}},
+		{name: "index name reused", up: func(c *Catalog) {
+			c.Indexes["public.orders_note"] = &Index{OID: 910, Schema: "public", Table: "orders", Name: "orders_note",
+				Definition: "CREATE INDEX orders_note ON public.orders USING btree (note)", Valid: true}
+		}, want: []string{
+			"ALTER INDEX orders_note RENAME TO orders_note_down_tmp",
+			"ALTER INDEX orders_note_old RENAME TO orders_note",
+			"DROP INDEX orders_note_down_tmp",
+		}},
+		{name: "enum values swapped", up: func(c *Catalog) {
+			c.Enums["public.status"].Values = []string{"paid", "new"}
+		}, want: []string{
+			"ALTER TYPE status RENAME VALUE 'new' TO 'new_down_tmp'",
+			"ALTER TYPE status RENAME VALUE 'paid' TO 'new'",
+			"ALTER TYPE status RENAME VALUE 'new_down_tmp' TO 'paid'",
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			before, after := shop(), shop()
+			if tc.name == "index name reused" {
+				before.Indexes["public.orders_note"] = &Index{OID: 905, Schema: "public", Table: "orders", Name: "orders_note",
+					Definition: "CREATE INDEX orders_note ON public.orders USING btree (note)", Valid: true}
+				after.Indexes["public.orders_note_old"] = &Index{OID: 905, Schema: "public", Table: "orders", Name: "orders_note_old",
+					Definition: "CREATE INDEX orders_note_old ON public.orders USING btree (note)", Valid: true}
+			}
+			tc.up(after)
+			d := GenerateDown(before, after)
+			got := sqls(d)
+			at := 0
+			for _, w := range tc.want {
+				i := slices.Index(got[at:], w)
+				if i < 0 {
+					t.Fatalf("down:\n%s\nwant %q in this order", d.SQL, tc.want)
+				}
+				at += i + 1
+			}
+			for _, n := range tc.not {
+				if slices.Contains(got, n) {
+					t.Errorf("down:\n%s\nmust not run %q", d.SQL, n)
+				}
+			}
+			if d.DataLoss || !d.Reversible() {
+				t.Errorf("a rename back loses nothing:\n%s", d.SQL)
+			}
+		})
+	}
+}
