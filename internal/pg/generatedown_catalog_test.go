@@ -231,3 +231,47 @@ func TestExtensionMembersCompared(t *testing.T) {
 		})
 	}
 }
+
+// setDatabase is a statement that sets the current database's clause (SET x = y, RESET x), whatever the
+// test database is called.
+func setDatabase(clause string) string {
+	return `DO $$BEGIN EXECUTE format('ALTER DATABASE %I ', current_database()) || ` + schema.Literal(clause) + `; END$$`
+}
+
+// TestGenerateDownDatabaseSettings: what the up set, changed or reset of the database's own settings
+// (ALTER DATABASE ... SET) goes back, in the database the down runs in.
+func TestGenerateDownDatabaseSettings(t *testing.T) {
+	runDownCases(t, []downCase{
+		{name: "set", up: setDatabase("SET work_mem = '64MB'")},
+		{name: "changed", setup: setDatabase("SET statement_timeout = '5s'"), up: setDatabase("SET statement_timeout = '1min'")},
+		{name: "a list reset", setup: setDatabase(`SET search_path = app, "my app"`), up: setDatabase("RESET search_path")},
+		{name: "all reset", setup: setDatabase("SET work_mem = '8MB'") + "; " + setDatabase("SET lock_timeout = '3s'"),
+			up: setDatabase("RESET ALL")},
+	})
+}
+
+// TestDatabaseSettingsCompared: a down that leaves the database's settings as the up made them fails
+// the round trip with a sentence that says so, as for a role's: the round trip compared only the
+// roles' settings, and an up that set one with a down that did nothing passed.
+func TestDatabaseSettingsCompared(t *testing.T) {
+	tests := []struct{ name, setup, up, want string }{
+		{name: "set", up: setDatabase("SET work_mem = '64MB'"), want: "the database's setting work_mem is 64MB after the down, was not set"},
+		{name: "reset", setup: setDatabase("SET work_mem = '8MB'"), up: setDatabase("RESET work_mem"),
+			want: "the database's setting work_mem is not set after the down, was 8MB"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			conn := pgtest.Conn(t)
+			if tc.setup != "" {
+				exec(t, conn, tc.setup)
+			}
+			before := inspect(t, conn)
+			exec(t, conn, tc.up)
+			got := schema.Describe(schema.Compare(before, inspect(t, conn)), schema.DownPhrasing)
+			if !slices.Equal(got, []string{tc.want}) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -537,8 +537,8 @@ func merge(base *schema.Catalog, relations map[uint32]string, doc *catalogDoc, p
 		}
 	}
 	// A partial read leaves schemas, extensions, roles and memberships, the database-wide default
-	// privileges and those on built-in and extensions' objects out: they are the mark's (copied above;
-	// see partialInspectSQL).
+	// privileges, the database's settings and the privileges on built-in and extensions' objects out:
+	// they are the mark's (copied above; see partialInspectSQL).
 	c.User = part.User
 	maps.Copy(c.Tables, part.Tables)
 	maps.Copy(c.Views, part.Views)
@@ -621,6 +621,7 @@ func copyCatalog(c *schema.Catalog) *schema.Catalog {
 		Roles:                  maps.Clone(c.Roles),
 		Memberships:            maps.Clone(c.Memberships),
 		DefaultPrivileges:      c.DefaultPrivileges,
+		DatabaseSettings:       c.DatabaseSettings,
 		BuiltInPrivileges:      maps.Clone(c.BuiltInPrivileges),
 	}
 }
@@ -630,6 +631,9 @@ func catalogDifference(want, got *schema.Catalog) string {
 	var out []string
 	if want.DefaultPrivileges != got.DefaultPrivileges {
 		out = append(out, fmt.Sprintf("database-wide default privileges are %q, want %q", got.DefaultPrivileges, want.DefaultPrivileges))
+	}
+	if !slices.Equal(want.DatabaseSettings, got.DatabaseSettings) {
+		out = append(out, fmt.Sprintf("the database's settings are %q, want %q", got.DatabaseSettings, want.DatabaseSettings))
 	}
 	w, _ := json.Marshal(want)
 	g, _ := json.Marshal(got)
@@ -681,8 +685,9 @@ type state struct {
 	Schemas string `json:"schemas"`
 	// Roles fingerprints the roles (policies and ACLs name them; the catalog has them, see
 	// inspectTemplate) but the predefined ones, which cannot change: their rows in pg_roles (their
-	// settings for every database too), their memberships, their settings for one database (not a
-	// database's own, ALTER DATABASE ... SET, which other sessions make) and their comments. These shared catalogs' rows change without a lock the probe would see. Whether a role
+	// settings for every database too), their memberships, their settings for one database and their
+	// comments, and this database's own settings (ALTER DATABASE ... SET; not another database's, which
+	// other sessions make). These shared catalogs' rows change without a lock the probe would see. Whether a role
 	// has a password is pg_authid's alone, which only superusers read, through a query (query_to_xml)
 	// that would cost a probe more than all the rest: a script that sets one has the catalog read whole
 	// (see UnseenChanges).
@@ -728,6 +733,8 @@ const stateSQL = `
 'roles', (SELECT md5(string_agg(x.t, ',' ORDER BY x.t)) FROM (SELECT r::text AS t FROM pg_roles r WHERE r.oid >= 16384 OR r.oid = 10
     UNION ALL SELECT m::text FROM pg_auth_members m WHERE m.member >= 16384 OR m.member = 10
     UNION ALL SELECT s::text FROM pg_db_role_setting s WHERE s.setdatabase <> 0 AND s.setrole <> 0
+    UNION ALL SELECT s.setconfig::text FROM pg_db_role_setting s
+      WHERE s.setrole = 0 AND s.setdatabase = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
     UNION ALL SELECT d.objoid::text || ':' || d.description FROM pg_shdescription d WHERE d.classoid = 'pg_authid'::regclass) x),
 'defacl', (SELECT md5(coalesce(string_agg(oid::text || ' ' || defaclacl::text, ',' ORDER BY oid), '')) FROM pg_default_acl),
 'mappings', (SELECT md5(coalesce(string_agg(m.umid::text || ' ' || m.srvname || ' ' || m.usename || ' ' || coalesce(m.umoptions::text, '-'),

@@ -1234,3 +1234,40 @@ func TestIncrementalTablespaces(t *testing.T) {
 		runIncrementalCases(t, pgtest.Conn(t), cases, track)
 	}
 }
+
+// TestIncrementalReadsDatabaseSettings: the database's own settings live in a shared catalog whose
+// writes take no lock the probe sees, as a role's do: the probe's roles fingerprint covers them, and a
+// read after ALTER DATABASE ... SET or RESET, committed or in its transaction, is whole. Verify mode
+// checks each read against a whole one; before, the partial read kept the mark's settings.
+func TestIncrementalReadsDatabaseSettings(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.Conn(t)
+	var db string
+	if err := conn.QueryRow(ctx, "SELECT quote_ident(current_database())").Scan(&db); err != nil {
+		t.Fatal(err)
+	}
+	in := &pg.Inspector{Ignore: schema.DefaultIgnore, Mode: pg.InspectVerify}
+	mark, err := in.Inspect(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sql := range []string{"ALTER DATABASE " + db + " SET work_mem = '64MB'", "CREATE TABLE t (a int)",
+		"ALTER DATABASE " + db + " SET statement_timeout = '5s'", "ALTER DATABASE " + db + " RESET ALL"} {
+		exec(t, conn, in.BeginSQL())
+		exec(t, conn, sql)
+		if _, err := in.Since(ctx, conn, mark, nil, in.Ran(sql, mark)); err != nil {
+			t.Fatalf("%s, read inside its transaction: %v", sql, err)
+		}
+		locks, err := in.Locks(ctx, conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec(t, conn, "COMMIT")
+		if mark, err = in.Since(ctx, conn, mark, locks, in.Ran(sql, mark)); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	if got := mark.Catalog().DatabaseSettings; len(got) != 0 {
+		t.Errorf("settings after RESET ALL: %q", got)
+	}
+}

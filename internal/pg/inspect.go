@@ -89,6 +89,9 @@ type catalogDoc struct {
 	// DefaultPrivileges are the database-wide default privileges, one line each (see
 	// schema.Catalog.DefaultPrivileges): whole reads only, as roles.
 	DefaultPrivileges []string `json:"database_default_privileges"`
+	// DatabaseSettings are the database's own settings (see schema.Catalog.DatabaseSettings): whole
+	// reads only, as roles.
+	DatabaseSettings []string `json:"database_settings"`
 	// BuiltInPrivileges are the privileges on built-in objects and extensions' objects that differ
 	// from their initial ones (see builtInPrivilegesSQL): whole reads only, as roles.
 	BuiltInPrivileges []*schema.BuiltInPrivilege `json:"built_in_privileges"`
@@ -420,6 +423,9 @@ func (raw *catalogDoc) catalog() *schema.Catalog {
 	// Sorted here, bytewise, not by the database's collation: the same entries read the same on every server.
 	slices.Sort(raw.DefaultPrivileges)
 	c.DefaultPrivileges = strings.Join(raw.DefaultPrivileges, "\n")
+	if len(raw.DatabaseSettings) > 0 {
+		c.DatabaseSettings = slices.Sorted(slices.Values(raw.DatabaseSettings))
+	}
 	setComments(c, raw.Comments)
 	return c
 }
@@ -685,7 +691,7 @@ var (
     'procs', (SELECT coalesce(json_agg(oid::int8), '[]') FROM own WHERE kind = 'p'),
     'types', (SELECT coalesce(json_agg(oid::int8), '[]') FROM own WHERE kind = 't'))`,
 	).Replace(inspectTemplate), "schemas", "extensions", "text_search_dictionaries", "text_search_configurations", "roles", "memberships",
-		"database_default_privileges", "built_in_privileges")
+		"database_default_privileges", "database_settings", "built_in_privileges")
 )
 
 // opMembersSQL selects the members (json objects m, see schema.OpMember) of the operator family whose OID
@@ -1386,6 +1392,10 @@ SELECT json_build_object(
       WHEN 'L' THEN 'large objects' ELSE d.defaclobjtype::text END
       || ': ' || (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(d.defaclacl) a)), '[]')
   FROM pg_default_acl d WHERE d.defaclnamespace = 0),
+-- whole reads only (a partial read keeps the mark's: any change to them changes the probe's roles
+-- fingerprint, see stateSQL): the database's own settings (ALTER DATABASE ... SET), not its name's
+'database_settings', (SELECT coalesce(json_agg(x), '[]') FROM pg_db_role_setting s, unnest(s.setconfig) x
+  WHERE s.setrole = 0 AND s.setdatabase = (SELECT db.oid FROM pg_database db WHERE db.datname = current_database())),
 -- whole reads only (see builtInPrivilegesSQL and probeSQL)
 'built_in_privileges', ` + builtInPrivilegesSQL + `,
 'comments', (SELECT coalesce(json_agg(json_build_object(

@@ -86,7 +86,7 @@ func statementNaming(scripts []*migrate.Script, c schema.Change, words wordCache
 // public ("" otherwise), and its table's when it belongs to one. name is "" when c has no such name.
 func placeNames(c schema.Change) (name, schemaName, table string) {
 	switch c.Kind {
-	case schema.KindMembership, schema.KindDefaultPrivileges, schema.KindCast, schema.KindOperator,
+	case schema.KindMembership, schema.KindDefaultPrivileges, schema.KindDatabase, schema.KindCast, schema.KindOperator,
 		schema.KindUserMapping, schema.KindTransform, schema.KindPrivilege:
 		return "", "", ""
 	case schema.KindRole, schema.KindSchema, schema.KindExtension, schema.KindLanguage, schema.KindForeignServer,

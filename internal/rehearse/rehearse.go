@@ -735,21 +735,8 @@ func (r *run) refusedAtLogin(ctx context.Context, err error) error {
 	return &loginRefusedError{err: err}
 }
 
-// loginTriggerStatement is the statement of up that creates an event trigger ON login, nil if none.
-func loginTriggerStatement(up *migrate.Script) *sqlparse.Statement {
-	if up == nil {
-		return nil
-	}
-	for i, s := range up.Statements {
-		if s.Node.GetCreateEventTrigStmt().GetEventname() == "login" { // CREATE EVENT TRIGGER ... ON login
-			return &up.Statements[i]
-		}
-	}
-	return nil
-}
-
-// loginTriggerBefore is the last new migration applied before rm whose up creates an event trigger ON
-// login, with that statement; nil if none.
+// loginTriggerBefore is the last new migration applied before rm whose up may create an event trigger
+// ON login (see loginTriggerStatement), with that statement; nil if none.
 func (r *run) loginTriggerBefore(rm *report.Migration) (*report.Migration, *sqlparse.Statement) {
 	var em *report.Migration
 	var es *sqlparse.Statement
@@ -787,20 +774,13 @@ func (r *run) refusedReport(err error, started time.Time) *report.Report {
 		failed = rm.Error
 	}
 	rm.Status = report.StatusFailed
-	rm.Error = &report.SQLError{Message: refused.Error(), Phase: "up", File: r.currentUp.File,
-		Hint: "An event trigger ON login runs its function as every session of the database starts, and an error it raises refuses that session: " +
-			"the application's, a deploy's, a DBA's. Catch the error in the function, or leave the trigger out of the migration."}
-	var pe *pgconn.PgError
-	if errors.As(refused.err, &pe) {
-		rm.Error.SQLState = pe.Code
-	}
 	// The statement that created the trigger, where the up has it in plain sight. An up without one
-	// may have created it otherwise (a DO block), or an earlier new migration did, in a transaction
-	// whose session the rehearsal kept: that one fails too, at its statement, and the trigger is said
-	// to be the database's.
-	if s := loginTriggerStatement(r.currentUp); s != nil {
-		rm.Error.Line, rm.Error.Column, rm.Error.Statement = s.Pos.Line, s.Pos.Column, s.SQL
-	} else {
+	// may have created it otherwise (a routine an earlier migration made), or an earlier new migration
+	// did in a way the rehearsal did not try a new session after: that one fails too, at its
+	// statement, and the trigger is said to be the database's.
+	s := loginTriggerStatement(r.currentUp)
+	rm.Error = refusalError(refused, "its", "up", r.currentUp, s)
+	if s == nil {
 		rm.Error.Message = refused.message("the database's") + ": the rehearsal could not open one for this migration"
 		if em, s := r.loginTriggerBefore(rm); em != nil {
 			e := *rm.Error
@@ -1132,6 +1112,15 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 		}
 		rm.Status = report.StatusFailed
 		rm.Error = r.sqlError(err, "up")
+		return nil, false, nil
+	}
+	// A login event trigger it made that refuses new sessions fails it, here: nothing after it in the
+	// rehearsal may need a new session, while every session after it in production does.
+	if e, err := r.loginRefused(ctx, m.Up, "up", "its"); err != nil || e != nil {
+		if err != nil {
+			return nil, false, err
+		}
+		rm.Status, rm.Error = report.StatusFailed, e
 		return nil, false, nil
 	}
 	// Its verify script, its round trip and the later migrations start from the settings it gave its

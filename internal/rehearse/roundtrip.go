@@ -36,11 +36,12 @@ func (r *run) roundtrip(ctx context.Context, m *migrate.Migration, rm *report.Mi
 	if m.NoTransaction || m.Down.NoTransaction {
 		return r.roundtripWithCopy(ctx, m, rt, before, after)
 	}
-	if r.inst.AdminURL != "" && pg.ChangesNewSessions(m.Down) {
+	if r.inst.AdminURL != "" && (pg.ChangesNewSessions(m.Down) || r.inst.ServerVersion >= 170000 && loginTriggerStatement(m.Down) != nil) {
 		// A down that changes the settings of its role or database (ALTER ROLE … RESET search_path)
 		// changes what the re-up, in a session of its own, starts with: in the one transaction of the
 		// round trip no new session sees that, so it runs as a non-transactional one does, each script
-		// in its own transaction and session, on the database with a copy standing by.
+		// in its own transaction and session, on the database with a copy standing by. So does a down
+		// that may create or enable a login event trigger, which only a new session can try.
 		return r.roundtripWithCopy(ctx, m, rt, before, after)
 	}
 	if err := r.begin(ctx); err != nil {
@@ -84,6 +85,16 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		return nil
 	}
 	if !inTx {
+		// A login event trigger the down made that refuses new sessions fails the round trip; the
+		// caller puts the database's copy back, which the up's session was let into.
+		if e, err := r.loginRefused(ctx, m.Down, "down", "the down's"); err != nil || e != nil {
+			if err != nil {
+				return err
+			}
+			rt.Status, rt.Error = report.RoundtripFailed, e
+			addFailure(rt, e.Message, e)
+			return nil
+		}
 		// In autocommit the re-up, like the down days after the up, runs in a session of its own: with
 		// what the down did to the settings of its role or database. (In one transaction no other
 		// session sees them: the re-up starts from what the up left.)
@@ -124,6 +135,16 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 	}
 	if !inTx {
 		afterDown = nil
+		// The up was let in after its first run; after the down it may not be (its trigger's function
+		// reads what the down changed).
+		if e, err := r.loginRefused(ctx, m.Up, "re-up", "the up's"); err != nil || e != nil {
+			if err != nil {
+				return err
+			}
+			rt.Status, rt.Error = report.RoundtripFailed, e
+			addFailure(rt, "run again after the down, "+e.Message, e)
+			return nil
+		}
 		if _, err := r.renew(ctx, m.Up); err != nil { // for the migrations after it
 			return err
 		}

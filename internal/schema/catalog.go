@@ -72,6 +72,9 @@ type Catalog struct {
 	// differ from their initial ones (see BuiltInPrivilege), keyed by BuiltInPrivilege.Key: only whole
 	// reads have them (see internal/pg).
 	BuiltInPrivileges map[string]*BuiltInPrivilege `json:"built_in_privileges,omitempty"`
+	// DatabaseSettings are the database's own settings (ALTER DATABASE ... SET), each "name=value",
+	// sorted: only whole reads have them, as roles (see internal/pg).
+	DatabaseSettings []string `json:"database_settings,omitempty"`
 	// User is the role the catalog was read as: who owns what a script run the same way creates.
 	User string `json:"user,omitempty"`
 }

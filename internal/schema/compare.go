@@ -55,6 +55,8 @@ const (
 	// KindDefaultPrivileges is the database-wide default privileges, one object per catalog (see
 	// defaultPrivilegesObject).
 	KindDefaultPrivileges = "default privileges"
+	// KindDatabase is the database's own settings, one object per catalog (see databaseObject).
+	KindDatabase = "database"
 )
 
 // kindRank orders kinds inside a group: the relation first, then its parts.
@@ -66,7 +68,7 @@ var kindRank = map[string]int{
 	KindPublication: 23, KindForeignWrapper: 24, KindForeignServer: 25, KindUserMapping: 26, KindCast: 27,
 	KindOperator: 28, KindOpFamily: 29, KindOpClass: 30, KindTSParser: 31, KindTSTemplate: 32,
 	KindAccessMethod: 33, KindLanguage: 34, KindConversion: 35, KindTransform: 36,
-	KindRole: 33, KindMembership: 34, KindDefaultPrivileges: 37, KindPrivilege: 38,
+	KindRole: 33, KindMembership: 34, KindDefaultPrivileges: 37, KindPrivilege: 38, KindDatabase: 39,
 }
 
 // scoped are the kinds whose names are unique per table: they move with their table, whose own change
@@ -362,7 +364,7 @@ func (c *Catalog) objects() []object {
 	out = append(out, c.operatorObjects()...)
 	out = append(out, c.proceduralObjects()...)
 	out = append(out, c.roleObjects()...)
-	out = append(out, c.defaultPrivilegesObject())
+	out = append(out, c.defaultPrivilegesObject(), c.databaseObject())
 	for k, x := range c.Policies {
 		out = append(out, object{kind: KindPolicy, key: k, table: x.QTable(), id: oidStr(x.OID), def: policySummary(x),
 			name: x.Name, schema: x.Schema,
@@ -1080,6 +1082,7 @@ func sortChanges(cs []Change) {
 func pruneShared(a, b *Catalog) (*Catalog, *Catalog) {
 	pa, pb := NewCatalog(), NewCatalog()
 	pa.DefaultPrivileges, pb.DefaultPrivileges = a.DefaultPrivileges, b.DefaultPrivileges
+	pa.DatabaseSettings, pb.DatabaseSettings = a.DatabaseSettings, b.DatabaseSettings
 	pruneMap(a.Schemas, b.Schemas, pa.Schemas, pb.Schemas)
 	pruneMap(a.Tables, b.Tables, pa.Tables, pb.Tables)
 	pruneMap(a.Sequences, b.Sequences, pa.Sequences, pb.Sequences)

@@ -155,6 +155,8 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 	switch c.Kind {
 	case KindDefaultPrivileges:
 		return defaultPrivilegesSentence(pc, when)
+	case KindDatabase:
+		return databaseSentence(pc, when)
 	case KindPrivilege:
 		return builtInPrivilegeSentence(c, pc, when)
 	}

@@ -165,6 +165,7 @@ func GenerateDownWith(before, after *Catalog, opts DownOptions) *DownScript {
 	g.dropOperators()
 	g.dropProcedural()
 	g.createRoles()
+	g.databaseSettings()
 	g.createTypes()
 	g.createProcedural()
 	g.createForeign()
