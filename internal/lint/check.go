@@ -316,8 +316,10 @@ func (a *analyzer) check(n *pg_query.Node) {
 }
 
 // versionRules flag syntax the target server is too old for, wherever it appears in the statement
-// (statement-specific cases sit with their statements: REINDEX, DETACH PARTITION).
+// (statement-specific cases sit with their statements: REINDEX, DETACH PARTITION; those of 15 to 17 in
+// newerFeatures).
 func (a *analyzer) versionRules(n *pg_query.Node) {
+	a.newerFeatures(n)
 	if isChain(n) && a.cfg.Major() < 12 {
 		a.add("version-unsupported", fmt.Sprintf("COMMIT/ROLLBACK AND CHAIN is not available on PostgreSQL %d (it arrived in 12): the statement fails with a syntax error", a.cfg.Major()))
 	}
