@@ -589,7 +589,8 @@ var catalog = []Rule{
 		Good:       "UPDATE users SET tier = 0 WHERE id BETWEEN 1 AND 10000 AND tier IS NULL;",
 		Notes: "A WHERE clause is bounded by a key range when one of its AND-ed conditions compares a key column (`id`, or a column of the table's primary key or a unique index when known) " +
 			"with constants or parameters (`=`, `<`, `<=`, `>`, `>=`, `BETWEEN`, `IN (…)`), or picks rows with a `LIMIT`-ed subquery (`id IN (SELECT id … LIMIT 1000)`, `ctid = ANY(ARRAY(SELECT ctid … LIMIT 1000))`). " +
-			"Statements on a table created in the same migration, or by an earlier new migration of the same change (which deploy applies with it, before the application uses the table), do not trigger."},
+			"Statements on a table created in the same migration, or by an earlier new migration of the same change (which deploy applies with it, before the application uses the table), do not trigger. " +
+			"They are judged wherever they run: in a WITH clause (`WITH u AS (UPDATE … RETURNING …) SELECT …`), also under `CREATE TABLE … AS`, `SELECT … INTO`, `COPY (…) TO` and `EXPLAIN ANALYZE`."},
 	{ID: "transaction-boundaries", Risk: Dangerous, Lock: "", Rewrite: false, Scan: false,
 		Summary:    "nested BEGIN, COMMIT without BEGIN, BEGIN without COMMIT, BEGIN/COMMIT inside a tool-managed tx",
 		Suggestion: "fix boundaries / split files",

@@ -283,7 +283,8 @@ func (a *analyzer) check(n *pg_query.Node) {
 		a.add("set-tablespace", fmt.Sprintf("ALTER %s ALL IN TABLESPACE %s SET TABLESPACE %s takes ACCESS EXCLUSIVE on every such relation in %s and copies its files, blocking its readers and writers until the copy ends", kind, m.OrigTablespacename, m.NewTablespacename, m.OrigTablespacename))
 	case n.GetCreateStmt() != nil:
 		a.createTable(n.GetCreateStmt())
-	case n.GetUpdateStmt() != nil, n.GetDeleteStmt() != nil, n.GetInsertStmt() != nil, n.GetMergeStmt() != nil:
+	case n.GetUpdateStmt() != nil, n.GetDeleteStmt() != nil, n.GetInsertStmt() != nil, n.GetMergeStmt() != nil,
+		n.GetCreateTableAsStmt() != nil, n.GetCopyStmt() != nil:
 		a.modify(n)
 	case n.GetExplainStmt() != nil:
 		for _, o := range n.GetExplainStmt().Options {
@@ -306,7 +307,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 	case n.GetExecuteStmt() != nil:
 		a.add("opaque-statement", "EXECUTE of a prepared statement: invisible to the parser")
 	case n.GetSelectStmt() != nil:
-		a.modifyCTEs(n.GetSelectStmt().GetWithClause())
+		a.modify(n)
 		a.setConfig(n)
 		a.setvals(n)
 		if fn := calledFunction(n); fn != "" {
