@@ -884,7 +884,7 @@ func (l lockLevel) String() string {
 	return "no lock"
 }
 
-// newerSyntax are constructs that the PG17 grammar rejects but newer servers accept.
+// newerSyntax are constructs that the embedded (PG17) grammar rejects but newer servers accept.
 var newerSyntax = []*regexp.Regexp{
 	regexp.MustCompile(`(?i)\bNOT\s+NULL\s+(?:"[^"]+"|\w+)\s+NOT\s+VALID\b`), // PG18 NOT NULL constraint, NOT VALID
 	regexp.MustCompile(`(?i)\bVIRTUAL\b`),
@@ -915,13 +915,22 @@ func newerSyntaxAt(sql string, off int) bool {
 	return false
 }
 
+// parseError reports a statement the embedded grammar rejects. One that looks like syntax newer than
+// the grammar is left to the rehearsal (caution) only on a target newer than the grammar: a target of
+// the grammar's version or older has no such syntax either, so the statement fails there.
 func (a *analyzer) parseError(st *sqlparse.Statement) {
 	f := a.add("parse-error", "syntax error: "+st.Err.Message)
 	f.Line, f.Column = st.Err.Pos.Line, st.Err.Pos.Column
-	if newerSyntaxAt(st.SQL, st.Err.Pos.Offset-st.Pos.Offset) {
-		f.Risk = Caution
-		f.Message = "statement does not parse with the PostgreSQL 17 grammar (" + st.Err.Message + "); it looks like newer syntax, so the rehearsal on the target server judges it"
+	if !newerSyntaxAt(st.SQL, st.Err.Pos.Offset-st.Pos.Offset) {
+		return
 	}
+	if major := a.cfg.Major(); major <= sqlparse.GrammarVersion {
+		f.Message = fmt.Sprintf("statement does not parse with the PostgreSQL %d grammar (%s): it looks like syntax of a newer release, which PostgreSQL %d, the target, does not have either, so the statement fails there and the deploy stops",
+			sqlparse.GrammarVersion, st.Err.Message, major)
+		return
+	}
+	f.Risk = Caution
+	f.Message = fmt.Sprintf("statement does not parse with the PostgreSQL %d grammar (%s); it looks like newer syntax, so the rehearsal on the target server judges it", sqlparse.GrammarVersion, st.Err.Message)
 }
 
 func (a *analyzer) finish() {

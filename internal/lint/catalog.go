@@ -589,7 +589,8 @@ var catalog = []Rule{
 		Good:       "UPDATE users SET tier = 0 WHERE id BETWEEN 1 AND 10000 AND tier IS NULL;",
 		Notes: "A WHERE clause is bounded by a key range when one of its AND-ed conditions compares a key column (`id`, or a column of the table's primary key or a unique index when known) " +
 			"with constants or parameters (`=`, `<`, `<=`, `>`, `>=`, `BETWEEN`, `IN (…)`), or picks rows with a `LIMIT`-ed subquery (`id IN (SELECT id … LIMIT 1000)`, `ctid = ANY(ARRAY(SELECT ctid … LIMIT 1000))`). " +
-			"Statements on a table created in the same migration, or by an earlier new migration of the same change (which deploy applies with it, before the application uses the table), do not trigger."},
+			"Statements on a table created in the same migration, or by an earlier new migration of the same change (which deploy applies with it, before the application uses the table), do not trigger. " +
+			"They are judged wherever they run: in a WITH clause (`WITH u AS (UPDATE … RETURNING …) SELECT …`), also under `CREATE TABLE … AS`, `SELECT … INTO`, `COPY (…) TO` and `EXPLAIN ANALYZE`."},
 	{ID: "transaction-boundaries", Risk: Dangerous, Lock: "", Rewrite: false, Scan: false,
 		Summary:    "nested BEGIN, COMMIT without BEGIN, BEGIN without COMMIT, BEGIN/COMMIT inside a tool-managed tx",
 		Suggestion: "fix boundaries / split files",
@@ -708,11 +709,19 @@ var catalog = []Rule{
 		Bad:  "ALTER TYPE status RENAME TO user_status;",
 		Good: "CREATE TYPE user_status AS ENUM ('a', 'b');"},
 	{ID: "version-unsupported", Risk: Dangerous, Lock: "", Rewrite: false, Scan: false,
-		Summary:    "syntax the target PostgreSQL version does not have: REINDEX … CONCURRENTLY and COMMIT/ROLLBACK AND CHAIN below 12, DETACH PARTITION … CONCURRENTLY below 14, UNIQUE … NULLS NOT DISTINCT below 15, ADD FOREIGN KEY … NOT VALID on a partitioned table below 18",
-		Suggestion: "use the form the target version supports (REINDEX without CONCURRENTLY in a maintenance window, CREATE INDEX CONCURRENTLY + swap, DETACH without CONCURRENTLY, COMMIT then BEGIN for AND CHAIN, a partitioned table's foreign key NOT VALID and validated on each partition first, which ADD on the parent then takes over without a scan), or set pg_version to the server's real version",
-		Why:        "Risk: dangerous: the statement fails on the target server (a syntax error; for a NOT VALID foreign key on a partitioned table, \"cannot add NOT VALID foreign key on partitioned table\"), so the deploy stops there. The version is database.pg_version in schemagate.yml or --pg-version (default 15).",
-		Bad:        "-- with pg_version 11\nREINDEX INDEX CONCURRENTLY users_email_idx;",
-		Good:       "-- with pg_version 12 or later\n-- +goose NO TRANSACTION\n-- +goose Up\nREINDEX INDEX CONCURRENTLY users_email_idx;"},
+		Summary: "syntax the target PostgreSQL version does not have: REINDEX … CONCURRENTLY and COMMIT/ROLLBACK AND CHAIN below 12, DETACH PARTITION … CONCURRENTLY below 14, " +
+			"UNIQUE … NULLS NOT DISTINCT, MERGE and ALTER TABLE … SET ACCESS METHOD below 15; " +
+			"GRANT of a role WITH INHERIT, SET or ADMIN TRUE/FALSE, SYSTEM_USER, IS JSON, JSON_OBJECT, JSON_ARRAY, JSON_OBJECTAGG, JSON_ARRAYAGG and COPY … (DEFAULT …) below 16; " +
+			"MERGE … RETURNING, MERGE in WITH, JSON_TABLE, JSON_QUERY, JSON_VALUE, JSON_EXISTS, JSON_SCALAR, JSON_SERIALIZE, the MAINTAIN privilege and the pg_maintain role, COPY … (ON_ERROR …, LOG_VERBOSITY …), " +
+			"the builtin collation provider, transaction_timeout, ALTER COLUMN … SET EXPRESSION, SET ACCESS METHOD DEFAULT, SET STATISTICS DEFAULT, event triggers ON login " +
+			"and ADD COLUMN … AS IDENTITY on a partitioned table that has partitions below 17; ADD FOREIGN KEY … NOT VALID on a partitioned table below 18",
+		Suggestion: "use the form the target version supports (REINDEX without CONCURRENTLY in a maintenance window, CREATE INDEX CONCURRENTLY + swap, DETACH without CONCURRENTLY, COMMIT then BEGIN for AND CHAIN, RETURNING-free MERGE or INSERT … ON CONFLICT, jsonb functions (jsonb_build_object, jsonb_path_query) for the SQL/JSON ones, lock_timeout and statement_timeout for transaction_timeout, DROP EXPRESSION then ADD COLUMN for SET EXPRESSION, a partitioned table's foreign key NOT VALID and validated on each partition first, which ADD on the parent then takes over without a scan), or set pg_version to the server's real version",
+		Why: "Risk: dangerous: the statement fails on the target server (a syntax error, or an unknown function, privilege, role, option, setting or event; " +
+			"for an identity column on a partitioned table, \"cannot recursively add identity column to table that has child tables\"; for a NOT VALID foreign key on a partitioned table, \"cannot add NOT VALID foreign key on partitioned table\"), so the deploy stops there. " +
+			"The embedded grammar is PostgreSQL 17's, which parses all of these: the rule, not the parser, knows what an older target lacks (what the grammar cannot parse is parse-error). " +
+			"The version is database.pg_version in schemagate.yml or --pg-version (default 15); check uses the server's.",
+		Bad:  "-- with pg_version 11\nREINDEX INDEX CONCURRENTLY users_email_idx;",
+		Good: "-- with pg_version 12 or later\n-- +goose NO TRANSACTION\n-- +goose Up\nREINDEX INDEX CONCURRENTLY users_email_idx;"},
 	// Beyond risk-rules.md §4: statements that reach beyond the schema, to roles, the server and its host
 	// (check_server.go). A migration runs with a highly privileged role; what it does here it does with
 	// that role's authority.

@@ -283,7 +283,8 @@ func (a *analyzer) check(n *pg_query.Node) {
 		a.add("set-tablespace", fmt.Sprintf("ALTER %s ALL IN TABLESPACE %s SET TABLESPACE %s takes ACCESS EXCLUSIVE on every such relation in %s and copies its files, blocking its readers and writers until the copy ends", kind, m.OrigTablespacename, m.NewTablespacename, m.OrigTablespacename))
 	case n.GetCreateStmt() != nil:
 		a.createTable(n.GetCreateStmt())
-	case n.GetUpdateStmt() != nil, n.GetDeleteStmt() != nil, n.GetInsertStmt() != nil, n.GetMergeStmt() != nil:
+	case n.GetUpdateStmt() != nil, n.GetDeleteStmt() != nil, n.GetInsertStmt() != nil, n.GetMergeStmt() != nil,
+		n.GetCreateTableAsStmt() != nil, n.GetCopyStmt() != nil:
 		a.modify(n)
 	case n.GetExplainStmt() != nil:
 		for _, o := range n.GetExplainStmt().Options {
@@ -306,7 +307,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 	case n.GetExecuteStmt() != nil:
 		a.add("opaque-statement", "EXECUTE of a prepared statement: invisible to the parser")
 	case n.GetSelectStmt() != nil:
-		a.modifyCTEs(n.GetSelectStmt().GetWithClause())
+		a.modify(n)
 		a.setConfig(n)
 		a.setvals(n)
 		if fn := calledFunction(n); fn != "" {
@@ -316,8 +317,10 @@ func (a *analyzer) check(n *pg_query.Node) {
 }
 
 // versionRules flag syntax the target server is too old for, wherever it appears in the statement
-// (statement-specific cases sit with their statements: REINDEX, DETACH PARTITION).
+// (statement-specific cases sit with their statements: REINDEX, DETACH PARTITION; those of 15 to 17 in
+// newerFeatures).
 func (a *analyzer) versionRules(n *pg_query.Node) {
+	a.newerFeatures(n)
 	if isChain(n) && a.cfg.Major() < 12 {
 		a.add("version-unsupported", fmt.Sprintf("COMMIT/ROLLBACK AND CHAIN is not available on PostgreSQL %d (it arrived in 12): the statement fails with a syntax error", a.cfg.Major()))
 	}

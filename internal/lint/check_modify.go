@@ -27,9 +27,22 @@ func (a *analyzer) modifyRows(rel *pg_query.RangeVar, where *pg_query.Node, all,
 	}
 }
 
-// modify judges a data-modifying statement (UPDATE, DELETE, INSERT) and those in its WITH clause.
+// modify judges a data-modifying statement (UPDATE, DELETE, INSERT, MERGE) and those in its WITH
+// clause, and those a statement that runs a query runs with it: the data-modifying WITH of a SELECT
+// (SELECT … INTO too), CREATE TABLE … AS and COPY (query) TO, and a COPY of UPDATE … RETURNING.
+// PostgreSQL refuses them in views, materialized views and cursors, and below the top level.
 func (a *analyzer) modify(n *pg_query.Node) {
 	switch {
+	case n.GetSelectStmt() != nil:
+		a.modifyCTEs(n.GetSelectStmt().WithClause)
+	case n.GetCreateTableAsStmt() != nil:
+		if c := n.GetCreateTableAsStmt(); c.Objtype != pg_query.ObjectType_OBJECT_MATVIEW {
+			a.modify(c.Query)
+		}
+	case n.GetCopyStmt() != nil:
+		if q := n.GetCopyStmt().Query; q != nil {
+			a.modify(q)
+		}
 	case n.GetUpdateStmt() != nil:
 		u := n.GetUpdateStmt()
 		a.modifyCTEs(u.WithClause)

@@ -56,10 +56,11 @@ func (r Rule) URL() string { return DocsBase + r.ID + ".md" }
 var extraRules = []Rule{
 	{ID: "parse-error", Risk: Dangerous, Lock: "unknown",
 		Summary:    "statement does not parse with the PostgreSQL 17 grammar",
-		Suggestion: "fix the syntax; if it is newer-than-PG17 syntax, the rehearsal on the target server decides",
-		Why:        "Risk: dangerous when the text is not valid SQL (the deploy will fail); caution when it looks like syntax newer than the embedded grammar (PG18 NOT NULL … NOT VALID, VIRTUAL generated columns, NOT ENFORCED, REPACK), which the rehearsal's trace judges.",
-		Bad:        "ALTER TABLE users ADD COLUMN x int DEFALT 0;",
-		Good:       "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN x int DEFAULT 0;"},
+		Suggestion: "fix the syntax; if it is newer-than-PG17 syntax, use it only on a server that has it (pg_version 18 or later), where the rehearsal decides",
+		Why: "Risk: dangerous when the text is not valid SQL (the deploy will fail), and when it looks like syntax newer than the embedded grammar (PG18 NOT NULL … NOT VALID, VIRTUAL generated columns, NOT ENFORCED, WITHOUT OVERLAPS, RETURNING OLD/NEW) on a target of PostgreSQL 17 or older, which lacks it as the grammar does; " +
+			"caution for such syntax on a newer target (pg_version 18 or later, or check's server), where the rehearsal's trace judges it.",
+		Bad:  "ALTER TABLE users ADD COLUMN x int DEFALT 0;",
+		Good: "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN x int DEFAULT 0;"},
 	{ID: "ignore-without-reason", Risk: Caution,
 		Summary:    "schemagate:ignore comment without a reason; the finding is not suppressed",
 		Suggestion: "write why the risk is accepted after the rule id: -- schemagate:ignore <rule-id> <reason>",

@@ -76,3 +76,27 @@ MERGE INTO users u USING orgs o ON u.org_id = o.id AND u.id BETWEEN 1 AND 1000 W
 CREATE TABLE fresh (id bigint, v text);
 -- want-none
 UPDATE fresh SET v = 'x' WHERE v IS NULL;
+
+-- case pg=17
+-- A data-modifying WITH runs whatever the statement around it does with its rows: also under
+-- CREATE TABLE … AS, SELECT … INTO, COPY (query) TO and EXPLAIN ANALYZE (each run on 15, MERGE's on 17).
+-- want: backfill-in-migration
+CREATE TABLE tier_log AS WITH u AS (UPDATE users SET tier = 0 RETURNING id) SELECT * FROM u;
+-- want: backfill-in-migration
+CREATE TABLE merge_log AS WITH m AS (MERGE INTO orgs o USING orgs_tmp t ON o.id = t.id WHEN MATCHED THEN DELETE RETURNING o.id) SELECT * FROM m;
+-- want: backfill-in-migration
+WITH d AS (DELETE FROM users RETURNING id) SELECT id INTO deleted_users FROM d;
+-- want: backfill-in-migration
+COPY (WITH u AS (UPDATE users SET tier = 0 RETURNING id) SELECT * FROM u) TO STDOUT;
+-- want: backfill-in-migration
+COPY (DELETE FROM users RETURNING id) TO STDOUT;
+-- want: backfill-in-migration
+EXPLAIN ANALYZE WITH u AS (UPDATE users SET tier = 0 RETURNING id) SELECT * FROM u;
+-- want: backfill-in-migration
+EXPLAIN ANALYZE CREATE TABLE tier_log2 AS WITH u AS (UPDATE users SET tier = 0 RETURNING id) SELECT * FROM u;
+-- want-none
+CREATE TABLE tier_log3 AS WITH u AS (UPDATE users SET tier = 0 WHERE id = 7 RETURNING id) SELECT * FROM u;
+-- want-none
+EXPLAIN CREATE TABLE tier_log4 AS WITH u AS (UPDATE users SET tier = 0 RETURNING id) SELECT * FROM u;
+-- want-none
+COPY (SELECT id FROM users) TO STDOUT;
