@@ -210,20 +210,20 @@ func inConfigFolder(file, p string) string {
 // so that it compares with the base's dir setting, which the base's file writes the same way; the dir
 // that holds (the change's or the base's) is resolved against the folder again. A dir that
 // SCHEMAGATE_DIR sets is the same in both and relative to the working directory: it is left alone.
-func (a *App) basePolicyInConfigFolder(ctx context.Context, cfg *config.Config, file, ref string, fallback func(rel string) baseFileReader, dirFlag bool, enforce enforcer) (basePolicy, error) {
+func (a *App) basePolicyInConfigFolder(ctx context.Context, cfg *config.Config, file, ref string, fallback func(rel string) baseFileReader, flags policyFlags, enforce enforcer) (basePolicy, error) {
 	folder := filepath.Dir(file)
 	if folder == "." || a.Getenv("SCHEMAGATE_DIR") != "" || cfg.Dir == "" {
-		return a.basePolicyFor(ctx, cfg, file, ref, fallback, dirFlag, enforce)
+		return a.basePolicyFor(ctx, cfg, file, ref, fallback, flags, enforce)
 	}
 	resolved := cfg.Dir
 	// With --config given as an absolute path, the file's dir was resolved to one too: it is still
 	// written relative to the file's folder, as the base's is. A dir outside the folder is left as it is.
 	rel, err := filepath.Rel(folder, cfg.Dir)
 	if err != nil || (filepath.IsAbs(cfg.Dir) && (rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)))) {
-		return a.basePolicyFor(ctx, cfg, file, ref, fallback, dirFlag, enforce)
+		return a.basePolicyFor(ctx, cfg, file, ref, fallback, flags, enforce)
 	}
 	cfg.Dir = rel
-	p, err := a.basePolicyFor(ctx, cfg, file, ref, fallback, dirFlag, enforce)
+	p, err := a.basePolicyFor(ctx, cfg, file, ref, fallback, flags, enforce)
 	if cfg.Dir == rel {
 		cfg.Dir = resolved
 	} else {
@@ -254,7 +254,7 @@ func (a *App) resolveCheck(ctx context.Context, o *CheckOptions) (*config.Config
 		// commit): the gate judges it only there (see reportHead).
 		o.head = gl.HeadSHA()
 	}
-	if o.policy, err = a.basePolicyInConfigFolder(ctx, cfg, file, o.Base, nil, o.Dir != "", nil); err != nil {
+	if o.policy, err = a.basePolicyInConfigFolder(ctx, cfg, file, o.Base, nil, policyFlags{dir: o.Dir != "", pgVersion: o.PGVersion != 0}, nil); err != nil {
 		return nil, err
 	}
 	// What fail_on is called in the messages: the flag, or the file it came from.

@@ -113,7 +113,7 @@ func TestBaseDefaultDirIsNotFromTheFile(t *testing.T) {
 	if err := config.Parse("schemagate.yml at main", []byte("lint:\n  fail_on: dangerous\n"), base); err != nil {
 		t.Fatal(err)
 	}
-	p := enforceBasePolicy(head, base, "schemagate.yml", "schemagate.yml at main", false)
+	p := enforceBasePolicy(head, base, "schemagate.yml", "schemagate.yml at main", policyFlags{})
 	want := "the base's dir migrations (the default: no dir in schemagate.yml at main) applies"
 	if h := p.folderHint(); !strings.Contains(h, want) {
 		t.Errorf("hint %q, want %q", h, want)

@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/schemagate/schemagate/internal/pgtest"
+)
+
+// serverMajor is the major version of the PostgreSQL server at url.
+func serverMajor(t *testing.T, url string) int {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var num int
+	if err := conn.QueryRow(t.Context(), "SELECT current_setting('server_version_num')::int").Scan(&num); err != nil {
+		t.Fatal(err)
+	}
+	return num / 10000
+}
+
+// upgradeRepo makes a repository whose base (branch main) has baseYML as schemagate.yml and one
+// migration, and whose head (branch pr, checked out) adds a second one and replaces schemagate.yml
+// with headYML: a pull request that upgrades the server. It returns the root.
+func upgradeRepo(t *testing.T, baseYML, headYML, upSQL, downSQL string) string {
+	t.Helper()
+	return prRepo(t, map[string]string{
+		"schemagate.yml":     baseYML,
+		"db/0001_a.up.sql":   "CREATE TABLE items (id bigint PRIMARY KEY, price numeric NOT NULL, total numeric GENERATED ALWAYS AS (price * 2) STORED);\n",
+		"db/0001_a.down.sql": "DROP TABLE items;\n",
+	}, map[string]string{
+		"schemagate.yml":   headYML,
+		"db/0002_b.up.sql": upSQL, "db/0002_b.down.sql": downSQL,
+	})
+}
+
+// reportOf reads the parts of a JSON report that say which server ran and what the notes said.
+func reportOf(t *testing.T, path string) (server string, notes string) {
+	t.Helper()
+	var rep struct {
+		Database struct {
+			ServerVersion string `json:"server_version"`
+		}
+		Notes []string
+	}
+	if err := json.Unmarshal(readFile(t, path), &rep); err != nil {
+		t.Fatal(err)
+	}
+	return rep.Database.ServerVersion, strings.Join(rep.Notes, "\n")
+}
+
+// TestCheckPGVersionFlagOverTheBase: --pg-version decides over the base's pg_version as over the
+// change's, and no note claims that the base's applied: the run, the rules and the note said 17, 17
+// and "pg_version to 17: ignored, 15 (from schemagate.yml at main) applies".
+func TestCheckPGVersionFlagOverTheBase(t *testing.T) {
+	requirePG(t)
+	server := pgtest.Server(t).AdminURL
+	have := serverMajor(t, server)
+	root := upgradeRepo(t, fmt.Sprintf("dir: db\ndatabase:\n  pg_version: %d\n", have-1), fmt.Sprintf("dir: db\ndatabase:\n  pg_version: %d\n", have),
+		"CREATE TABLE other (id bigint PRIMARY KEY);\n", "DROP TABLE other;\n")
+	jsonPath := filepath.Join(t.TempDir(), "r.json")
+	code, out, errOut := run(t, nil, "check", "--config", filepath.Join(root, "schemagate.yml"), "--base", "main",
+		"--provider", "url", "--database-url", server, "--pg-version", strconv.Itoa(have), "--report-json", jsonPath, "-q")
+	if code != ExitOK {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, ExitOK, out, errOut)
+	}
+	if _, notes := reportOf(t, jsonPath); strings.Contains(notes, "pg_version") || strings.Contains(errOut, "pg_version") {
+		t.Errorf("--pg-version %d decides, yet a note speaks of pg_version:\n%s\n%s", have, notes, errOut)
+	}
+}
