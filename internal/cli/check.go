@@ -254,7 +254,7 @@ func (a *App) resolveCheck(ctx context.Context, o *CheckOptions) (*config.Config
 		// commit): the gate judges it only there (see reportHead).
 		o.head = gl.HeadSHA()
 	}
-	if o.policy, err = a.basePolicyInConfigFolder(ctx, cfg, file, o.Base, nil, policyFlags{dir: o.Dir != "", pgVersion: o.PGVersion != 0}, nil); err != nil {
+	if o.policy, err = a.basePolicyInConfigFolder(ctx, cfg, file, o.Base, nil, policyFlags{dir: o.Dir != "", pgVersion: o.PGVersion != 0, image: o.Image != ""}, nil); err != nil {
 		return nil, err
 	}
 	// What fail_on is called in the messages: the flag, or the file it came from.

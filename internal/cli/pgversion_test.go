@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/schemagate/schemagate/internal/pgtest"
+	"github.com/schemagate/schemagate/internal/sandbox"
 )
 
 // serverMajor is the major version of the PostgreSQL server at url.
@@ -75,5 +76,58 @@ func TestCheckPGVersionFlagOverTheBase(t *testing.T) {
 	}
 	if _, notes := reportOf(t, jsonPath); strings.Contains(notes, "pg_version") || strings.Contains(errOut, "pg_version") {
 		t.Errorf("--pg-version %d decides, yet a note speaks of pg_version:\n%s\n%s", have, notes, errOut)
+	}
+}
+
+// upgradeYML is a schemagate.yml that rehearses on the local image of PostgreSQL major in Docker.
+func upgradeYML(major int) string {
+	return fmt.Sprintf("dir: db\ndatabase:\n  provider: docker\n  pg_version: %d\n  image: schemagate/postgres:%d\n", major, major)
+}
+
+// requireDocker fails under CI=true, and skips elsewhere, when no Docker daemon answers.
+func requireDocker(t *testing.T) {
+	t.Helper()
+	if !sandbox.DockerAvailable(t.Context()) {
+		pgtest.Unavailable(t, "no Docker daemon answers (run scripts/setup-machine.sh)")
+	}
+}
+
+// TestCheckUpgradeRehearsesOnTheBaseServer: a pull request that upgrades the server (pg_version 15 to
+// 17, image schemagate/postgres:15 to :17) is rehearsed on the base's server, version and image alike,
+// until it is merged; --pg-version decides the version over both files and takes the change's image
+// with it. Before, the version was the base's and the image the change's: a run certain to fail on a
+// server of another version (exit 2).
+func TestCheckUpgradeRehearsesOnTheBaseServer(t *testing.T) {
+	requireDocker(t)
+	// SET EXPRESSION is PostgreSQL 17's: on 15 the migration fails.
+	root := upgradeRepo(t, upgradeYML(15), upgradeYML(17),
+		"ALTER TABLE items ALTER COLUMN total SET EXPRESSION AS (price * 3);\n", "ALTER TABLE items ALTER COLUMN total SET EXPRESSION AS (price * 2);\n")
+	cfg := filepath.Join(root, "schemagate.yml")
+
+	jsonPath := filepath.Join(t.TempDir(), "r.json")
+	code, out, errOut := run(t, nil, "check", "--config", cfg, "--base", "main", "--report-json", jsonPath, "-q")
+	if code != ExitBlocked {
+		t.Fatalf("no flags: exit %d, want %d (the migration fails on the base's PostgreSQL 15)\n%s\n%s", code, ExitBlocked, out, errOut)
+	}
+	server, notes := reportOf(t, jsonPath)
+	if !strings.HasPrefix(server, "15.") {
+		t.Errorf("no flags: the server ran %s, want the base's 15", server)
+	}
+	for _, want := range []string{
+		"database.pg_version to 17: ignored, 15 (from schemagate.yml at main)",
+		"database.image to schemagate/postgres:17: ignored, schemagate/postgres:15 (from schemagate.yml at main, with its pg_version)",
+	} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("no flags: the notes lack %q:\n%s", want, notes)
+		}
+	}
+
+	code, out, errOut = run(t, nil, "check", "--config", cfg, "--base", "main", "--pg-version", "17", "--report-json", jsonPath, "-q")
+	if code != ExitOK {
+		t.Fatalf("--pg-version 17: exit %d, want %d\n%s\n%s", code, ExitOK, out, errOut)
+	}
+	server, notes = reportOf(t, jsonPath)
+	if !strings.HasPrefix(server, "17.") || strings.Contains(notes, "pg_version") || strings.Contains(notes, "database.image") {
+		t.Errorf("--pg-version 17: the server ran %s, want 17 with no note on the version or the image:\n%s", server, notes)
 	}
 }

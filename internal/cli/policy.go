@@ -211,7 +211,9 @@ func readBasePolicy(rel, where, ref string, data []byte, base *config.Config) ([
 			off := false
 			base.Lint.DeployTimeouts = &off
 			note(p, "the deploy's timeouts do not count, the strictest choice, until the file is fixed")
-		case path == "format" || path == "golang_migrate" || strings.HasPrefix(path, "golang_migrate.") || path == "database.provider" || path == "database.image" || path == "database.url" ||
+		case path == "database.image":
+			note(p, "where the base's pg_version holds over the change's, its server is the default image (postgres:<pg_version>) until the file is fixed")
+		case path == "format" || path == "golang_migrate" || strings.HasPrefix(path, "golang_migrate.") || path == "database.provider" || path == "database.url" ||
 			path == "database.statement_timeout" || path == "database.setup" || strings.HasPrefix(path, "database.setup."):
 			note(p, "the setting is no part of the policy a change is held to")
 		default:
@@ -241,6 +243,8 @@ type policyFlags struct {
 	dir bool
 	// pgVersion is set when --pg-version names the server's version.
 	pgVersion bool
+	// image is set when --image names the docker provider's image.
+	image bool
 }
 
 // requireRank orders approval.require from the loosest to the strictest.
@@ -306,7 +310,7 @@ func (p basePolicy) folderHint() string {
 // enforceBasePolicy makes the policy settings of base (the configuration at the base ref) hold over cfg
 // (the change's): approval.*, rehearsal.allow_server_access, lint.fail_on, lint.rules, the deploy timeouts the rules count
 // (environments, lint.deploy_timeouts), database.pg_version (a newer server relaxes some rules) unless
-// flags.pgVersion (--pg-version decides) and dir (an empty folder has no risky migration) unless
+// flags.pgVersion (--pg-version decides), with database.image unless flags.image, and dir (an empty folder has no risky migration) unless
 // flags.dir (--dir decides). Where cfg is stricter it stays; where it is looser, base's setting
 // replaces it and a note says so. file names the configuration file, where the base's.
 func enforceBasePolicy(cfg, base *config.Config, file, where string, flags policyFlags) basePolicy {
@@ -437,6 +441,18 @@ func enforcePolicy(cfg, base *config.Config, where string, flags policyFlags, no
 		ignored("database.pg_version", show(strconv.Itoa(hv)), show(strconv.Itoa(bv)))
 		cfg.Database.PGVersion = bv
 		p.classesFromBase = true
+		// The image goes with the version: the change's is the server it upgrades to, and started for
+		// the base's version it is a server of another version, which no run can use. Both are the base's
+		// until the merge; taking both from the change instead would let it name the newer server (and
+		// its looser rules) before production runs it. --image decides over both files, as --pg-version.
+		if hi, bi := cfg.Database.Image, base.Database.Image; !flags.image && hi != bi {
+			kept := bi
+			if kept == "" {
+				kept = fmt.Sprintf("its default (postgres:%d)", eff(bv))
+			}
+			notes = append(notes, note("database.image", show(hi), kept, "from "+where+", with its pg_version"))
+			cfg.Database.Image = bi
+		}
 	}
 	// The folder too, the default included: the change's dir could name a harmless folder and leave its
 	// DROP TABLE in the one the base checks. A folder given on the command line (--dir) is the workflow's

@@ -51,8 +51,30 @@ func TestEnforceBasePolicy(t *testing.T) {
 			check: func(c *config.Config) bool { return deployTimeouts(c) == nil }},
 		{name: "a newer server", base: "database:\n  pg_version: 13\n", head: "database:\n  pg_version: 17\n",
 			check: func(c *config.Config) bool { return c.Database.PGVersion == 13 }, notes: []string{"database.pg_version"}},
+		{name: "a newer server and its image", base: "database:\n  pg_version: 15\n  image: schemagate/postgres:15\n",
+			head: "database:\n  pg_version: 17\n  image: schemagate/postgres:17\n",
+			check: func(c *config.Config) bool {
+				return c.Database.PGVersion == 15 && c.Database.Image == "schemagate/postgres:15"
+			}, notes: []string{"database.pg_version to 17", "database.image to schemagate/postgres:17: ignored, schemagate/postgres:15"}},
+		{name: "a newer server and an image, the base's default", base: "database:\n  pg_version: 14\n",
+			head:  "database:\n  pg_version: 15\n  image: schemagate/postgres:15\n",
+			check: func(c *config.Config) bool { return c.Database.PGVersion == 14 && c.Database.Image == "" },
+			notes: []string{"database.pg_version to 15", "database.image to schemagate/postgres:15: ignored, its default (postgres:14)"}},
+		{name: "a newer server, --image decides the image", base: "database:\n  pg_version: 15\n  image: schemagate/postgres:15\n",
+			head: "database:\n  pg_version: 17\n  image: schemagate/postgres:17\n", flags: policyFlags{image: true},
+			check: func(c *config.Config) bool {
+				return c.Database.PGVersion == 15 && c.Database.Image == "schemagate/postgres:17"
+			}, notes: []string{"database.pg_version to 17"}},
+		{name: "another image, the same server", base: "database:\n  pg_version: 15\n  image: postgres:15\n",
+			head:  "database:\n  pg_version: 15\n  image: schemagate/postgres:15\n",
+			check: func(c *config.Config) bool { return c.Database.Image == "schemagate/postgres:15" }},
 		{name: "a newer server, --pg-version decides", base: "database:\n  pg_version: 13\n", head: "database:\n  pg_version: 17\n",
 			flags: policyFlags{pgVersion: true}, check: func(c *config.Config) bool { return c.Database.PGVersion == 17 }},
+		{name: "a newer server and its image, --pg-version decides", base: "database:\n  pg_version: 15\n  image: schemagate/postgres:15\n",
+			head: "database:\n  pg_version: 17\n  image: schemagate/postgres:17\n", flags: policyFlags{pgVersion: true},
+			check: func(c *config.Config) bool {
+				return c.Database.PGVersion == 17 && c.Database.Image == "schemagate/postgres:17"
+			}},
 		{name: "another folder", base: "dir: db/migrations\n", head: "dir: db/empty\n",
 			check: func(c *config.Config) bool { return c.Dir == "db/migrations" }, notes: []string{"dir to db/empty"}},
 		{name: "fail_on safe lowered", base: "lint:\n  fail_on: safe\n", head: "lint:\n  fail_on: never\n",
