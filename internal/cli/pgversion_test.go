@@ -131,3 +131,94 @@ func TestCheckUpgradeRehearsesOnTheBaseServer(t *testing.T) {
 		t.Errorf("--pg-version 17: the server ran %s, want 17 with no note on the version or the image:\n%s", server, notes)
 	}
 }
+
+// TestCheckVersionAskedForSaysWhere: the error of a server of another version, or of a version this
+// machine lacks, names where the version asked for came from (the base's schemagate.yml, the working
+// tree's at its line, the flag) and gives advice the provider can take. It said "(--pg-version, or
+// pg_version in schemagate.yml)" whatever the source, the base's file unnamed, and told the url
+// provider to pass --image.
+func TestCheckVersionAskedForSaysWhere(t *testing.T) {
+	requirePG(t)
+	server := pgtest.Server(t).AdminURL
+	have := serverMajor(t, server)
+	other := have + 1
+	if other > 18 {
+		other = have - 2
+	}
+	yml := func(v int) string { return fmt.Sprintf("dir: db\ndatabase:\n  pg_version: %d\n", v) }
+	table := func(name string) string { return "CREATE TABLE " + name + " (id bigint PRIMARY KEY);\n" }
+	for _, tc := range []struct {
+		name, base, head string
+		args             []string
+		want             []string
+	}{
+		{name: "the base's, url", base: yml(other), head: yml(other + 1), args: []string{"--base", "main", "--provider", "url", "--database-url", server},
+			want: []string{fmt.Sprintf("PostgreSQL %d was asked for (database.pg_version of the base, from schemagate.yml at main: this change's %d applies once it is merged)", other, other+1),
+				fmt.Sprintf("url provider's server runs %d", have),
+				fmt.Sprintf("point --database-url at a server of PostgreSQL %d, or pass --pg-version %d", other, have)}},
+		{name: "the working tree's, url", base: yml(other), head: yml(other), args: []string{"--provider", "url", "--database-url", server},
+			want: []string{fmt.Sprintf("PostgreSQL %d was asked for (database.pg_version at ", other), "schemagate.yml:3:15)"}},
+		{name: "the flag, url", base: yml(have), head: yml(have), args: []string{"--base", "main", "--provider", "url", "--database-url", server, "--pg-version", strconv.Itoa(other)},
+			want: []string{fmt.Sprintf("PostgreSQL %d was asked for (--pg-version)", other)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := upgradeRepo(t, tc.base, tc.head, table("other"), "DROP TABLE other;\n")
+			code, out, errOut := run(t, nil, append([]string{"check", "--config", filepath.Join(root, "schemagate.yml"), "-q"}, tc.args...)...)
+			if code != ExitUsage {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, ExitUsage, out, errOut)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("the error lacks %q:\n%s", w, errOut)
+				}
+			}
+			if strings.Contains(errOut, "--image") {
+				t.Errorf("the url provider's error speaks of --image:\n%s", errOut)
+			}
+		})
+	}
+
+	// The local provider, for a version this machine lacks that the base's file asks for.
+	installed := map[int]bool{}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	for _, d := range dirs {
+		v, _ := strconv.Atoi(filepath.Base(filepath.Dir(d)))
+		installed[v] = true
+	}
+	lacked := 0
+	for v := 18; v >= 10 && lacked == 0; v-- {
+		if !installed[v] {
+			lacked = v
+		}
+	}
+	if len(dirs) > 0 && lacked != 0 {
+		root := upgradeRepo(t, yml(lacked), yml(lacked+1), table("other"), "DROP TABLE other;\n")
+		code, out, errOut := run(t, nil, "check", "--config", filepath.Join(root, "schemagate.yml"), "-q", "--base", "main", "--provider", "local")
+		want := fmt.Sprintf("PostgreSQL %d was asked for (database.pg_version of the base, from schemagate.yml at main: this change's %d applies once it is merged)", lacked, lacked+1)
+		if code != ExitUsage || !strings.Contains(errOut, want) {
+			t.Errorf("local: exit %d, want %d and %q\n%s\n%s", code, ExitUsage, want, out, errOut)
+		}
+	}
+}
+
+// TestCheckUpgradeWithAnImageSaysWhere: an --image of the newer server with the base's version held is
+// a server of another version: the error names the base's file as where the version came from, the
+// image and its flag, and advises an image or a version, as fits the docker provider.
+func TestCheckUpgradeWithAnImageSaysWhere(t *testing.T) {
+	requireDocker(t)
+	root := upgradeRepo(t, upgradeYML(15), upgradeYML(17), "CREATE TABLE other (id bigint PRIMARY KEY);\n", "DROP TABLE other;\n")
+	code, out, errOut := run(t, nil, "check", "--config", filepath.Join(root, "schemagate.yml"), "--base", "main", "--image", "schemagate/postgres:17", "-q")
+	if code != ExitUsage {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, ExitUsage, out, errOut)
+	}
+	for _, w := range []string{
+		"PostgreSQL 15 was asked for (database.pg_version of the base, from schemagate.yml at main: this change's 17 applies once it is merged)",
+		"the docker provider's server runs 17.",
+		"(image schemagate/postgres:17, from --image)",
+		"pass an --image of PostgreSQL 15, or --pg-version 17",
+	} {
+		if !strings.Contains(errOut, w) {
+			t.Errorf("the error lacks %q:\n%s", w, errOut)
+		}
+	}
+}

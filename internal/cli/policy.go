@@ -292,6 +292,11 @@ type basePolicy struct {
 	dirFrom string
 	// held is set when the base's file (or its absence) was read and its policy holds over the change's.
 	held bool
+	// versionFrom, when the base's database.pg_version holds over the change's, says so for the error
+	// of a server of another version; imageHeld is set when the base's image holds with it, imageFrom
+	// saying where that image comes from ("" for the default of the version).
+	versionFrom, imageFrom string
+	imageHeld              bool
 }
 
 // folderHint says, for an error about the migration folder, that the base's dir applies and the
@@ -441,6 +446,11 @@ func enforcePolicy(cfg, base *config.Config, where string, flags policyFlags, no
 		ignored("database.pg_version", show(strconv.Itoa(hv)), show(strconv.Itoa(bv)))
 		cfg.Database.PGVersion = bv
 		p.classesFromBase = true
+		change := "this change names none"
+		if hv != 0 {
+			change = fmt.Sprintf("this change's %d applies once it is merged", hv)
+		}
+		p.versionFrom = fmt.Sprintf("database.pg_version of the base, from %s: %s", where, change)
 		// The image goes with the version: the change's is the server it upgrades to, and started for
 		// the base's version it is a server of another version, which no run can use. Both are the base's
 		// until the merge; taking both from the change instead would let it name the newer server (and
@@ -452,6 +462,10 @@ func enforcePolicy(cfg, base *config.Config, where string, flags policyFlags, no
 			}
 			notes = append(notes, note("database.image", show(hi), kept, "from "+where+", with its pg_version"))
 			cfg.Database.Image = bi
+			p.imageHeld = true
+			if bi != "" {
+				p.imageFrom = "from database.image of the base, in " + where
+			}
 		}
 	}
 	// The folder too, the default included: the change's dir could name a harmless folder and leave its
