@@ -64,6 +64,9 @@ type CheckOptions struct {
 	policy basePolicy
 	// failOnFrom says where FailOn comes from, for the messages: "--fail-on", or the configuration.
 	failOnFrom string
+	// versionFrom and imageFrom say where the server's version and the docker provider's image come
+	// from, for the error of a server of another version (see serverFrom).
+	versionFrom, imageFrom string
 	// head is the commit the report is for (the action's pull request head), recorded in the report.
 	head string
 	// configFile is the configuration file read (or looked for): no report may be written over it.
@@ -210,20 +213,20 @@ func inConfigFolder(file, p string) string {
 // so that it compares with the base's dir setting, which the base's file writes the same way; the dir
 // that holds (the change's or the base's) is resolved against the folder again. A dir that
 // SCHEMAGATE_DIR sets is the same in both and relative to the working directory: it is left alone.
-func (a *App) basePolicyInConfigFolder(ctx context.Context, cfg *config.Config, file, ref string, fallback func(rel string) baseFileReader, dirFlag bool, enforce enforcer) (basePolicy, error) {
+func (a *App) basePolicyInConfigFolder(ctx context.Context, cfg *config.Config, file, ref string, fallback func(rel string) baseFileReader, flags policyFlags, enforce enforcer) (basePolicy, error) {
 	folder := filepath.Dir(file)
 	if folder == "." || a.Getenv("SCHEMAGATE_DIR") != "" || cfg.Dir == "" {
-		return a.basePolicyFor(ctx, cfg, file, ref, fallback, dirFlag, enforce)
+		return a.basePolicyFor(ctx, cfg, file, ref, fallback, flags, enforce)
 	}
 	resolved := cfg.Dir
 	// With --config given as an absolute path, the file's dir was resolved to one too: it is still
 	// written relative to the file's folder, as the base's is. A dir outside the folder is left as it is.
 	rel, err := filepath.Rel(folder, cfg.Dir)
 	if err != nil || (filepath.IsAbs(cfg.Dir) && (rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)))) {
-		return a.basePolicyFor(ctx, cfg, file, ref, fallback, dirFlag, enforce)
+		return a.basePolicyFor(ctx, cfg, file, ref, fallback, flags, enforce)
 	}
 	cfg.Dir = rel
-	p, err := a.basePolicyFor(ctx, cfg, file, ref, fallback, dirFlag, enforce)
+	p, err := a.basePolicyFor(ctx, cfg, file, ref, fallback, flags, enforce)
 	if cfg.Dir == rel {
 		cfg.Dir = resolved
 	} else {
@@ -254,7 +257,7 @@ func (a *App) resolveCheck(ctx context.Context, o *CheckOptions) (*config.Config
 		// commit): the gate judges it only there (see reportHead).
 		o.head = gl.HeadSHA()
 	}
-	if o.policy, err = a.basePolicyInConfigFolder(ctx, cfg, file, o.Base, nil, o.Dir != "", nil); err != nil {
+	if o.policy, err = a.basePolicyInConfigFolder(ctx, cfg, file, o.Base, nil, policyFlags{dir: o.Dir != "", pgVersion: o.PGVersion != 0, image: o.Image != ""}, nil); err != nil {
 		return nil, err
 	}
 	// What fail_on is called in the messages: the flag, or the file it came from.
@@ -313,7 +316,35 @@ func (a *App) resolveCheck(ctx context.Context, o *CheckOptions) (*config.Config
 		return nil, usageErr(a.flagProblems(ps, o))
 	}
 	o.FailOn = cfg.Lint.FailOn
+	o.versionFrom, o.imageFrom = a.serverFrom(cfg, o)
 	return cfg, nil
+}
+
+// serverFrom says where the server's version and the docker provider's image come from, as the error of
+// a server of another version (or of a version this machine lacks) names them: the flag, the
+// environment, the base's schemagate.yml holding over the change's, or the working tree's file at its
+// line. The base's version is none the user wrote where they look, so it must be named. "" for a
+// setting nobody made (the default).
+func (a *App) serverFrom(cfg *config.Config, o *CheckOptions) (version, image string) {
+	switch {
+	case o.PGVersion != 0:
+		version = "--pg-version"
+	case a.Getenv("SCHEMAGATE_PG_VERSION") != "":
+		version = "SCHEMAGATE_PG_VERSION"
+	case o.policy.versionFrom != "":
+		version = o.policy.versionFrom
+	case cfg.Where("database.pg_version") != "":
+		version = "database.pg_version at " + cfg.Where("database.pg_version")
+	}
+	switch {
+	case o.Image != "":
+		image = "from --image"
+	case o.policy.imageHeld:
+		image = o.policy.imageFrom
+	case cfg.Where("database.image") != "":
+		image = "from database.image at " + cfg.Where("database.image")
+	}
+	return version, image
 }
 
 // runCheck runs the rehearsal and writes the reports; it returns the report even when migrations fail.
@@ -387,7 +418,7 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 		}
 	}
 	prov, err := a.newProvider(cfg.Database.Provider, sandbox.Options{
-		PGVersion: cfg.Database.PGVersion, Image: cfg.Database.Image, DatabaseURL: cfg.Database.URL,
+		PGVersion: cfg.Database.PGVersion, PGVersionFrom: o.versionFrom, Image: cfg.Database.Image, DatabaseURL: cfg.Database.URL,
 		BinDir: o.PGBinDir, Logger: a.checkLogger(o),
 	})
 	if err != nil {
@@ -400,6 +431,7 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 	}
 	rep, err = rehearse.Run(ctx, rehearse.Options{
 		Set: set, Base: base, BaseRef: o.Base, Dir: cfg.Dir, Provider: prov, Lint: lcfg, Setup: setup,
+		VersionFrom: o.versionFrom, ImageFrom: o.imageFrom,
 		RefuseServerAccess: refuseAccess, NoTrace: o.NoTrace, NoRoundtrip: o.NoRoundtrip, GenerateDown: o.GenerateDown,
 		StatementTimeout: cfg.Database.RehearsalStatementTimeout(), Progress: progress, Logger: a.checkLogger(o),
 	})

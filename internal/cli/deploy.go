@@ -381,7 +381,7 @@ func (a *App) deployPolicy(ctx context.Context, o *DeployOptions, f forge.Forge,
 	if err != nil {
 		return config.Approval{}, nil, err
 	}
-	p, err := a.basePolicyInConfigFolder(ctx, cfg, file, base, forgeFiles(f, ref.Repo, base), o.Dir != "", nil)
+	p, err := a.basePolicyInConfigFolder(ctx, cfg, file, base, forgeFiles(f, ref.Repo, base), policyFlags{dir: o.Dir != ""}, nil)
 	if err != nil {
 		return config.Approval{}, nil, err
 	}

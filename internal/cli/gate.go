@@ -370,13 +370,13 @@ func (a *App) gatePolicy(ctx context.Context, o *GateOptions, cfg *config.Config
 			base = target
 		}
 	}
-	policy, err := a.basePolicyInConfigFolder(ctx, cfg, file, base, forgeFiles(f, ref.Repo, base), o.Dir != "", nil)
+	policy, err := a.basePolicyInConfigFolder(ctx, cfg, file, base, forgeFiles(f, ref.Repo, base), policyFlags{dir: o.Dir != ""}, nil)
 	if err != nil {
 		return basePolicy{}, err
 	}
 	if target != "" && target != base {
 		before := cfg.Dir
-		tp, err := a.basePolicyInConfigFolder(ctx, cfg, file, target, forgeFiles(f, ref.Repo, target), o.Dir != "", enforceTargetPolicy)
+		tp, err := a.basePolicyInConfigFolder(ctx, cfg, file, target, forgeFiles(f, ref.Repo, target), policyFlags{dir: o.Dir != ""}, enforceTargetPolicy)
 		if err != nil {
 			return basePolicy{}, err
 		}

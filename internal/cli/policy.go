@@ -109,9 +109,9 @@ func gitFileReader(top, ref string) baseFileReader {
 }
 
 // applyBasePolicy reads the configuration file rel as it is at the base (through read) and makes its
-// policy settings hold over cfg, the change's own configuration: see enforceBasePolicy (dirFlag: --dir
-// names the folder). It returns what it did, with the notes saying what of the change's was ignored.
-func (a *App) applyBasePolicy(ctx context.Context, cfg *config.Config, rel, ref string, read baseFileReader, dirFlag bool, enforce enforcer) (basePolicy, error) {
+// policy settings hold over cfg, the change's own configuration: see enforceBasePolicy (flags: what the
+// command line decides). It returns what it did, with the notes saying what of the change's was ignored.
+func (a *App) applyBasePolicy(ctx context.Context, cfg *config.Config, rel, ref string, read baseFileReader, flags policyFlags, enforce enforcer) (basePolicy, error) {
 	data, err := read(ctx, rel)
 	if err != nil {
 		return basePolicy{}, err
@@ -132,7 +132,7 @@ func (a *App) applyBasePolicy(ctx context.Context, cfg *config.Config, rel, ref 
 	if enforce == nil {
 		enforce = enforceBasePolicy
 	}
-	p := enforce(cfg, base, rel, where, dirFlag)
+	p := enforce(cfg, base, rel, where, flags)
 	p.notes = append(notes, p.notes...)
 	p.held = true
 	return p, nil
@@ -211,7 +211,9 @@ func readBasePolicy(rel, where, ref string, data []byte, base *config.Config) ([
 			off := false
 			base.Lint.DeployTimeouts = &off
 			note(p, "the deploy's timeouts do not count, the strictest choice, until the file is fixed")
-		case path == "format" || path == "golang_migrate" || strings.HasPrefix(path, "golang_migrate.") || path == "database.provider" || path == "database.image" || path == "database.url" ||
+		case path == "database.image":
+			note(p, "where the base's pg_version holds over the change's, its server is the default image (postgres:<pg_version>) until the file is fixed")
+		case path == "format" || path == "golang_migrate" || strings.HasPrefix(path, "golang_migrate.") || path == "database.provider" || path == "database.url" ||
 			path == "database.statement_timeout" || path == "database.setup" || strings.HasPrefix(path, "database.setup."):
 			note(p, "the setting is no part of the policy a change is held to")
 		default:
@@ -232,7 +234,18 @@ func readBasePolicy(rel, where, ref string, data []byte, base *config.Config) ([
 }
 
 // enforcer holds cfg to the policy settings of base (enforceBasePolicy, enforceTargetPolicy).
-type enforcer func(cfg, base *config.Config, file, where string, dirFlag bool) basePolicy
+type enforcer func(cfg, base *config.Config, file, where string, flags policyFlags) basePolicy
+
+// policyFlags are the policy settings the command line gives: the workflow's choice, not the change's,
+// they decide over both files, and neither the change's setting nor the base's is held or noted.
+type policyFlags struct {
+	// dir is set when --dir names the folder.
+	dir bool
+	// pgVersion is set when --pg-version names the server's version.
+	pgVersion bool
+	// image is set when --image names the docker provider's image.
+	image bool
+}
 
 // requireRank orders approval.require from the loosest to the strictest.
 var requireRank = map[string]int{config.RequireNever: 0, config.RequireDangerous: 1, config.RequireRisky: 2, config.RequireAlways: 3}
@@ -279,6 +292,11 @@ type basePolicy struct {
 	dirFrom string
 	// held is set when the base's file (or its absence) was read and its policy holds over the change's.
 	held bool
+	// versionFrom, when the base's database.pg_version holds over the change's, says so for the error
+	// of a server of another version; imageHeld is set when the base's image holds with it, imageFrom
+	// saying where that image comes from ("" for the default of the version).
+	versionFrom, imageFrom string
+	imageHeld              bool
 }
 
 // folderHint says, for an error about the migration folder, that the base's dir applies and the
@@ -296,12 +314,12 @@ func (p basePolicy) folderHint() string {
 
 // enforceBasePolicy makes the policy settings of base (the configuration at the base ref) hold over cfg
 // (the change's): approval.*, rehearsal.allow_server_access, lint.fail_on, lint.rules, the deploy timeouts the rules count
-// (environments, lint.deploy_timeouts), database.pg_version (a newer server relaxes some rules) and dir
-// (an empty folder has no risky migration) unless dirFlag (--dir decides). Where cfg is stricter it
-// stays; where it is looser, base's setting replaces it and a note says so. file names the configuration
-// file, where the base's.
-func enforceBasePolicy(cfg, base *config.Config, file, where string, dirFlag bool) basePolicy {
-	return enforcePolicy(cfg, base, where, dirFlag, func(key, head, kept, from string) string {
+// (environments, lint.deploy_timeouts), database.pg_version (a newer server relaxes some rules) unless
+// flags.pgVersion (--pg-version decides), with database.image unless flags.image, and dir (an empty folder has no risky migration) unless
+// flags.dir (--dir decides). Where cfg is stricter it stays; where it is looser, base's setting
+// replaces it and a note says so. file names the configuration file, where the base's.
+func enforceBasePolicy(cfg, base *config.Config, file, where string, flags policyFlags) basePolicy {
+	return enforcePolicy(cfg, base, where, flags, func(key, head, kept, from string) string {
 		return fmt.Sprintf("%s in this change sets %s to %s: ignored, %s (%s) applies until the change is merged, as a pull request cannot loosen its own policy", file, key, head, kept, from)
 	})
 }
@@ -309,15 +327,15 @@ func enforceBasePolicy(cfg, base *config.Config, file, where string, dirFlag boo
 // enforceTargetPolicy is enforceBasePolicy for the target branch's head (see gatePolicy): cfg is
 // already the change's policy held to its merge base's, and a setting looser than the target head's is
 // one the change took from the older commit it branched off.
-func enforceTargetPolicy(cfg, target *config.Config, file, where string, dirFlag bool) basePolicy {
-	return enforcePolicy(cfg, target, where, dirFlag, func(key, head, kept, from string) string {
+func enforceTargetPolicy(cfg, target *config.Config, file, where string, flags policyFlags) basePolicy {
+	return enforcePolicy(cfg, target, where, flags, func(key, head, kept, from string) string {
 		return fmt.Sprintf("%s at the merge base of this change sets %s to %s: ignored, %s (%s, the head of the target branch) applies, as a change cannot keep a policy the target branch has since tightened by branching off an older commit", file, key, head, kept, from)
 	})
 }
 
 // enforcePolicy holds cfg to base's policy settings (see enforceBasePolicy); note words what was ignored.
-func enforcePolicy(cfg, base *config.Config, where string, dirFlag bool, note func(key, head, kept, from string) string) basePolicy {
-	p := basePolicy{dirFlag: dirFlag}
+func enforcePolicy(cfg, base *config.Config, where string, flags policyFlags, note func(key, head, kept, from string) string) basePolicy {
+	p := basePolicy{dirFlag: flags.dir}
 	var notes []string
 	ignored := func(key, head, kept string) {
 		notes = append(notes, note(key, head, kept, "from "+where))
@@ -415,17 +433,40 @@ func enforcePolicy(cfg, base *config.Config, where string, dirFlag bool, note fu
 		cfg.Environments, cfg.Lint.DeployTimeouts = base.Environments, base.Lint.DeployTimeouts
 		p.classesFromBase = true
 	}
-	// A newer server makes some statements safe that an older one locks or rewrites for.
+	// A newer server makes some statements safe that an older one locks or rewrites for. --pg-version
+	// names the server the run starts and the rules assume, whatever either file says: holding the base's
+	// here would only write a note that the flag then contradicts.
 	eff := func(v int) int {
 		if v == 0 {
 			return lint.DefaultPGVersion
 		}
 		return v
 	}
-	if hv, bv := cfg.Database.PGVersion, base.Database.PGVersion; eff(hv) > eff(bv) {
+	if hv, bv := cfg.Database.PGVersion, base.Database.PGVersion; !flags.pgVersion && eff(hv) > eff(bv) {
 		ignored("database.pg_version", show(strconv.Itoa(hv)), show(strconv.Itoa(bv)))
 		cfg.Database.PGVersion = bv
 		p.classesFromBase = true
+		change := "this change names none"
+		if hv != 0 {
+			change = fmt.Sprintf("this change's %d applies once it is merged", hv)
+		}
+		p.versionFrom = fmt.Sprintf("database.pg_version of the base, from %s: %s", where, change)
+		// The image goes with the version: the change's is the server it upgrades to, and started for
+		// the base's version it is a server of another version, which no run can use. Both are the base's
+		// until the merge; taking both from the change instead would let it name the newer server (and
+		// its looser rules) before production runs it. --image decides over both files, as --pg-version.
+		if hi, bi := cfg.Database.Image, base.Database.Image; !flags.image && hi != bi {
+			kept := bi
+			if kept == "" {
+				kept = fmt.Sprintf("its default (postgres:%d)", eff(bv))
+			}
+			notes = append(notes, note("database.image", show(hi), kept, "from "+where+", with its pg_version"))
+			cfg.Database.Image = bi
+			p.imageHeld = true
+			if bi != "" {
+				p.imageFrom = "from database.image of the base, in " + where
+			}
+		}
 	}
 	// The folder too, the default included: the change's dir could name a harmless folder and leave its
 	// DROP TABLE in the one the base checks. A folder given on the command line (--dir) is the workflow's
@@ -462,7 +503,7 @@ func cleanDir(d string) string {
 // basePolicyFor applies the base's policy to cfg when the configuration file is the change's (inside a
 // git work tree) and ref names a commit there; fallback, when not nil, reads the file when the commit
 // is not in the clone (the gate reads it through the forge, as it reads CODEOWNERS).
-func (a *App) basePolicyFor(ctx context.Context, cfg *config.Config, file, ref string, fallback func(rel string) baseFileReader, dirFlag bool, enforce enforcer) (basePolicy, error) {
+func (a *App) basePolicyFor(ctx context.Context, cfg *config.Config, file, ref string, fallback func(rel string) baseFileReader, flags policyFlags, enforce enforcer) (basePolicy, error) {
 	if ref == "" {
 		return basePolicy{}, nil
 	}
@@ -480,7 +521,7 @@ func (a *App) basePolicyFor(ctx context.Context, cfg *config.Config, file, ref s
 		// An unknown base fails where the history is read (check), with its hint.
 		return basePolicy{}, nil
 	}
-	p, err := a.applyBasePolicy(ctx, cfg, rel, ref, read, dirFlag, enforce)
+	p, err := a.applyBasePolicy(ctx, cfg, rel, ref, read, flags, enforce)
 	if err != nil {
 		var ee *ExitError
 		if errors.As(err, &ee) {

@@ -21,7 +21,7 @@ func TestEnforceBasePolicy(t *testing.T) {
 	}
 	tests := []struct {
 		name, base, head string
-		dirFlag          bool // --dir names the folder
+		flags            policyFlags // what the command line decides
 		check            func(*config.Config) bool
 		notes            []string // substrings of the notes, in order; none when empty
 	}{
@@ -51,6 +51,30 @@ func TestEnforceBasePolicy(t *testing.T) {
 			check: func(c *config.Config) bool { return deployTimeouts(c) == nil }},
 		{name: "a newer server", base: "database:\n  pg_version: 13\n", head: "database:\n  pg_version: 17\n",
 			check: func(c *config.Config) bool { return c.Database.PGVersion == 13 }, notes: []string{"database.pg_version"}},
+		{name: "a newer server and its image", base: "database:\n  pg_version: 15\n  image: schemagate/postgres:15\n",
+			head: "database:\n  pg_version: 17\n  image: schemagate/postgres:17\n",
+			check: func(c *config.Config) bool {
+				return c.Database.PGVersion == 15 && c.Database.Image == "schemagate/postgres:15"
+			}, notes: []string{"database.pg_version to 17", "database.image to schemagate/postgres:17: ignored, schemagate/postgres:15"}},
+		{name: "a newer server and an image, the base's default", base: "database:\n  pg_version: 14\n",
+			head:  "database:\n  pg_version: 15\n  image: schemagate/postgres:15\n",
+			check: func(c *config.Config) bool { return c.Database.PGVersion == 14 && c.Database.Image == "" },
+			notes: []string{"database.pg_version to 15", "database.image to schemagate/postgres:15: ignored, its default (postgres:14)"}},
+		{name: "a newer server, --image decides the image", base: "database:\n  pg_version: 15\n  image: schemagate/postgres:15\n",
+			head: "database:\n  pg_version: 17\n  image: schemagate/postgres:17\n", flags: policyFlags{image: true},
+			check: func(c *config.Config) bool {
+				return c.Database.PGVersion == 15 && c.Database.Image == "schemagate/postgres:17"
+			}, notes: []string{"database.pg_version to 17"}},
+		{name: "another image, the same server", base: "database:\n  pg_version: 15\n  image: postgres:15\n",
+			head:  "database:\n  pg_version: 15\n  image: schemagate/postgres:15\n",
+			check: func(c *config.Config) bool { return c.Database.Image == "schemagate/postgres:15" }},
+		{name: "a newer server, --pg-version decides", base: "database:\n  pg_version: 13\n", head: "database:\n  pg_version: 17\n",
+			flags: policyFlags{pgVersion: true}, check: func(c *config.Config) bool { return c.Database.PGVersion == 17 }},
+		{name: "a newer server and its image, --pg-version decides", base: "database:\n  pg_version: 15\n  image: schemagate/postgres:15\n",
+			head: "database:\n  pg_version: 17\n  image: schemagate/postgres:17\n", flags: policyFlags{pgVersion: true},
+			check: func(c *config.Config) bool {
+				return c.Database.PGVersion == 17 && c.Database.Image == "schemagate/postgres:17"
+			}},
 		{name: "another folder", base: "dir: db/migrations\n", head: "dir: db/empty\n",
 			check: func(c *config.Config) bool { return c.Dir == "db/migrations" }, notes: []string{"dir to db/empty"}},
 		{name: "fail_on safe lowered", base: "lint:\n  fail_on: safe\n", head: "lint:\n  fail_on: never\n",
@@ -65,7 +89,7 @@ func TestEnforceBasePolicy(t *testing.T) {
 			check: func(c *config.Config) bool { return c.Dir == "./migrations/" }},
 		{name: "the default folder again", base: "dir: db/migrations\n", head: "",
 			check: func(c *config.Config) bool { return c.Dir == "db/migrations" }, notes: []string{"dir to its default: ignored, db/migrations"}},
-		{name: "another folder, --dir decides", base: "dir: db/migrations\n", head: "dir: db/empty\n", dirFlag: true,
+		{name: "another folder, --dir decides", base: "dir: db/migrations\n", head: "dir: db/empty\n", flags: policyFlags{dir: true},
 			check: func(c *config.Config) bool { return c.Dir == "db/empty" }},
 		{name: "the same policy", base: "approval:\n  require: dangerous\nlint:\n  rules:\n    prefer-text: off\n",
 			head: "approval:\n  require: dangerous\nlint:\n  rules:\n    prefer-text: off\n",
@@ -76,7 +100,7 @@ func TestEnforceBasePolicy(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			head, base := parse(t, tt.head), parse(t, tt.base)
-			notes := enforceBasePolicy(head, base, "schemagate.yml", "schemagate.yml at main", tt.dirFlag).notes
+			notes := enforceBasePolicy(head, base, "schemagate.yml", "schemagate.yml at main", tt.flags).notes
 			if !tt.check(head) {
 				t.Errorf("policy after the base's say: %+v", head)
 			}

@@ -40,6 +40,10 @@ func TestReadBasePolicyFailsClosed(t *testing.T) {
 			notes: []string{"environments.prod.time_zone", "the deploy's timeouts do not count"}},
 		{name: "a setting outside the policy", base: "database:\n  provider: lokal\nlint:\n  fail_on: caution\n",
 			check: func(c *config.Config) bool { return c.Lint.FailOn == "caution" }, notes: []string{"no part of the policy"}},
+		{name: "an image that does not read", base: "database:\n  pg_version: 15\n  image: [x]\nlint:\n  fail_on: caution\n",
+			check: func(c *config.Config) bool {
+				return c.Lint.FailOn == "caution" && c.Database.PGVersion == 15 && c.Database.Image == ""
+			}, notes: []string{"database.image", "the default image (postgres:<pg_version>)"}},
 		{name: "a golang-migrate setting that does not read", base: "golang_migrate:\n  multi_statement_max_size: -1\nlint:\n  fail_on: caution\n",
 			check: func(c *config.Config) bool { return c.Lint.FailOn == "caution" }, notes: []string{"golang_migrate.multi_statement_max_size", "no part of the policy"}},
 		{name: "a renamed rule raised", base: "lint:\n  fail_on: dangerous\n  rules:\n    prefer-txt: dangerous\n",
@@ -113,7 +117,7 @@ func TestBaseDefaultDirIsNotFromTheFile(t *testing.T) {
 	if err := config.Parse("schemagate.yml at main", []byte("lint:\n  fail_on: dangerous\n"), base); err != nil {
 		t.Fatal(err)
 	}
-	p := enforceBasePolicy(head, base, "schemagate.yml", "schemagate.yml at main", false)
+	p := enforceBasePolicy(head, base, "schemagate.yml", "schemagate.yml at main", policyFlags{})
 	want := "the base's dir migrations (the default: no dir in schemagate.yml at main) applies"
 	if h := p.folderHint(); !strings.Contains(h, want) {
 		t.Errorf("hint %q, want %q", h, want)

@@ -104,7 +104,7 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 			if err := rollbackOutputClash(cfg.Dir, set, target, o.Output); err != nil {
 				return usageErr(fmt.Errorf("--output %s: %w", clean(o.Output), err))
 			}
-			prov, err := a.newProvider(cfg.Database.Provider, sandbox.Options{PGVersion: cfg.Database.PGVersion, Image: cfg.Database.Image, DatabaseURL: cfg.Database.URL, BinDir: o.PGBinDir, Logger: a.Logger})
+			prov, err := a.newProvider(cfg.Database.Provider, sandbox.Options{PGVersion: cfg.Database.PGVersion, PGVersionFrom: o.versionFrom, Image: cfg.Database.Image, DatabaseURL: cfg.Database.URL, BinDir: o.PGBinDir, Logger: a.Logger})
 			if err != nil {
 				return err
 			}
@@ -112,7 +112,7 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 			if err != nil {
 				return err
 			}
-			gd, err := rehearse.RollbackScript(cmd.Context(), rehearse.Options{Set: set, Dir: cfg.Dir, Provider: prov, Lint: lint.Config{PGVersion: cfg.Database.PGVersion}, Setup: setup, Progress: a.progress(o.Quiet)}, target.Key())
+			gd, err := rehearse.RollbackScript(cmd.Context(), rehearse.Options{Set: set, Dir: cfg.Dir, Provider: prov, Lint: lint.Config{PGVersion: cfg.Database.PGVersion}, VersionFrom: o.versionFrom, ImageFrom: o.imageFrom, Setup: setup, Progress: a.progress(o.Quiet)}, target.Key())
 			if err != nil {
 				return rehearsalErr(err)
 			}

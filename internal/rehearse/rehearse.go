@@ -49,6 +49,11 @@ type Options struct {
 	Setup []*migrate.Script
 	// Lint configures the risk rules.
 	Lint lint.Config
+	// VersionFrom says where the version asked for (Lint.PGVersion) comes from ("--pg-version",
+	// "database.pg_version at schemagate.yml:3:15"), and ImageFrom where the docker provider's image
+	// does ("from --image"), for the error of a server of another version: a version the base's
+	// schemagate.yml holds over the change's is none the user wrote in the working tree. Empty: unsaid.
+	VersionFrom, ImageFrom string
 	// RefuseServerAccess refuses, before the server starts, scripts that reach the files or programs of
 	// the server's machine (COPY … PROGRAM, pg_read_file, untrusted languages: see serverAccess), with
 	// an ErrServerAccess: a CI job's rehearsal, whose server runs the change's SQL beside the job's
@@ -1415,14 +1420,38 @@ func mentionedIn(sql string) func(name string) bool {
 }
 
 // versionMismatch is the error of a server whose major version is not the one opts asks for
-// (opts.Lint.PGVersion: --pg-version, or pg_version in schemagate.yml), nil when it is or none is asked
-// for. Only the url provider can give one (an existing server), or an --image of another version.
+// (opts.Lint.PGVersion, from opts.VersionFrom), nil when it is or none is asked for. Only the url
+// provider can give one (an existing server), or an image of another version. Its advice is what the
+// provider can take: another server, another image, or the server's own version.
 func versionMismatch(opts Options, inst *sandbox.Instance) error {
-	if want := opts.Lint.Major(); opts.Lint.PGVersion != 0 && inst.ServerVersion/10000 != want {
-		return fmt.Errorf("%w: PostgreSQL %d was asked for (--pg-version, or pg_version in schemagate.yml), but the %s provider's server runs %s: rehearse on the version production runs (pass a matching --pg-version or --image, or no --pg-version to take the server's)",
-			ErrVersionMismatch, want, opts.Provider.Name(), formatVersion(inst.ServerVersion))
+	want, have := opts.Lint.Major(), inst.ServerVersion/10000
+	if opts.Lint.PGVersion == 0 || have == want {
+		return nil
 	}
-	return nil
+	from := opts.VersionFrom
+	if from == "" {
+		from = "--pg-version, or pg_version in schemagate.yml"
+	}
+	name := opts.Provider.Name()
+	server := fmt.Sprintf("the %s provider's server runs %s", name, formatVersion(inst.ServerVersion))
+	var advice string
+	switch name {
+	case "docker":
+		if img, ok := opts.Provider.(interface{ Image() string }); ok {
+			at := ""
+			if opts.ImageFrom != "" {
+				at = ", " + opts.ImageFrom
+			}
+			server += fmt.Sprintf(" (image %s%s)", img.Image(), at)
+		}
+		advice = fmt.Sprintf("pass an --image of PostgreSQL %d, or --pg-version %d to rehearse on this image's version", want, have)
+	case "url":
+		advice = fmt.Sprintf("point --database-url at a server of PostgreSQL %d, or pass --pg-version %d to rehearse on this server's version", want, have)
+	default:
+		advice = fmt.Sprintf("pass --pg-version %d to rehearse on this server's version", have)
+	}
+	return fmt.Errorf("%w: PostgreSQL %d was asked for (%s), but %s: rehearse on the version production runs (%s)",
+		ErrVersionMismatch, want, from, server, advice)
 }
 
 // ErrVersionMismatch marks a server whose major version is not the one asked for.

@@ -71,7 +71,7 @@ func Auto(ctx context.Context, opts Options) (Provider, error) {
 		return NewDocker(opts), nil
 	}
 	if errors.Is(localErr, ErrVersionUnavailable) {
-		return nil, versionUnavailable(opts.PGVersion, servers(), fmt.Sprintf("start Docker for auto to rehearse in a container (image postgres:%d)", opts.PGVersion))
+		return nil, versionUnavailable(opts.PGVersion, opts.PGVersionFrom, servers(), fmt.Sprintf("start Docker for auto to rehearse in a container (image postgres:%d)", opts.PGVersion))
 	}
 	return nil, fmt.Errorf("%w: no throwaway PostgreSQL can start here: %v; no Docker engine answers either. "+
 		"Install the PostgreSQL server package (e.g. apt-get install postgresql-15), start Docker, "+

@@ -69,7 +69,7 @@ func (l *Local) binDir() (string, error) {
 	}
 	if l.opts.PGVersion != 0 {
 		if have := servers(); len(have) > 0 {
-			return "", versionUnavailable(l.opts.PGVersion, have, fmt.Sprintf("rehearse in a container with --provider docker (image postgres:%d)", l.opts.PGVersion))
+			return "", versionUnavailable(l.opts.PGVersion, l.opts.PGVersionFrom, have, fmt.Sprintf("rehearse in a container with --provider docker (image postgres:%d)", l.opts.PGVersion))
 		}
 		return "", fmt.Errorf("%w: PostgreSQL %d server binaries not found (looked in pg_config --bindir and /usr/lib/postgresql/*/bin; install postgresql-%d or pass --pg-bindir)", ErrUnavailable, l.opts.PGVersion, l.opts.PGVersion)
 	}
@@ -138,19 +138,23 @@ func servers() []serverBin {
 	return out
 }
 
-// versionUnavailable is the error of a PostgreSQL major version asked for that none of the servers this
-// machine has (have, not empty) runs; container says how to run it in a container instead. It is the
-// request that cannot be met here, not the machine that cannot run PostgreSQL (ErrUnavailable).
-func versionUnavailable(want int, have []serverBin, container string) error {
+// versionUnavailable is the error of a PostgreSQL major version asked for (from where: see
+// Options.PGVersionFrom) that none of the servers this machine has (have, not empty) runs; container
+// says how to run it in a container instead. It is the request that cannot be met here, not the machine
+// that cannot run PostgreSQL (ErrUnavailable).
+func versionUnavailable(want int, from string, have []serverBin, container string) error {
+	if from == "" {
+		from = "--pg-version, or pg_version in schemagate.yml"
+	}
 	installed := make([]string, len(have))
 	newest := 0
 	for i, s := range have {
 		installed[i] = fmt.Sprintf("PostgreSQL %d (%s)", s.version, s.dir)
 		newest = max(newest, s.version)
 	}
-	return fmt.Errorf("%w: PostgreSQL %d was asked for (--pg-version, or pg_version in schemagate.yml), and this machine has %s only: "+
+	return fmt.Errorf("%w: PostgreSQL %d was asked for (%s), and this machine has %s only: "+
 		"install postgresql-%d (apt-get install postgresql-%d, or pass its folder with --pg-bindir), %s, or rehearse on the version installed (--pg-version %d)",
-		ErrVersionUnavailable, want, strings.Join(installed, " and "), want, want, container, newest)
+		ErrVersionUnavailable, want, from, strings.Join(installed, " and "), want, want, container, newest)
 }
 
 func versionOfDir(d string) int {

@@ -73,6 +73,9 @@ type Instance struct {
 type Options struct {
 	// PGVersion is the PostgreSQL major version wanted (0: the newest available locally, 15 for docker).
 	PGVersion int
+	// PGVersionFrom says where PGVersion comes from ("--pg-version", "database.pg_version at
+	// schemagate.yml:3:15"), for the error of a version this machine lacks; empty: unsaid.
+	PGVersionFrom string
 	// Image is the docker provider's image (default postgres:<PGVersion>).
 	Image string
 	// DatabaseURL is the url provider's existing server.
