@@ -104,6 +104,12 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 			addProblems(rt, m, schema.DescribeChanges(d, schema.DownPhrasing), true)
 		}
 	}
+	// The comparison matches by name: a down that drops the table or column the up set aside, or
+	// drops and adds a column again, gives back one of the same name and shape, empty.
+	if lost := schema.Identity(before.Catalog(), after.Catalog(), afterDown.Catalog()); len(lost) > 0 {
+		rt.Status = report.RoundtripFailed
+		addProblems(rt, m, lost, true)
+	}
 	done = r.apply()
 	err = r.applyScript(ctx, m.Up, inTx, pg.ApplyOptions{Fresh: true, ResetSQL: r.insp.ResetSQL(), Progress: r.progress("re-up", m.Up), Hook: hook})
 	if err == nil && inTx {
