@@ -409,10 +409,18 @@ func (r *run) generateDown(ctx context.Context, m *migrate.Migration, rm *report
 	outside := uncovered(m.Up, r.opts.Dir)
 	gd.Problems = append(gd.Problems, outside...)
 	if strings.TrimSpace(ds.SQL) == "" {
-		if len(outside) == 0 {
+		// An empty down leaves the catalog as the up left it: it is proven as any other when that is
+		// the catalog before the up. The generator writes nothing for a change it cannot express (a
+		// view column's default, a column's n_distinct, before it learnt them): the comparison still
+		// sees it, and the down is not verified, saying what stays.
+		left := schema.DescribeChanges(schema.Compare(before.Catalog(), after.Catalog()), schema.DownPhrasing)
+		for _, s := range left {
+			gd.Problems = append(gd.Problems, s.Text)
+		}
+		if len(outside) == 0 && len(left) == 0 {
 			gd.Note = "nothing to undo: the migration changes no schema object"
 		}
-		gd.Verified = len(ds.Warnings) == 0 && len(outside) == 0
+		gd.Verified = len(ds.Warnings) == 0 && len(outside) == 0 && len(left) == 0
 		return nil
 	}
 	// What is proven is what the tool sends: the down as its reader reads it (goose and sql-migrate read
