@@ -115,6 +115,12 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 			addProblems(rt, m, schema.DescribeChanges(d, schema.DownPhrasing), true)
 		}
 	}
+	// The comparison matches by name: a down that drops the table or column the up set aside, or
+	// drops and adds a column again, gives back one of the same name and shape, empty.
+	if lost := schema.Identity(before.Catalog(), after.Catalog(), afterDown.Catalog()); len(lost) > 0 {
+		rt.Status = report.RoundtripFailed
+		addProblems(rt, m, lost, true)
+	}
 	done = r.apply()
 	err = r.applyScript(ctx, m.Up, inTx, pg.ApplyOptions{Fresh: true, ResetSQL: r.insp.ResetSQL(), Progress: r.progress("re-up", m.Up), Hook: hook})
 	if err == nil && inTx {
@@ -424,10 +430,18 @@ func (r *run) generateDown(ctx context.Context, m *migrate.Migration, rm *report
 	outside := uncovered(m.Up, r.opts.Dir)
 	gd.Problems = append(gd.Problems, outside...)
 	if strings.TrimSpace(ds.SQL) == "" {
-		if len(outside) == 0 {
+		// An empty down leaves the catalog as the up left it: it is proven as any other when that is
+		// the catalog before the up. The generator writes nothing for a change it cannot express (a
+		// view column's default, a column's n_distinct, before it learnt them): the comparison still
+		// sees it, and the down is not verified, saying what stays.
+		left := schema.DescribeChanges(schema.Compare(before.Catalog(), after.Catalog()), schema.DownPhrasing)
+		for _, s := range left {
+			gd.Problems = append(gd.Problems, s.Text)
+		}
+		if len(outside) == 0 && len(left) == 0 {
 			gd.Note = "nothing to undo: the migration changes no schema object"
 		}
-		gd.Verified = len(ds.Warnings) == 0 && len(outside) == 0
+		gd.Verified = len(ds.Warnings) == 0 && len(outside) == 0 && len(left) == 0
 		return nil
 	}
 	// What is proven is what the tool sends: the down as its reader reads it (goose and sql-migrate read

@@ -79,6 +79,9 @@ func Markdown(r *Report, opts MarkdownOptions) string {
 		{title: "approval", text: mdApproval(r.Approval)},
 		{title: "failures", text: mdFailures(r), drop: 6},
 		{title: "findings", text: mdFindings(r, opts, true, -1), drop: 5},
+		// A generated down's verdict and what it cannot restore outweigh the schema changes; its script
+		// is also in the text output, the JSON report and rollback-script, and goes first (see below).
+		{title: "generated downs", text: mdGeneratedDowns(r, true), drop: 4},
 		{title: "schema changes", text: mdSchema(r), drop: 2},
 		{title: "ER diagram", text: mdER(r), drop: 1},
 		// The notes say what the run did not do (a base that does not apply, a rehearsal canceled part
@@ -101,6 +104,13 @@ func Markdown(r *Report, opts MarkdownOptions) string {
 	// First try the findings without their collapsed statements.
 	var dropped []string
 	for _, i := range dropOrder(secs) {
+		if secs[i].title == "generated downs" {
+			// First without their scripts.
+			secs[i].text = mdGeneratedDowns(r, false)
+			if out = assemble(secs, append(dropped, "the generated downs' scripts"), opts); fits(out) {
+				return out
+			}
+		}
 		if secs[i].title == "findings" {
 			secs[i].text = mdFindings(r, opts, false, -1)
 			if out = assemble(secs, dropped, opts); fits(out) {
@@ -497,6 +507,8 @@ const (
 	maxStatementRunes = 4000
 	// MaxMessageRunes is where TextUpTo cuts a server's message, detail or hint in the Markdown.
 	MaxMessageRunes = 2000
+	// maxScriptRunes bounds a generated down's script in a rendering with a size limit.
+	maxScriptRunes = 8000
 )
 
 // clipRunes cuts s to at most n runes (at a line break in its last quarter when it has one) and says
@@ -571,6 +583,65 @@ func sqlErrorText(e *SQLError) string {
 			body += fmt.Sprintf("\n*(the statement is cut here: %d characters in all; the whole is in the file)*\n", utf8.RuneCountInString(e.Statement))
 		}
 		b.WriteString("\n" + details("Statement", body))
+	}
+	return b.String()
+}
+
+// mdGeneratedDowns tells, for each migration that has a down schemagate wrote (--generate-down), whether
+// it is verified and why not, what it cannot restore (its DATA LOSS and IRREVERSIBLE steps, its
+// warnings), and, withScripts, the script in a collapsed block, cut at maxScriptRunes.
+func mdGeneratedDowns(r *Report, withScripts bool) string {
+	var b strings.Builder
+	for _, m := range r.Migrations {
+		gd := m.GeneratedDown
+		if gd == nil {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString("### Generated downs\n\n")
+		}
+		id := Code(m.Version + " " + m.Name)
+		switch {
+		case gd.Verified && strings.TrimSpace(gd.SQL) == "":
+			why := gd.Note
+			if why == "" {
+				why = "nothing to undo"
+			}
+			fmt.Fprintf(&b, "- ✅ %s: a down was generated and verified: %s\n", id, TextUpTo(why, MaxMessageRunes))
+			continue
+		case gd.Verified:
+			fmt.Fprintf(&b, "- ✅ %s: a down was generated and verified: it took the database back to the schema before the migration, which then ran again\n", id)
+		default:
+			fmt.Fprintf(&b, "- ⚠️ %s: a down was generated, **not verified**\n", id)
+		}
+		for _, p := range gd.Problems {
+			b.WriteString("  - " + TextUpTo(p, MaxMessageRunes) + "\n")
+		}
+		// The script's own comments say what a step cannot restore; its warnings say the same of an
+		// irreversible step, and are not repeated.
+		told := map[string]bool{}
+		for _, l := range strings.Split(gd.SQL, "\n") {
+			for _, mark := range []string{"DATA LOSS", "IRREVERSIBLE"} {
+				if rest, ok := strings.CutPrefix(l, "-- "+mark+": "); ok {
+					told[rest] = true
+					b.WriteString("  - **" + mark + ":** " + TextUpTo(rest, MaxMessageRunes) + "\n")
+				}
+			}
+		}
+		for _, w := range gd.Warnings {
+			if !told[w] {
+				b.WriteString("  - " + TextUpTo(w, MaxMessageRunes) + "\n")
+			}
+		}
+		if sql := strings.TrimSpace(gd.SQL); withScripts && sql != "" {
+			// A fence inside a list item would be indented (see mdFindings): at column 0 after it.
+			script, cut := clipRunes(sql, maxScriptRunes)
+			body := Fence(script, "sql")
+			if cut {
+				body += fmt.Sprintf("\n*(the script is cut here: %d characters in all; the whole is in the JSON report and from schemagate rollback-script)*\n", utf8.RuneCountInString(sql))
+			}
+			b.WriteString("\n" + details("Generated down of "+HTMLCode(m.Version+" "+m.Name), body) + "\n")
+		}
 	}
 	return b.String()
 }

@@ -151,6 +151,60 @@ var cases = []struct {
 	{"failed-roundtrip", roundtripReport, MarkdownOptions{}},
 	{"truncated", truncatedReport, MarkdownOptions{MaxRunes: 20000}},
 	{"hostile", hostileReport, MarkdownOptions{}},
+	{"generated-down", generatedDownReport, MarkdownOptions{}},
+}
+
+// generatedDownReport has three migrations without downs, each given one by --generate-down: one whose
+// down loses data and is verified, one whose down is not verified (a problem, an irreversible step,
+// and a script that tries to leave its fence and mention a team), one with nothing to undo.
+func generatedDownReport() *Report {
+	r := baseReport()
+	r.Migrations = append(r.Migrations,
+		Migration{Version: "002", Name: "drop_note", File: "db/migrations/002_drop_note.up.sql", New: true, Status: StatusApplied,
+			Roundtrip: &Roundtrip{Status: RoundtripNoDown},
+			GeneratedDown: &GeneratedDown{Verified: true, DataLoss: true,
+				SQL:      "-- DATA LOSS: re-add column users.note (its values are lost: it comes back empty or with its default)\nALTER TABLE users ADD COLUMN note text;\n",
+				Warnings: []string{"this down cannot restore data (tables or columns come back empty): roll back from the snapshot instead"}}},
+		Migration{Version: "003", Name: "storage", File: "db/migrations/003_storage.up.sql", New: true, Status: StatusApplied,
+			Roundtrip: &Roundtrip{Status: RoundtripNoDown},
+			GeneratedDown: &GeneratedDown{
+				SQL: "-- restore the comment on table users\nCOMMENT ON TABLE users IS '```\n/merge @acme/dba <img src=x>';\n\n" +
+					"-- IRREVERSIBLE: not restored: the storage of column users.bio (back to its type's default)\n",
+				Problems: []string{"column users.bio has storage main after the down, was default <b>"},
+				Warnings: []string{"not restored: the storage of column users.bio (back to its type's default)"}}},
+		Migration{Version: "004", Name: "seed", File: "db/migrations/004_seed.up.sql", New: true, Status: StatusApplied,
+			Roundtrip:     &Roundtrip{Status: RoundtripNoDown},
+			GeneratedDown: &GeneratedDown{Verified: true, Note: "nothing to undo: the migration changes no schema object"}},
+	)
+	r.Finish()
+	return r
+}
+
+// TestGeneratedDownScriptsGoFirst: the Markdown report says of each generated down whether it is
+// verified and what it loses; where the comment is too long, the scripts go before the schema changes
+// and notes, the verdicts stay, and the note says so. A script too long on its own is cut, saying so.
+func TestGeneratedDownScriptsGoFirst(t *testing.T) {
+	r := generatedDownReport()
+	r.Migrations[1].GeneratedDown.SQL += strings.Repeat("-- restore the privileges on users\nGRANT SELECT ON users TO app;\n", 1000)
+	full := Markdown(r, MarkdownOptions{Marker: testMarker, MaxRunes: -1})
+	if !strings.Contains(full, "the script is cut here: ") || !strings.Contains(full, "<details><summary>Generated down of <code>002 drop_note</code></summary>") {
+		t.Fatalf("the long script is not cut, or a script is not shown:\n%s", full)
+	}
+	max := utf8.RuneCountInString(full) - 100
+	md := Markdown(r, MarkdownOptions{Marker: testMarker, MaxRunes: max})
+	checkInert(t, md, testMarker)
+	if n := utf8.RuneCountInString(md); n > max {
+		t.Fatalf("%d runes over the limit %d", n, max)
+	}
+	for _, want := range []string{"a down was generated, **not verified**", "**DATA LOSS:** re\\-add column users\\.note",
+		"left out: the generated downs' scripts."} {
+		if !strings.Contains(md, want) {
+			t.Errorf("shortened comment lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "ALTER TABLE users ADD COLUMN note text") || strings.Contains(md, "left out: schema changes") {
+		t.Errorf("shortened comment kept a script, or left the schema changes out first:\n%s", md)
+	}
 }
 
 func TestMarkdownGolden(t *testing.T) {

@@ -2,13 +2,16 @@ package schema
 
 import (
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 )
 
 // properties restores, on the objects of the before-catalog, what the up changed of their owner,
 // privileges, storage parameters, replica identity, extended statistics (with their owners and
-// comments), CLUSTER index and column statistics targets, each schema's default privileges and its
+// comments), CLUSTER index, column statistics targets, compression and options (n_distinct), a
+// materialized view's populated state, view columns' defaults, index columns' statistics targets, each schema's default privileges and its
 // collations' owners and comments, and the database-wide default privileges, for objects the down
 // re-created (which start from the defaults) as for those it kept. Collations and column storage are
 // only noticed: the generated down says it does not restore them.
@@ -124,6 +127,7 @@ func (g *downGen) properties() {
 						"ALTER TABLE "+target+" ALTER COLUMN "+Ident(c.Name)+" SET STORAGE "+strings.ToUpper(c.Storage))
 				}
 			}
+			g.columnSettings(k, "TABLE", target, c.Name, c.Compression, ac.Compression, c.Options, ac.Options)
 		}
 	}
 	for _, k := range sortedKeys(b.Indexes) {
@@ -138,6 +142,11 @@ func (g *downGen) properties() {
 		if have != x.Tablespace {
 			g.tablespace(KindIndex, k, "INDEX", qkey(k), x.Tablespace)
 		}
+		haveStats := ""
+		if !fresh {
+			haveStats = ax.Statistics
+		}
+		g.indexStatistics(k, x.Statistics, haveStats)
 		was := ax != nil && !g.wasCreated(KindIndex, k) && ax.Clustered
 		if was == x.Clustered {
 			continue
@@ -172,6 +181,16 @@ func (g *downGen) properties() {
 		if v.Materialized && cur.Tablespace != v.Tablespace {
 			g.tablespace(KindMaterializedView, k, word, qkey(k), v.Tablespace)
 		}
+		// A materialized view the down created again was created populated or not (createViewSQL).
+		if v.Materialized && !fresh && cur.NoData != v.NoData {
+			if v.NoData {
+				g.add(fmt.Sprintf("materialized view %s was not populated: empty it again", display(k)),
+					"REFRESH MATERIALIZED VIEW "+qkey(k)+" WITH NO DATA")
+			} else {
+				g.add(fmt.Sprintf("materialized view %s was populated: refresh it", display(k)), "REFRESH MATERIALIZED VIEW "+qkey(k))
+			}
+		}
+		g.viewColumns(k, word, v, cur)
 	}
 	// Sequences, routines and types: owner and privileges only.
 	restore := func(kind, key, keyword, target string, want Access, have *Access) {
@@ -204,6 +223,92 @@ func (g *downGen) properties() {
 	}
 	g.textSearchProperties()
 	g.publicationProperties()
+}
+
+// columnSettings restores the compression method and attribute options (n_distinct) of column name of
+// the relation target (keyword TABLE or MATERIALIZED VIEW), want as before the up, have as now ("" for a
+// column the down made again, which has neither).
+func (g *downGen) columnSettings(key, keyword, target, name, wantCompression, haveCompression, wantOptions, haveOptions string) {
+	where := display(subKey(key, name))
+	if haveCompression != wantCompression {
+		g.add(fmt.Sprintf("restore the compression of column %s", where),
+			"ALTER "+keyword+" "+target+" ALTER COLUMN "+Ident(name)+" SET COMPRESSION "+or(wantCompression, "default"))
+	}
+	g.options(KindColumn, subKey(key, name), keyword, target+" ALTER COLUMN "+Ident(name), wantOptions, haveOptions)
+}
+
+// viewColumns restores the properties of view v's columns (keyword VIEW or MATERIALIZED VIEW): a view
+// column's default (ALTER VIEW … ALTER COLUMN … SET DEFAULT), a materialized view column's statistics
+// target, storage, compression and options. cur is the view as it is now, empty when the down made it
+// again. Their comments and privileges are not restored: the down's proof says so.
+func (g *downGen) viewColumns(k, keyword string, v, cur *View) {
+	have := map[string]*ViewColumn{}
+	for _, c := range cur.ColumnDetails {
+		have[c.Name] = c
+	}
+	for _, c := range v.ColumnDetails {
+		ac := have[c.Name]
+		if ac == nil {
+			ac = &ViewColumn{}
+		}
+		where := display(subKey(k, c.Name))
+		alter := "ALTER " + keyword + " " + qkey(k) + " ALTER COLUMN " + Ident(c.Name)
+		if ac.Default != c.Default {
+			if c.Default == "" {
+				g.add(fmt.Sprintf("drop the default of view column %s", where), alter+" DROP DEFAULT")
+			} else {
+				g.add(fmt.Sprintf("restore the default of view column %s", where), alter+" SET DEFAULT "+c.Default)
+			}
+		}
+		if ac.Statistics != c.Statistics {
+			g.add(fmt.Sprintf("restore the statistics target of column %s", where), alter+" SET STATISTICS "+or(c.Statistics, "-1"))
+		}
+		if ac.Storage != c.Storage {
+			if c.Storage == "" {
+				g.irreversible(fmt.Sprintf("not restored: the storage of column %s (back to its type's default)", where))
+			} else {
+				g.add(fmt.Sprintf("restore the storage of column %s", where), alter+" SET STORAGE "+strings.ToUpper(c.Storage))
+			}
+		}
+		g.columnSettings(k, keyword, qkey(k), c.Name, c.Compression, ac.Compression, c.Options, ac.Options)
+	}
+}
+
+// indexStatistics restores the statistics targets of index k's columns (ALTER INDEX … ALTER COLUMN 1
+// SET STATISTICS 500), want as before the up and have as now, each "column number: target" joined by
+// ", " ("" for an index the down built again, which has none).
+func (g *downGen) indexStatistics(k, want, have string) {
+	if want == have {
+		return
+	}
+	split := func(s string) map[string]string {
+		out := map[string]string{}
+		if s != "" {
+			for _, e := range strings.Split(s, ", ") {
+				n, v, _ := strings.Cut(e, ": ")
+				out[n] = v
+			}
+		}
+		return out
+	}
+	w, h := split(want), split(have)
+	nums := slices.Collect(maps.Keys(w))
+	for n := range h {
+		if _, ok := w[n]; !ok {
+			nums = append(nums, n)
+		}
+	}
+	slices.SortFunc(nums, func(a, b string) int { // column numbers, in order
+		x, _ := strconv.Atoi(a)
+		y, _ := strconv.Atoi(b)
+		return x - y
+	})
+	for _, n := range nums {
+		if w[n] != h[n] {
+			g.add(fmt.Sprintf("restore the statistics target of column %s of index %s", n, display(k)),
+				"ALTER INDEX "+qkey(k)+" ALTER COLUMN "+n+" SET STATISTICS "+or(w[n], "-1"))
+		}
+	}
 }
 
 // tablespace moves a relation back to tablespace want ("" for the database's default, which SET

@@ -115,7 +115,12 @@ func createViewSQL(v *View) string {
 		if v.AccessMethod != "" {
 			using = " USING " + Ident(v.AccessMethod)
 		}
-		return "CREATE MATERIALIZED VIEW " + QIdent(v.Schema, v.Name) + using + " AS\n" + def
+		// One never populated (or made unscannable again) is created so: it reads as not populated.
+		noData := ""
+		if v.NoData {
+			noData = "\nWITH NO DATA"
+		}
+		return "CREATE MATERIALIZED VIEW " + QIdent(v.Schema, v.Name) + using + " AS\n" + def + noData
 	}
 	return "CREATE VIEW " + QIdent(v.Schema, v.Name) + " AS\n" + def
 }
