@@ -64,6 +64,9 @@ type Options struct {
 	// StatementTimeout is the longest a statement may run before the rehearsal cancels it and fails its
 	// migration: 0 means DefaultStatementTimeout, a negative value no limit.
 	StatementTimeout time.Duration
+	// StatementTimeoutFrom says where StatementTimeout was set, for the messages of a statement that ran
+	// past it ("--statement-timeout", "database.statement_timeout"); "" when it is the default.
+	StatementTimeoutFrom string
 	// StillRunningEvery is how often Progress hears which statement is still running (default 30s).
 	StillRunningEvery time.Duration
 	// WholeReads reads the catalog whole after every step instead of incrementally (see pg.Inspector),
@@ -303,7 +306,13 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		rm := &rep.Migrations[index[failed]]
 		rm.Status = report.StatusFailed
 		rm.Error = r.sqlError(err, "up")
-		rep.Notes = append(rep.Notes, fmt.Sprintf("history migration %s fails: the base itself does not apply", failed.ID()))
+		if r.limitHit(rm.Error) {
+			// The base may well apply: the rehearsal's own limit stopped it (a history that loads
+			// millions of rows takes its time).
+			rep.Notes = append(rep.Notes, fmt.Sprintf("history migration %s was stopped: a statement ran longer than %s, so the new migrations were not rehearsed; raise the limit to replay the history", failed.ID(), r.limitName()))
+		} else {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("history migration %s fails: the base itself does not apply", failed.ID()))
+		}
 		opts.Progress("FAILED history %s: %s", failed.ID(), rm.Error.Message)
 		return r.finish(started), "", nil
 	}
@@ -1278,7 +1287,7 @@ func (r *run) sqlError(err error, phase string) *report.SQLError {
 		w.polling.Unlock() // an empty critical section: only the wait counts
 	}
 	if s, _ := r.ended.Load().(string); s != "" && out.SQLState == "57P01" {
-		out.Message = fmt.Sprintf("ran longer than %s, the rehearsal's limit for one statement, and went on after its cancellation (an exception handler caught it?), so its session was ended", r.statementLimit())
+		out.Message = fmt.Sprintf("ran longer than %s, and went on after its cancellation (an exception handler caught it?), so its session was ended", r.limitName())
 		out.Hint = "A statement must stop when canceled: an EXCEPTION WHEN query_canceled (or OTHERS) handler that goes on keeps it running. --statement-timeout (database.statement_timeout) changes the limit; 0 turns it off."
 		return out
 	}
@@ -1292,10 +1301,30 @@ func (r *run) sqlError(err error, phase string) *report.SQLError {
 		out.Hint = "The session running the migration was ended (pg_terminate_backend, or a server shutdown); its transaction was rolled back."
 	}
 	if r.timedOut(out) {
-		out.Message = fmt.Sprintf("canceled after running longer than %s, the rehearsal's limit for one statement", r.statementLimit())
-		out.Hint = "On an empty throwaway database no statement should take that long: look for a loop, a sleep or a lock wait. --statement-timeout (database.statement_timeout) changes the limit; 0 turns it off."
+		out.Message = fmt.Sprintf("canceled after running longer than %s", r.limitName())
+		// Not "an empty database": the history, or the migrations before, may have loaded rows that a
+		// statement then has to work through.
+		out.Hint = "Look for a loop, a sleep or a lock wait; a statement that works through many rows may just need longer: raise the limit with --statement-timeout (database.statement_timeout in schemagate.yml); 0 turns it off."
 	}
 	return out
+}
+
+// limitHit tells whether e is a statement that sqlError found canceled by the rehearsal's limit.
+func (r *run) limitHit(e *report.SQLError) bool {
+	return e != nil && e.SQLState == "57014" && strings.HasPrefix(e.Message, "canceled after running longer than "+r.limitName())
+}
+
+// limitName is the rehearsal's limit for one statement as the messages name it: how long, and where it
+// was set (see Options.StatementTimeoutFrom).
+func (r *run) limitName() string {
+	from := ""
+	switch {
+	case r.opts.StatementTimeoutFrom != "":
+		from = " (set by " + r.opts.StatementTimeoutFrom + ")"
+	case r.opts.StatementTimeout == 0:
+		from = " (its default)"
+	}
+	return fmt.Sprintf("%s, the rehearsal's limit for one statement%s", r.statementLimit(), from)
 }
 
 func sqlError(err error, phase string) *report.SQLError {
