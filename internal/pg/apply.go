@@ -88,6 +88,10 @@ type ApplyOptions struct {
 	// of statements done and the statement running next: a script of a hundred thousand statements
 	// takes minutes.
 	Progress func(done, total int, next *sqlparse.Statement)
+	// Running, when set, is told of each statement as it is sent (of a run sent together, the first):
+	// the rehearsal's watchdog, which sees only the server's text of what runs, names with it the
+	// script and line of a statement still running.
+	Running func(st *sqlparse.Statement)
 	// Join sends a run of statements that can go together (see joinable) inside a transaction in one
 	// query: for the rehearsal, where a round trip per statement costs more than a seed migration's
 	// INSERTs themselves. A deploy sends each statement alone, as psql and the migration tools do, each
@@ -252,6 +256,9 @@ func applyStatements(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opt
 			reported = time.Now()
 		}
 		if n := joinableRun(s.Statements[i:], join, opts); n > 1 {
+			if opts.Running != nil {
+				opts.Running(st)
+			}
 			if err := applyRun(ctx, conn, s, i, n, opts); err != nil {
 				return err
 			}
@@ -275,6 +282,9 @@ func applyStatements(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opt
 			if err := opts.Before(ctx, i, st); err != nil {
 				return err
 			}
+		}
+		if opts.Running != nil {
+			opts.Running(st)
 		}
 		start := time.Now()
 		err := ExecStatement(ctx, conn, st)

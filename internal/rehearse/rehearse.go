@@ -557,6 +557,8 @@ type run struct {
 	applying atomic.Bool
 	// ended is the statement whose session the watchdog ended, as it ignored its cancellation.
 	ended atomic.Value
+	// running is what the rehearsal's session runs, for the watchdog's lines (see run.during).
+	running atomic.Pointer[running]
 	// stall stops the run (cancels its context) when its server stops answering (see run.frozen); step
 	// names what the run is doing, for that error. uncovered is set while no watchdog watches the
 	// server, and the sentinel does (see sentinel).
@@ -1046,7 +1048,7 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 	defer done()
 	switch {
 	case m.NoTransaction && r.opts.NoTrace:
-		err = pg.ApplyScript(ctx, r.conn, m.Up, pg.ApplyOptions{Progress: r.progress("up", m.Up), Join: true, Hook: r.roleHook(m.Up)})
+		err = pg.ApplyScript(ctx, r.conn, m.Up, pg.ApplyOptions{Progress: r.progress("up", m.Up), Running: r.during("up", m.Up), Join: true, Hook: r.roleHook(m.Up)})
 	case m.NoTransaction:
 		obs, oerr := r.observer(ctx)
 		if oerr != nil {
@@ -1057,13 +1059,14 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 			return nil, false, terr
 		}
 		progress, reported := r.progress("up", m.Up), time.Now()
-		hook := r.roleHook(m.Up)
+		hook, sending := r.roleHook(m.Up), r.during("up", m.Up)
 		for i := range m.Up.Statements {
 			st := &m.Up.Statements[i]
 			if time.Since(reported) >= pg.ProgressEvery {
 				progress(i, len(m.Up.Statements), st)
 				reported = time.Now()
 			}
+			sending(st)
 			if e := tr.Exec(ctx, st); e != nil {
 				err = pg.Positioned(m.Up, st, e)
 				break
@@ -1078,7 +1081,7 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 		if e := r.begin(ctx); e != nil {
 			return nil, false, e
 		}
-		opts := pg.ApplyOptions{Progress: r.progress("up", m.Up), Join: true}
+		opts := pg.ApplyOptions{Progress: r.progress("up", m.Up), Running: r.during("up", m.Up), Join: true}
 		var tr *pg.Tracer
 		if !r.opts.NoTrace {
 			var terr error
@@ -1376,7 +1379,7 @@ func (r *run) verify(ctx context.Context, m *migrate.Migration) error {
 	}
 	done := r.apply()
 	defer done()
-	return pg.ApplyScript(ctx, r.conn, m.Verify, pg.ApplyOptions{Discarded: true})
+	return pg.ApplyScript(ctx, r.conn, m.Verify, pg.ApplyOptions{Discarded: true, Running: r.during("verify", m.Verify)})
 }
 
 // begin starts a transaction on the rehearsal's connection, noting what the catalog reads in it compare

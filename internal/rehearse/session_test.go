@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -243,6 +244,43 @@ func TestProgressOfALongScript(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("progress lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestStillRunningSaysPhaseAndLine: a statement still running is named with the phase and the file and
+// line it runs from, and after a long up the round trip says when its down and re-up start: the same
+// statement in the up and the re-up, or the down's after the up's, read as the up starting again.
+func TestStillRunningSaysPhaseAndLine(t *testing.T) {
+	defer func(d time.Duration) { pg.ProgressEvery = d }(pg.ProgressEvery)
+	pg.ProgressEvery = 0 // every up is long enough to announce its round trip
+	set := folderOf(t, migrate.FormatGolangMigrate, map[string]string{
+		"1_a.up.sql":   "CREATE TABLE a (id bigint);\nSELECT pg_sleep(0.9);",
+		"1_a.down.sql": "SELECT pg_sleep(0.9);\nDROP TABLE a;",
+	})
+	var mu sync.Mutex
+	var lines []string
+	rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: set, Provider: provider(t), Dir: "db", NoTrace: true,
+		StillRunningEvery: 300 * time.Millisecond, Progress: func(format string, args ...any) {
+			mu.Lock()
+			defer mu.Unlock()
+			lines = append(lines, fmt.Sprintf(format, args...))
+		}})
+	if err != nil || !rep.OK {
+		t.Fatalf("run: %v %+v", err, rep)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	out := strings.Join(lines, "\n")
+	// In this order: each phase's line after the announcement of the phase.
+	at := 0
+	for _, want := range []string{"  up at db/1_a.up.sql:2: still running after", "  round trip: down, db/1_a.down.sql",
+		"  down at db/1_a.down.sql:1: still running after", "  round trip: re-up, db/1_a.up.sql", "  re-up at db/1_a.up.sql:2: still running after"} {
+		i := strings.Index(out[at:], want)
+		if i < 0 {
+			t.Errorf("progress lacks %q after the lines before it:\n%s", want, out)
+			continue
+		}
+		at += i + len(want)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,7 +15,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/pg"
 	"github.com/schemagate/schemagate/internal/report"
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // DefaultStatementTimeout is how long a statement may run in the rehearsal when Options.StatementTimeout
@@ -160,6 +165,14 @@ func (r *run) startWatchdog(ctx context.Context, first *pgx.Conn) error {
 				break
 			}
 			seen[start] = true
+			// What the rehearsal's own session runs is named by phase, file and line: the text alone
+			// does not tell the up's statement from the re-up's, nor a history batch's from another.
+			at := "  "
+			if pid == int(rehearsal.PID()) {
+				if where := r.runningAt(); where != "" {
+					at += where + ": "
+				}
+			}
 			switch {
 			case end && running > limit+cancelGrace+answerWithin:
 				// Its backend takes no signal: stopped (SIGSTOP), or hung in the kernel.
@@ -169,14 +182,14 @@ func (r *run) startWatchdog(ctx context.Context, first *pgx.Conn) error {
 				r.ended.Store(statementLine(query))
 				if !ended[start] {
 					ended[start] = true
-					r.opts.Progress("  still running %s after its cancellation (statement timeout %s): its session is ended: %s", tenths(running-limit), limit, statementLine(query))
+					r.opts.Progress("%sstill running %s after its cancellation (statement timeout %s): its session is ended: %s", at, tenths(running-limit), limit, statementLine(query))
 				}
 			case canceled:
 				w.canceled.Add(1)
-				r.opts.Progress("  canceled after %s (statement timeout %s): %s", tenths(running), limit, statementLine(query))
+				r.opts.Progress("%scanceled after %s (statement timeout %s): %s", at, tenths(running), limit, statementLine(query))
 			case running >= reported[start]+every:
 				reported[start] = running.Truncate(every)
-				r.opts.Progress("  still running after %s: %s", running.Round(time.Second), statementLine(query))
+				r.opts.Progress("%sstill running after %s: %s", at, running.Round(time.Second), statementLine(query))
 			}
 		}
 		rows.Close()
@@ -309,6 +322,46 @@ func (r *run) startWatchdog(ctx context.Context, first *pgx.Conn) error {
 	return nil
 }
 
+// running is what the rehearsal's session runs: a phase ("up", "down", "re-up", "verify") of script, at
+// the statement sent last (see pg.ApplyOptions.Running).
+type running struct {
+	phase  string
+	script *migrate.Script
+	st     atomic.Pointer[sqlparse.Statement]
+}
+
+// during records that the rehearsal's session runs phase of s, and returns what tells it each statement
+// as it is sent (see pg.ApplyOptions.Running). The record lasts until the statements stop running
+// (see run.apply).
+func (r *run) during(phase string, s *migrate.Script) func(*sqlparse.Statement) {
+	now := &running{phase: phase, script: s}
+	r.running.Store(now)
+	return func(st *sqlparse.Statement) { now.st.Store(st) }
+}
+
+// runningAt says where the rehearsal's session is, for a watchdog line: "down at db/1_a.down.sql:2";
+// "" when nothing is recorded.
+func (r *run) runningAt() string {
+	now := r.running.Load()
+	if now == nil || now.script == nil {
+		return ""
+	}
+	file := path.Join(filepath.ToSlash(r.opts.Dir), now.script.File)
+	if st := now.st.Load(); st != nil {
+		return fmt.Sprintf("%s at %s:%d", now.phase, file, st.Pos.Line)
+	}
+	return now.phase + " of " + file
+}
+
+// announce says that the round trip's phase (down, re-up) of s starts, after an up that ran long
+// enough for the user to follow the run: its lines would otherwise read as the up's.
+func (r *run) announce(phase string, s *migrate.Script) {
+	if r.current == nil || time.Duration(r.current.DurationMS)*time.Millisecond < pg.ProgressEvery || s == nil {
+		return
+	}
+	r.opts.Progress("  round trip: %s, %s", phase, path.Join(filepath.ToSlash(r.opts.Dir), s.File))
+}
+
 // frozen tells whether err, what the watchdog's look or connection got, means that the server stopped
 // answering: it got no answer in time (errNoAnswer), and a new connection gets none within answerWithin
 // either, or a backend takes no signal. It then stops the run, cutting the rehearsal's connection.
@@ -408,6 +461,7 @@ func (r *run) apply() (done func()) {
 	r.applying.Store(true)
 	return func() {
 		r.applying.Store(false)
+		r.running.Store(nil)
 		if g == nil {
 			return
 		}
