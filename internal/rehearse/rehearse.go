@@ -250,6 +250,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		opts.Progress("replaying %d history migration%s", len(history), report.Plural(len(history)))
 	}
 	replayStart := time.Now()
+	r.replayStart = replayStart
 	r.step.Store("the replay of the history")
 	// While the history replays, a second connection plans the catalog reads that follow
 	// (pg.Inspector.Warm), and the rehearsal goes on on it: planning those large queries costs tens of
@@ -557,8 +558,10 @@ type run struct {
 	applying atomic.Bool
 	// ended is the statement whose session the watchdog ended, as it ignored its cancellation.
 	ended atomic.Value
-	// running is what the rehearsal's session runs, for the watchdog's lines (see run.during).
-	running atomic.Pointer[running]
+	// running is what the rehearsal's session runs, for the watchdog's lines (see run.during), and
+	// replayStart when the history's replay started.
+	running     atomic.Pointer[running]
+	replayStart time.Time
 	// stall stops the run (cancels its context) when its server stops answering (see run.frozen); step
 	// names what the run is doing, for that error. uncovered is set while no watchdog watches the
 	// server, and the sentinel does (see sentinel).
