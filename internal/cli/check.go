@@ -433,7 +433,8 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 		Set: set, Base: base, BaseRef: o.Base, Dir: cfg.Dir, Provider: prov, Lint: lcfg, Setup: setup,
 		VersionFrom: o.versionFrom, ImageFrom: o.imageFrom,
 		RefuseServerAccess: refuseAccess, NoTrace: o.NoTrace, NoRoundtrip: o.NoRoundtrip, GenerateDown: o.GenerateDown,
-		StatementTimeout: cfg.Database.RehearsalStatementTimeout(), Progress: progress, Logger: a.checkLogger(o),
+		StatementTimeout: cfg.Database.RehearsalStatementTimeout(), StatementTimeoutFrom: o.statementTimeoutFrom(cfg),
+		Progress: progress, Logger: a.checkLogger(o),
 	})
 	// A run its server stopped (it no longer answers) fails as the tool's, but with the report of what
 	// it did, written as any other's: a CI keeps it, and the comment and the gate have it.

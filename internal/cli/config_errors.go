@@ -85,3 +85,15 @@ func (o *CheckOptions) setupFrom() string {
 	}
 	return ""
 }
+
+// statementTimeoutFrom says where the rehearsal's statement timeout was set (see
+// rehearse.Options.StatementTimeoutFrom): "" when it is the default.
+func (o *CheckOptions) statementTimeoutFrom(cfg *config.Config) string {
+	switch {
+	case o.set["statement-timeout"]:
+		return "--statement-timeout"
+	case cfg.Database.StatementTimeout != nil:
+		return "database.statement_timeout"
+	}
+	return ""
+}

@@ -88,6 +88,10 @@ type ApplyOptions struct {
 	// of statements done and the statement running next: a script of a hundred thousand statements
 	// takes minutes.
 	Progress func(done, total int, next *sqlparse.Statement)
+	// Running, when set, is told of each statement as it is sent (of a run sent together, the first):
+	// the rehearsal's watchdog, which sees only the server's text of what runs, names with it the
+	// script and line of a statement still running.
+	Running func(st *sqlparse.Statement)
 	// Join sends a run of statements that can go together (see joinable) inside a transaction in one
 	// query: for the rehearsal, where a round trip per statement costs more than a seed migration's
 	// INSERTs themselves. A deploy sends each statement alone, as psql and the migration tools do, each
@@ -235,7 +239,7 @@ func applyStatements(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opt
 	// implicit transaction block, where CREATE INDEX CONCURRENTLY, VACUUM, DROP DATABASE and their like
 	// fail, and psql and the migration tools run such a script statement by statement.
 	if opts.Whole && (inTx || len(s.Statements) <= 1) && opts.Before == nil && opts.After == nil && !hasCopyData(s) && !changesLexing(s) && !opts.Hook.picks(s) {
-		_, err := applyJoined(ctx, conn, []*migrate.Script{s}, false, "")
+		_, err := applyJoined(ctx, conn, []*migrate.Script{s}, false, "", nil)
 		return err
 	}
 	join := inTx
@@ -252,6 +256,9 @@ func applyStatements(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opt
 			reported = time.Now()
 		}
 		if n := joinableRun(s.Statements[i:], join, opts); n > 1 {
+			if opts.Running != nil {
+				opts.Running(st)
+			}
 			if err := applyRun(ctx, conn, s, i, n, opts); err != nil {
 				return err
 			}
@@ -275,6 +282,9 @@ func applyStatements(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opt
 			if err := opts.Before(ctx, i, st); err != nil {
 				return err
 			}
+		}
+		if opts.Running != nil {
+			opts.Running(st)
 		}
 		start := time.Now()
 		err := ExecStatement(ctx, conn, st)
@@ -615,7 +625,7 @@ func ApplyMigration(ctx context.Context, conn *pgx.Conn, m *migrate.Migration, s
 		if opts.Fresh {
 			reset = cmp.Or(opts.ResetSQL, ResetSession)
 		}
-		_, err := applyJoined(ctx, conn, []*migrate.Script{s}, true, reset) // BEGIN, the script and COMMIT in one round trip
+		_, err := applyJoined(ctx, conn, []*migrate.Script{s}, true, reset, nil) // BEGIN, the script and COMMIT in one round trip
 		return err
 	}
 	if err := execSimple(ctx, conn, "BEGIN"); err != nil {
@@ -658,11 +668,51 @@ func ApplyHistory(ctx context.Context, conn *pgx.Conn, ms []*migrate.Migration) 
 // ApplyHistoryWith is ApplyHistory with a hook (see ApplyOptions.Hook; nil for none): a migration
 // with a statement it picks is replayed on its own, statement by statement.
 func ApplyHistoryWith(ctx context.Context, conn *pgx.Conn, ms []*migrate.Migration, hook *StatementHook) (int, error) {
+	return ReplayHistory(ctx, conn, ms, HistoryOptions{Hook: hook})
+}
+
+// HistoryOptions tune ReplayHistory.
+type HistoryOptions struct {
+	// Hook: see ApplyOptions.Hook.
+	Hook *StatementHook
+	// Sending, when set, is told of the migration (its index in ms) whose script is sent next, and of
+	// each of its statements as it is sent on its own (st nil for the script, or a batch starting with
+	// it, sent in one query: see Mark).
+	Sending func(m int, st *sqlparse.Statement)
+	// Mark has each statement of a batch set application_name, for its transaction, to a mark that
+	// Marked reads back: the server shows a batch's text as that of all its scripts, and only so does
+	// another session (the rehearsal's watchdog) learn from pg_stat_activity which statement runs.
+	// A statement of the migration that reads application_name sees the mark.
+	Mark bool
+}
+
+// replayMark is the application_name a marked batch sets before statement st of migration m (see
+// HistoryOptions.Mark).
+const replayMark = "schemagate replay %d.%d"
+
+// Marked reads a mark of a batch (see HistoryOptions.Mark) in an application_name: the migration's
+// index in ReplayHistory's ms and the statement's in its up script.
+func Marked(applicationName string) (m, st int, ok bool) {
+	if _, err := fmt.Sscanf(applicationName, replayMark, &m, &st); err != nil {
+		return 0, 0, false
+	}
+	return m, st, true
+}
+
+// ReplayHistory is ApplyHistory with options.
+func ReplayHistory(ctx context.Context, conn *pgx.Conn, ms []*migrate.Migration, opts HistoryOptions) (int, error) {
+	hook := opts.Hook
 	applied := 0
 	for applied < len(ms) {
 		m := ms[applied]
 		if !batchable(m) || hook.picks(m.Up) {
-			if err := ApplyMigration(ctx, conn, m, m.Up, ApplyOptions{Whole: true, Fresh: true, OpenBlockOK: true, Hook: hook}); err != nil {
+			apply := ApplyOptions{Whole: true, Fresh: true, OpenBlockOK: true, Hook: hook}
+			if opts.Sending != nil {
+				i := applied
+				opts.Sending(i, nil)
+				apply.Running = func(st *sqlparse.Statement) { opts.Sending(i, st) }
+			}
+			if err := ApplyMigration(ctx, conn, m, m.Up, apply); err != nil {
 				return applied, err
 			}
 			applied++
@@ -677,7 +727,17 @@ func ApplyHistoryWith(ctx context.Context, conn *pgx.Conn, ms []*migrate.Migrati
 			size += len(next.Up.SQL)
 			batch = append(batch, next.Up)
 		}
-		n, err := applyJoined(ctx, conn, batch, true, ResetSession)
+		var mark func(sc, st int) string
+		if opts.Mark {
+			first := applied
+			mark = func(sc, st int) string {
+				return "SET LOCAL application_name = '" + fmt.Sprintf(replayMark, first+sc, st) + "'"
+			}
+		}
+		if opts.Sending != nil {
+			opts.Sending(applied, nil)
+		}
+		n, err := applyJoined(ctx, conn, batch, true, ResetSession, mark)
 		applied += n
 		if err != nil {
 			return applied, err
@@ -697,13 +757,13 @@ type joinedPlace struct{ sc, st, start int }
 // failing statement is the one after the last that completed, so it is found even when the server gives
 // no position (most errors), and a position, when there is one, is mapped into the statement. A failure
 // leaves no transaction open.
-func applyJoined(ctx context.Context, conn *pgx.Conn, scripts []*migrate.Script, tx bool, reset string) (int, error) {
+func applyJoined(ctx context.Context, conn *pgx.Conn, scripts []*migrate.Script, tx bool, reset string, mark func(sc, st int) string) (int, error) {
 	for i, s := range scripts {
 		for j := range s.Statements {
 			if err := nulError(&s.Statements[j]); err != nil {
 				// The server refuses the whole query: run the scripts before this one, then fail
 				// this one at its NUL byte, where nothing of it has run.
-				applied, perr := applyJoined(ctx, conn, scripts[:i], tx, reset)
+				applied, perr := applyJoined(ctx, conn, scripts[:i], tx, reset, mark)
 				if perr != nil {
 					return applied, perr
 				}
@@ -731,6 +791,12 @@ func applyJoined(ctx context.Context, conn *pgx.Conn, scripts []*migrate.Script,
 			}
 		}
 		for j, st := range s.Statements {
+			if mark != nil && (j == 0 || !joinable(&s.Statements[j-1]) || !joinable(&st)) {
+				// As the statement's own place: it cannot fail, and a failure blames the statement. A
+				// run of literal INSERTs (a seed's thousands) is marked once, by its first: a mark
+				// costs about what such an INSERT does, and they rarely run long.
+				add(i, j, mark(i, j))
+			}
 			add(i, j, st.SQL)
 		}
 		if tx {
@@ -776,7 +842,7 @@ func applyJoined(ctx context.Context, conn *pgx.Conn, scripts []*migrate.Script,
 		}
 		if p.sc > 0 {
 			// The scripts before the failing one have not run: run them, then fail it where it is.
-			applied, perr := applyJoined(ctx, conn, scripts[:p.sc], tx, reset)
+			applied, perr := applyJoined(ctx, conn, scripts[:p.sc], tx, reset, mark)
 			if perr != nil {
 				return applied, perr
 			}

@@ -181,13 +181,14 @@ func BenchmarkRoundtrip500Floor(b *testing.B) {
 }
 
 // BenchmarkHistory500 replays the 500 migrations as history is replayed, on a fresh server (its start not
-// counted): batched (pg.ApplyHistory, what a rehearsal does) and one round trip per migration.
+// counted): batched with each statement marked (pg.ReplayHistory, what a rehearsal does), batched
+// unmarked (pg.ApplyHistory) and one round trip per migration.
 func BenchmarkHistory500(b *testing.B) {
 	dir := generateHistory(b, 500)
 	set := readDir(b, dir, migrate.FormatGolangMigrate)
 	p := provider(b)
 	ctx := context.Background()
-	for _, mode := range []string{"batched", "one-by-one"} {
+	for _, mode := range []string{"batched", "unmarked", "one-by-one"} {
 		b.Run(mode, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
@@ -200,9 +201,12 @@ func BenchmarkHistory500(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.StartTimer()
-				if mode == "batched" {
+				switch mode {
+				case "batched":
+					_, err = pg.ReplayHistory(ctx, conn, set.Migrations, pg.HistoryOptions{Mark: true})
+				case "unmarked":
 					_, err = pg.ApplyHistory(ctx, conn, set.Migrations)
-				} else {
+				default:
 					for _, m := range set.Migrations {
 						if err = pg.ApplyMigration(ctx, conn, m, m.Up, pg.ApplyOptions{Whole: true}); err != nil {
 							break

@@ -56,7 +56,8 @@ func (r *run) replay(ctx context.Context, ms []*migrate.Migration) (int, bool, e
 		end = min(end+1, len(ms)) // with the one that changes them
 		part := ms[applied:end]
 		done := r.apply()
-		n, err := pg.ApplyHistoryWith(ctx, r.conn, part, r.roleHook(ranUps(part, len(part), nil)...))
+		n, err := pg.ReplayHistory(ctx, r.conn, part, pg.HistoryOptions{Hook: r.roleHook(ranUps(part, len(part), nil)...),
+			Sending: r.replaying(part, applied, len(ms)), Mark: true})
 		r.recordRoles(ctx, stoppedAt(err), ranUps(part, n, err)...)
 		done()
 		applied += n

@@ -69,6 +69,9 @@ type Options struct {
 	// StatementTimeout is the longest a statement may run before the rehearsal cancels it and fails its
 	// migration: 0 means DefaultStatementTimeout, a negative value no limit.
 	StatementTimeout time.Duration
+	// StatementTimeoutFrom says where StatementTimeout was set, for the messages of a statement that ran
+	// past it ("--statement-timeout", "database.statement_timeout"); "" when it is the default.
+	StatementTimeoutFrom string
 	// StillRunningEvery is how often Progress hears which statement is still running (default 30s).
 	StillRunningEvery time.Duration
 	// WholeReads reads the catalog whole after every step instead of incrementally (see pg.Inspector),
@@ -252,6 +255,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		opts.Progress("replaying %d history migration%s", len(history), report.Plural(len(history)))
 	}
 	replayStart := time.Now()
+	r.replayStart = replayStart
 	r.step.Store("the replay of the history")
 	// While the history replays, a second connection plans the catalog reads that follow
 	// (pg.Inspector.Warm), and the rehearsal goes on on it: planning those large queries costs tens of
@@ -308,7 +312,13 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		rm := &rep.Migrations[index[failed]]
 		rm.Status = report.StatusFailed
 		rm.Error = r.sqlError(err, "up")
-		rep.Notes = append(rep.Notes, fmt.Sprintf("history migration %s fails: the base itself does not apply", failed.ID()))
+		if r.limitHit(rm.Error) {
+			// The base may well apply: the rehearsal's own limit stopped it (a history that loads
+			// millions of rows takes its time).
+			rep.Notes = append(rep.Notes, fmt.Sprintf("history migration %s was stopped: a statement ran longer than %s, so the new migrations were not rehearsed; raise the limit to replay the history", failed.ID(), r.limitName()))
+		} else {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("history migration %s fails: the base itself does not apply", failed.ID()))
+		}
 		opts.Progress("FAILED history %s: %s", failed.ID(), rm.Error.Message)
 		return r.finish(started), "", nil
 	}
@@ -553,6 +563,10 @@ type run struct {
 	applying atomic.Bool
 	// ended is the statement whose session the watchdog ended, as it ignored its cancellation.
 	ended atomic.Value
+	// running is what the rehearsal's session runs, for the watchdog's lines (see run.during), and
+	// replayStart when the history's replay started.
+	running     atomic.Pointer[running]
+	replayStart time.Time
 	// stall stops the run (cancels its context) when its server stops answering (see run.frozen); step
 	// names what the run is doing, for that error. uncovered is set while no watchdog watches the
 	// server, and the sentinel does (see sentinel).
@@ -1022,7 +1036,7 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 	defer done()
 	switch {
 	case m.NoTransaction && r.opts.NoTrace:
-		err = pg.ApplyScript(ctx, r.conn, m.Up, pg.ApplyOptions{Progress: r.progress("up", m.Up), Join: true, Hook: r.roleHook(m.Up)})
+		err = pg.ApplyScript(ctx, r.conn, m.Up, pg.ApplyOptions{Progress: r.progress("up", m.Up), Running: r.during("up", m.Up), Join: true, Hook: r.roleHook(m.Up)})
 	case m.NoTransaction:
 		obs, oerr := r.observer(ctx)
 		if oerr != nil {
@@ -1033,13 +1047,14 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 			return nil, false, terr
 		}
 		progress, reported := r.progress("up", m.Up), time.Now()
-		hook := r.roleHook(m.Up)
+		hook, sending := r.roleHook(m.Up), r.during("up", m.Up)
 		for i := range m.Up.Statements {
 			st := &m.Up.Statements[i]
 			if time.Since(reported) >= pg.ProgressEvery {
 				progress(i, len(m.Up.Statements), st)
 				reported = time.Now()
 			}
+			sending(st)
 			if e := tr.Exec(ctx, st); e != nil {
 				err = pg.Positioned(m.Up, st, e)
 				break
@@ -1054,7 +1069,7 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 		if e := r.begin(ctx); e != nil {
 			return nil, false, e
 		}
-		opts := pg.ApplyOptions{Progress: r.progress("up", m.Up), Join: true}
+		opts := pg.ApplyOptions{Progress: r.progress("up", m.Up), Running: r.during("up", m.Up), Join: true}
 		var tr *pg.Tracer
 		if !r.opts.NoTrace {
 			var terr error
@@ -1272,7 +1287,7 @@ func (r *run) sqlError(err error, phase string) *report.SQLError {
 		w.polling.Unlock() // an empty critical section: only the wait counts
 	}
 	if s, _ := r.ended.Load().(string); s != "" && out.SQLState == "57P01" {
-		out.Message = fmt.Sprintf("ran longer than %s, the rehearsal's limit for one statement, and went on after its cancellation (an exception handler caught it?), so its session was ended", r.statementLimit())
+		out.Message = fmt.Sprintf("ran longer than %s, and went on after its cancellation (an exception handler caught it?), so its session was ended", r.limitName())
 		out.Hint = "A statement must stop when canceled: an EXCEPTION WHEN query_canceled (or OTHERS) handler that goes on keeps it running. --statement-timeout (database.statement_timeout) changes the limit; 0 turns it off."
 		return out
 	}
@@ -1286,10 +1301,30 @@ func (r *run) sqlError(err error, phase string) *report.SQLError {
 		out.Hint = "The session running the migration was ended (pg_terminate_backend, or a server shutdown); its transaction was rolled back."
 	}
 	if r.timedOut(out) {
-		out.Message = fmt.Sprintf("canceled after running longer than %s, the rehearsal's limit for one statement", r.statementLimit())
-		out.Hint = "On an empty throwaway database no statement should take that long: look for a loop, a sleep or a lock wait. --statement-timeout (database.statement_timeout) changes the limit; 0 turns it off."
+		out.Message = fmt.Sprintf("canceled after running longer than %s", r.limitName())
+		// Not "an empty database": the history, or the migrations before, may have loaded rows that a
+		// statement then has to work through.
+		out.Hint = "Look for a loop, a sleep or a lock wait; a statement that works through many rows may just need longer: raise the limit with --statement-timeout (database.statement_timeout in schemagate.yml); 0 turns it off."
 	}
 	return out
+}
+
+// limitHit tells whether e is a statement that sqlError found canceled by the rehearsal's limit.
+func (r *run) limitHit(e *report.SQLError) bool {
+	return e != nil && e.SQLState == "57014" && strings.HasPrefix(e.Message, "canceled after running longer than "+r.limitName())
+}
+
+// limitName is the rehearsal's limit for one statement as the messages name it: how long, and where it
+// was set (see Options.StatementTimeoutFrom).
+func (r *run) limitName() string {
+	from := ""
+	switch {
+	case r.opts.StatementTimeoutFrom != "":
+		from = " (set by " + r.opts.StatementTimeoutFrom + ")"
+	case r.opts.StatementTimeout == 0:
+		from = " (its default)"
+	}
+	return fmt.Sprintf("%s, the rehearsal's limit for one statement%s", r.statementLimit(), from)
 }
 
 func sqlError(err error, phase string) *report.SQLError {
@@ -1341,7 +1376,7 @@ func (r *run) verify(ctx context.Context, m *migrate.Migration) error {
 	}
 	done := r.apply()
 	defer done()
-	return pg.ApplyScript(ctx, r.conn, m.Verify, pg.ApplyOptions{Discarded: true})
+	return pg.ApplyScript(ctx, r.conn, m.Verify, pg.ApplyOptions{Discarded: true, Running: r.during("verify", m.Verify)})
 }
 
 // begin starts a transaction on the rehearsal's connection, noting what the catalog reads in it compare

@@ -720,6 +720,59 @@ func TestStatementTimeout(t *testing.T) {
 	}
 }
 
+// TestStatementTimeoutInHistory: a history statement the rehearsal's limit canceled is reported as that,
+// not as a base that does not apply, and the message names the limit and where it was set. The hint
+// says to raise it and does not call the database empty: the history may have loaded rows (the new
+// migration after it, canceled too, has the same hint).
+func TestStatementTimeoutInHistory(t *testing.T) {
+	base := folderOf(t, migrate.FormatGolangMigrate, map[string]string{
+		"1_events.up.sql": "CREATE TABLE events (id bigint);\nINSERT INTO events SELECT generate_series(1, 1000);\nSELECT pg_sleep(60);",
+	})
+	files := map[string]string{
+		"1_events.up.sql": "CREATE TABLE events (id bigint);\nINSERT INTO events SELECT generate_series(1, 1000);\nSELECT pg_sleep(60);",
+		"2_slow.up.sql":   "SELECT pg_sleep(60);",
+		"2_slow.down.sql": "SELECT 1;",
+	}
+	set := folderOf(t, migrate.FormatGolangMigrate, files)
+	rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: set, Base: base, Provider: provider(t), NoTrace: true,
+		StatementTimeout: 500 * time.Millisecond, StatementTimeoutFrom: "--statement-timeout"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := migration(t, rep, "1")
+	if m.Status != report.StatusFailed || m.Error == nil || m.Error.Line != 3 ||
+		!strings.Contains(m.Error.Message, "longer than 500ms, the rehearsal's limit for one statement (set by --statement-timeout)") {
+		t.Fatalf("1: %s %+v; want failed at line 3 for running longer than 500ms, set by --statement-timeout", m.Status, m.Error)
+	}
+	wantHint := func(name string, e *report.SQLError) {
+		if strings.Contains(e.Hint, "empty") || !strings.Contains(e.Hint, "raise the limit with --statement-timeout") {
+			t.Errorf("%s: hint %q: want it to say to raise the limit, and not call the database empty", name, e.Hint)
+		}
+	}
+	wantHint("1", m.Error)
+	notes := strings.Join(rep.Notes, "\n")
+	if strings.Contains(notes, "does not apply") || !strings.Contains(notes, "history migration 1_events was stopped: a statement ran longer than 500ms") {
+		t.Errorf("notes %q: want them to say the limit stopped history migration 1_events, not that the base does not apply", notes)
+	}
+
+	// Past a history that loaded rows, a new migration's statement runs into the limit: the same hint.
+	loads := "CREATE TABLE events (id bigint);\nINSERT INTO events SELECT generate_series(1, 1000);"
+	files["1_events.up.sql"] = loads
+	set = folderOf(t, migrate.FormatGolangMigrate, files)
+	base = folderOf(t, migrate.FormatGolangMigrate, map[string]string{"1_events.up.sql": loads})
+	rep, err = rehearse.Run(t.Context(), rehearse.Options{Set: set, Base: base, Provider: provider(t), NoTrace: true,
+		StatementTimeout: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := migration(t, rep, "2"); m.Status != report.StatusFailed || m.Error == nil ||
+		!strings.Contains(m.Error.Message, "longer than 500ms, the rehearsal's limit for one statement") {
+		t.Errorf("2: %s %+v; want failed for running longer than 500ms", m.Status, m.Error)
+	} else {
+		wantHint("2", m.Error)
+	}
+}
+
 // canceledAfter finds the time a canceled statement ran in its progress line.
 var canceledAfter = regexp.MustCompile(`canceled after (\S+) \(statement timeout`)
 

@@ -61,7 +61,8 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		from, hook = nil, r.roleHook(m.Down, m.Up)
 	}
 	done := r.apply()
-	err := r.applyScript(ctx, m.Down, inTx, pg.ApplyOptions{Fresh: true, ResetSQL: r.insp.ResetSQL(), Progress: r.progress("down", m.Down), Hook: hook})
+	r.announce("down", m.Down)
+	err := r.applyScript(ctx, m.Down, inTx, pg.ApplyOptions{Fresh: true, ResetSQL: r.insp.ResetSQL(), Progress: r.progress("down", m.Down), Running: r.during("down", m.Down), Hook: hook})
 	if err == nil && inTx {
 		err = settleTx(ctx, r.conn, m.Down)
 	}
@@ -122,7 +123,8 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		addProblems(rt, m, lost, true)
 	}
 	done = r.apply()
-	err = r.applyScript(ctx, m.Up, inTx, pg.ApplyOptions{Fresh: true, ResetSQL: r.insp.ResetSQL(), Progress: r.progress("re-up", m.Up), Hook: hook})
+	r.announce("re-up", m.Up)
+	err = r.applyScript(ctx, m.Up, inTx, pg.ApplyOptions{Fresh: true, ResetSQL: r.insp.ResetSQL(), Progress: r.progress("re-up", m.Up), Running: r.during("re-up", m.Up), Hook: hook})
 	if err == nil && inTx {
 		err = settleTx(ctx, r.conn, m.Up)
 	}

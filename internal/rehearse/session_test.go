@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -242,6 +243,85 @@ func TestProgressOfALongScript(t *testing.T) {
 		"  re-up: 1 of 3 statements in 0s, now at db/1_a.up.sql:2"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("progress lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestStillRunningSaysPhaseAndLine: a statement still running is named with the phase and the file and
+// line it runs from, and after a long up the round trip says when its down and re-up start: the same
+// statement in the up and the re-up, or the down's after the up's, read as the up starting again.
+func TestStillRunningSaysPhaseAndLine(t *testing.T) {
+	defer func(d time.Duration) { pg.ProgressEvery = d }(pg.ProgressEvery)
+	pg.ProgressEvery = 0 // every up is long enough to announce its round trip
+	set := folderOf(t, migrate.FormatGolangMigrate, map[string]string{
+		"1_a.up.sql":   "CREATE TABLE a (id bigint);\nSELECT pg_sleep(0.9);",
+		"1_a.down.sql": "SELECT pg_sleep(0.9);\nDROP TABLE a;",
+	})
+	var mu sync.Mutex
+	var lines []string
+	rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: set, Provider: provider(t), Dir: "db", NoTrace: true,
+		StillRunningEvery: 300 * time.Millisecond, Progress: func(format string, args ...any) {
+			mu.Lock()
+			defer mu.Unlock()
+			lines = append(lines, fmt.Sprintf(format, args...))
+		}})
+	if err != nil || !rep.OK {
+		t.Fatalf("run: %v %+v", err, rep)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	out := strings.Join(lines, "\n")
+	// In this order: each phase's line after the announcement of the phase.
+	at := 0
+	for _, want := range []string{"  up at db/1_a.up.sql:2: still running after", "  round trip: down, db/1_a.down.sql",
+		"  down at db/1_a.down.sql:1: still running after", "  round trip: re-up, db/1_a.up.sql", "  re-up at db/1_a.up.sql:2: still running after"} {
+		i := strings.Index(out[at:], want)
+		if i < 0 {
+			t.Errorf("progress lacks %q after the lines before it:\n%s", want, out)
+			continue
+		}
+		at += i + len(want)
+	}
+}
+
+// TestReplayProgress: the history's replay says how far it has come (every pg.ProgressEvery; here at
+// every look of the watchdog), and a statement of it still running is named with its migration, file
+// and line, though a batch of migrations went to the server as one query (whose text began with
+// RESET ALL, which the line named).
+func TestReplayProgress(t *testing.T) {
+	defer func(d time.Duration) { pg.ProgressEvery = d }(pg.ProgressEvery)
+	pg.ProgressEvery = 0
+	history := map[string]string{
+		"1_a.up.sql": "CREATE TABLE a (id bigint);\nSELECT pg_sleep(1.2);",
+		"2_b.up.sql": "CREATE TABLE b (id bigint);\nSELECT pg_sleep(0.8);",
+	}
+	base := folderOf(t, migrate.FormatGolangMigrate, history)
+	history["3_c.up.sql"], history["3_c.down.sql"] = "CREATE TABLE c (id bigint);", "DROP TABLE c;"
+	set := folderOf(t, migrate.FormatGolangMigrate, history)
+	var mu sync.Mutex
+	var lines []string
+	rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: set, Base: base, Provider: provider(t), Dir: "db", NoTrace: true,
+		StillRunningEvery: 300 * time.Millisecond, Progress: func(format string, args ...any) {
+			mu.Lock()
+			defer mu.Unlock()
+			lines = append(lines, fmt.Sprintf(format, args...))
+		}})
+	if err != nil || !rep.OK {
+		t.Fatalf("run: %v %+v", err, rep)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	out := strings.Join(lines, "\n")
+	for _, want := range []string{"  history: 0 of 2 migrations in", "now at 1_a, db/1_a.up.sql:2", "  history: 1 of 2 migrations in",
+		"now at 2_b, db/2_b.up.sql:2", "  history migration 1_a at db/1_a.up.sql:2: still running after",
+		"  history migration 2_b at db/2_b.up.sql:2: still running after"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("progress lacks %q:\n%s", want, out)
+		}
+	}
+	for _, l := range lines {
+		if strings.Contains(l, "still running") && (strings.Contains(l, "RESET") || !strings.Contains(l, "SELECT pg_sleep(")) {
+			t.Errorf("progress line %q: want the sleeping statement named", l)
 		}
 	}
 }

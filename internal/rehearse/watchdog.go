@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,7 +15,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/pg"
 	"github.com/schemagate/schemagate/internal/report"
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // DefaultStatementTimeout is how long a statement may run in the rehearsal when Options.StatementTimeout
@@ -132,11 +137,11 @@ func (r *run) startWatchdog(ctx context.Context, first *pgx.Conn) error {
 		// MATERIALIZED and CASE: the planner may order a WHERE clause's conditions as it likes,
 		// and pg_cancel_backend must run only on the rows the others chose.
 		rows, err := conn.Query(lctx, `WITH slow AS MATERIALIZED (
-			  SELECT a.pid, a.query_start, clock_timestamp() - a.query_start AS running, a.query
+			  SELECT a.pid, a.query_start, clock_timestamp() - a.query_start AS running, a.query, a.application_name
 			  FROM pg_stat_activity a
 			  WHERE a.datname = $1 AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
 			    AND a.state = 'active' AND clock_timestamp() - a.query_start > $3::interval)
-			SELECT pid, query_start, running, left(query, 2000),
+			SELECT pid, query_start, running, left(query, 2000), coalesce(application_name, ''),
 			  CASE WHEN $4 AND $2::interval > interval '0' AND running > $2::interval THEN pg_cancel_backend(pid) ELSE false END,
 			  -- a statement that outlives its cancellation (a loop that catches query_canceled) has its
 			  -- session ended: a cancel takes effect within milliseconds
@@ -153,13 +158,28 @@ func (r *run) startWatchdog(ctx context.Context, first *pgx.Conn) error {
 				start    time.Time
 				running  time.Duration
 				query    string
+				app      string
 				canceled bool
 				end      bool
 			)
-			if err = rows.Scan(&pid, &start, &running, &query, &canceled, &end); err != nil {
+			if err = rows.Scan(&pid, &start, &running, &query, &app, &canceled, &end); err != nil {
 				break
 			}
 			seen[start] = true
+			// What the rehearsal's own session runs is named by phase, file and line: the text alone
+			// does not tell the up's statement from the re-up's, nor a history batch's from another.
+			// A history batch's text is that of all its scripts: the statement is the one its mark
+			// names.
+			at := "  "
+			if pid == int(rehearsal.PID()) {
+				where, st := r.runningAt(app)
+				if where != "" {
+					at += where + ": "
+				}
+				if st != nil {
+					query = st.SQL
+				}
+			}
 			switch {
 			case end && running > limit+cancelGrace+answerWithin:
 				// Its backend takes no signal: stopped (SIGSTOP), or hung in the kernel.
@@ -169,14 +189,14 @@ func (r *run) startWatchdog(ctx context.Context, first *pgx.Conn) error {
 				r.ended.Store(statementLine(query))
 				if !ended[start] {
 					ended[start] = true
-					r.opts.Progress("  still running %s after its cancellation (statement timeout %s): its session is ended: %s", tenths(running-limit), limit, statementLine(query))
+					r.opts.Progress("%sstill running %s after its cancellation (statement timeout %s): its session is ended: %s", at, tenths(running-limit), limit, statementLine(query))
 				}
 			case canceled:
 				w.canceled.Add(1)
-				r.opts.Progress("  canceled after %s (statement timeout %s): %s", tenths(running), limit, statementLine(query))
+				r.opts.Progress("%scanceled after %s (statement timeout %s): %s", at, tenths(running), limit, statementLine(query))
 			case running >= reported[start]+every:
 				reported[start] = running.Truncate(every)
-				r.opts.Progress("  still running after %s: %s", running.Round(time.Second), statementLine(query))
+				r.opts.Progress("%sstill running after %s: %s", at, running.Round(time.Second), statementLine(query))
 			}
 		}
 		rows.Close()
@@ -245,7 +265,8 @@ func (r *run) startWatchdog(ctx context.Context, first *pgx.Conn) error {
 		}()
 		t := time.NewTicker(poll)
 		defer t.Stop()
-		losses := 0 // in a row, without a look that worked
+		losses := 0              // in a row, without a look that worked
+		progressed := time.Now() // the replay's last progress line (see replayProgress)
 		for {
 			select {
 			case <-wctx.Done():
@@ -277,6 +298,11 @@ func (r *run) startWatchdog(ctx context.Context, first *pgx.Conn) error {
 			err := look(conn)
 			if err == nil {
 				losses = 0
+				if now := r.running.Load(); now != nil && now.history != nil && r.applying.Load() &&
+					time.Since(progressed) >= pg.ProgressEvery && time.Since(now.start) >= pg.ProgressEvery {
+					r.replayProgress(wctx, conn, now, rehearsal.PID())
+					progressed = time.Now()
+				}
 				continue
 			}
 			if wctx.Err() != nil {
@@ -307,6 +333,123 @@ func (r *run) startWatchdog(ctx context.Context, first *pgx.Conn) error {
 	r.watch = w
 	r.cover(true)
 	return nil
+}
+
+// running is what the rehearsal's session runs: a phase ("up", "down", "re-up", "verify") of script, at
+// the statement sent last (see pg.ApplyOptions.Running), or a part of the history's replay.
+type running struct {
+	phase  string
+	script *migrate.Script
+	st     atomic.Pointer[sqlparse.Statement]
+	// history is the part of the history being replayed (pg.ReplayHistory's ms), after before of the
+	// replay's total migrations, which started at start; sent is the migration sent last, and its
+	// statement when it went on its own (see pg.HistoryOptions.Sending).
+	history       []*migrate.Migration
+	before, total int
+	start         time.Time
+	sent          atomic.Pointer[sentAt]
+}
+
+// sentAt is a migration of running.history (its index) and its statement sent last (nil when sent in a
+// batch).
+type sentAt struct {
+	m  int
+	st *sqlparse.Statement
+}
+
+// during records that the rehearsal's session runs phase of s, and returns what tells it each statement
+// as it is sent (see pg.ApplyOptions.Running). The record lasts until the statements stop running
+// (see run.apply).
+func (r *run) during(phase string, s *migrate.Script) func(*sqlparse.Statement) {
+	now := &running{phase: phase, script: s}
+	r.running.Store(now)
+	return func(st *sqlparse.Statement) { now.st.Store(st) }
+}
+
+// replaying records that the rehearsal's session replays part of the history, before of them having
+// been replayed already, out of total; it returns what tells it which migration is sent (see
+// pg.HistoryOptions.Sending).
+func (r *run) replaying(part []*migrate.Migration, before, total int) func(int, *sqlparse.Statement) {
+	start := r.replayStart
+	if start.IsZero() {
+		start = time.Now()
+	}
+	now := &running{phase: "history", history: part, before: before, total: total, start: start}
+	r.running.Store(now)
+	return func(m int, st *sqlparse.Statement) { now.sent.Store(&sentAt{m, st}) }
+}
+
+// runningAt says where the rehearsal's session is, for a watchdog line: "down at db/1_a.down.sql:2",
+// "history migration 1_a at db/1_a.up.sql:2", with the statement when it knows it; "" when nothing
+// is recorded. app is the session's application_name, which marks the statement a history batch
+// runs (see pg.HistoryOptions.Mark).
+func (r *run) runningAt(app string) (string, *sqlparse.Statement) {
+	now := r.running.Load()
+	if now == nil {
+		return "", nil
+	}
+	if now.history != nil {
+		m, st := now.at(app)
+		if m < 0 {
+			return "", nil
+		}
+		hm := now.history[m]
+		if st == nil {
+			return "history migration " + hm.ID() + " (or one sent with it)", nil
+		}
+		return fmt.Sprintf("history migration %s at %s:%d", hm.ID(), path.Join(filepath.ToSlash(r.opts.Dir), hm.Up.File), st.Pos.Line), st
+	}
+	if now.script == nil {
+		return "", nil
+	}
+	file := path.Join(filepath.ToSlash(r.opts.Dir), now.script.File)
+	if st := now.st.Load(); st != nil {
+		return fmt.Sprintf("%s at %s:%d", now.phase, file, st.Pos.Line), st
+	}
+	return now.phase + " of " + file, nil
+}
+
+// at is the migration of the history's part (its index; -1 for none yet) and the statement (nil when
+// not known) that the session runs, its application_name app holding a batch's mark.
+func (now *running) at(app string) (int, *sqlparse.Statement) {
+	if m, i, ok := pg.Marked(app); ok && m < len(now.history) && i < len(now.history[m].Up.Statements) {
+		return m, &now.history[m].Up.Statements[i]
+	}
+	if sent := now.sent.Load(); sent != nil {
+		return sent.m, sent.st
+	}
+	return -1, nil
+}
+
+// replayProgress says how far the history's replay has come (now is its record), as the up's
+// progress does for a long script: which migration of how many, and where, from the rehearsal's
+// application_name (a batch's mark).
+func (r *run) replayProgress(ctx context.Context, conn *pgx.Conn, now *running, pid uint32) {
+	ctx, cancel := context.WithTimeout(ctx, answerWithin)
+	defer cancel()
+	var app string
+	if err := conn.QueryRow(ctx, `SELECT coalesce(application_name, '') FROM pg_stat_activity WHERE pid = $1`, pid).Scan(&app); err != nil {
+		return // the next look finds out what is wrong
+	}
+	m, st := now.at(app)
+	if m < 0 {
+		return
+	}
+	hm := now.history[m]
+	where := hm.ID()
+	if st != nil {
+		where += ", " + path.Join(filepath.ToSlash(r.opts.Dir), hm.Up.File) + ":" + fmt.Sprint(st.Pos.Line)
+	}
+	r.opts.Progress("  history: %d of %d migrations in %s, now at %s", now.before+m, now.total, time.Since(now.start).Round(time.Second), where)
+}
+
+// announce says that the round trip's phase (down, re-up) of s starts, after an up that ran long
+// enough for the user to follow the run: its lines would otherwise read as the up's.
+func (r *run) announce(phase string, s *migrate.Script) {
+	if r.current == nil || time.Duration(r.current.DurationMS)*time.Millisecond < pg.ProgressEvery || s == nil {
+		return
+	}
+	r.opts.Progress("  round trip: %s, %s", phase, path.Join(filepath.ToSlash(r.opts.Dir), s.File))
 }
 
 // frozen tells whether err, what the watchdog's look or connection got, means that the server stopped
@@ -408,6 +551,7 @@ func (r *run) apply() (done func()) {
 	r.applying.Store(true)
 	return func() {
 		r.applying.Store(false)
+		r.running.Store(nil)
 		if g == nil {
 			return
 		}
@@ -422,7 +566,8 @@ func (r *run) apply() (done func()) {
 // characters.
 func statementLine(q string) string {
 	for _, line := range strings.Split(q, "\n") {
-		line = strings.TrimSpace(line)
+		// A joined query puts each statement's semicolon at the start of the next line.
+		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), ";"))
 		switch strings.TrimSuffix(strings.ToUpper(line), ";") {
 		case "", "BEGIN", "RESET ALL", "RESET SESSION AUTHORIZATION", "DISCARD TEMP", "DISCARD SEQUENCES":
 			continue
