@@ -983,13 +983,19 @@ func (in *Inspector) Warm(ctx context.Context, conn *pgx.Conn) {
 	}
 	// The trace's read their input from settings of the transaction (see readSpared), which planning
 	// them reads too: an empty one, as a read of every relation has.
-	if _, err := tx.Exec(ctx, traceInputSQL, "{}", "{}", "{}", "{}", "{}", "", "", ""); err != nil {
+	if _, err := tx.Exec(ctx, traceInputSQL, "{}", "{}", "{}", "{}", "{}", "", "", "", "{}", "", "", ""); err != nil {
 		return
 	}
 	queries = append(queries, query{nil, fullTraceQuery}, query{nil, lockedTraceQuery})
 	for _, q := range queries {
 		if _, err := tx.Exec(ctx, "SAVEPOINT warm"); err != nil {
 			return
+		}
+		if q.sql == lockedTraceQuery {
+			// As readSpared plans it (see traceSeqScan); the last query, so the setting stays for it alone.
+			if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = "+traceSeqScan); err != nil {
+				return
+			}
 		}
 		sd, err := conn.Prepare(ctx, q.sql, q.sql)
 		if err == nil {

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -83,12 +84,13 @@ func decodeLock(n int64) traceLock {
 	return traceLock{Locktype: "relation", OID: uint32(n >> 4 & (1<<32 - 1)), Mode: mode}
 }
 
-// traceCounts are the transaction's updates and deletes of pg_attribute, pg_index and pg_namespace
-// rows (pg_stat_get_xact_tuples_updated and _deleted, which count every write of the session's
-// transaction and never go down in it, a rolled-back subtransaction's included): while one stays the
-// same, no column was renamed or dropped (which changes a fast default's name or takes it away with no
-// update of the table's pg_class row), no index changed validity, no schema was renamed.
-type traceCounts [3]int64
+// traceCounts are the transaction's updates and deletes of pg_attribute, pg_index, pg_namespace and
+// pg_class rows (pg_stat_get_xact_tuples_updated and _deleted, which count every write of the
+// session's transaction and never go down in it, a rolled-back subtransaction's included): while one
+// stays the same, no column was renamed or dropped (which changes a fast default's name or takes it
+// away with no update of the table's pg_class row), no index changed validity, no schema was renamed,
+// no relation's pg_class row moved (see lockedTraceQuery).
+type traceCounts [4]int64
 
 type traceState struct {
 	Rels []traceRel `json:"rels"`
@@ -102,18 +104,29 @@ type traceState struct {
 	} `json:"other"`
 	// Scans are the scan counters of tables read again for them only: [oid, count].
 	Scans [][2]int64 `json:"scans"`
-	// Plain lists the locked ordinary tables named as the INSERT the read was for (traceInput.target)
-	// that nothing of their own runs code or reaches other relations by data on an INSERT: no user
-	// trigger, rule or row security, no foreign key to a partitioned table.
-	Plain   []uint32     `json:"plain"`
-	Counts  *traceCounts `json:"counts"`  // nil: not known (a full read, another transaction's)
-	LockIDs []int64      `json:"locks"`   // see lockCode
-	Missing []traceItem  `json:"missing"` // columns with a fast default (atthasmissing)
-	Invalid []traceItem  `json:"invalid"` // invalid indexes
-	Locks   []traceLock  `json:"-"`
-	byOID   map[uint32]traceRel
+	// Targets lists the relations an INSERT the read was for could have written (traceInput.target):
+	// those of its name (and schema, when it names one) that the transaction holds a RowExclusiveLock
+	// on, as [oid, plain], plain 1 for an ordinary table that nothing of its own runs code or reaches
+	// other relations by data on an INSERT: no user trigger, rule or row security, no foreign key to a
+	// partitioned table.
+	Targets [][2]int64   `json:"targets"`
+	Counts  *traceCounts `json:"counts"` // nil: not known (a full read, another transaction's)
+	// LockIDs are every lock the session holds (fullTraceQuery); Added and Removed, those it took and
+	// let go of since the state lockedTraceQuery was given (see lockCode).
+	LockIDs []int64     `json:"locks"`
+	Added   []int64     `json:"added"`
+	Removed []int64     `json:"removed"`
+	Missing []traceItem `json:"missing"` // columns with a fast default (atthasmissing)
+	Invalid []traceItem `json:"invalid"` // invalid indexes
+	// held are the locks the session holds, by lockCode.
+	held  map[int64]bool
+	byOID map[uint32]traceRel
 	// others are the relations left out of the trace that the state knows where they were (Other).
 	others map[uint32]string
+	// mark is what the read that made the state left in schemagate.trace_mark ("" when not known).
+	mark string
+	// in is lockedTraceQuery's input for the state, kept from read to read (see knownLocked).
+	in *knownInput
 }
 
 // traceItem is a column or index of relation Rel; Kind is an index's relkind (i, or I for a
@@ -139,32 +152,44 @@ const lockCode = `((CASE WHEN l.locktype = 'relation' THEN l.relation::int8 << 4
 //
 // A transaction keeps its locks to its end, so a baseline of a thousand tables holds thousands by its
 // last statement, and reading each after every statement made the trace quadratic (25 s for 800
-// indexes against 2 s untraced; 5 min for 600 tables, 1,919 statements, against 15 s). lockedTraceQuery
-// takes, in settings (see traceInput), the relations the state before knew locked, with where their
-// pg_class and pg_index rows were, and reads again only those:
-//   - newly locked, or whose pg_class row moved (an update: rename, rewrite, new column, first rule or
-//     trigger, row security): a TID scan of pg_class for each finds the rows still where they were
-//     (one scan with ctid = ANY(array) is planned, in the session's generic plan, as a sequential
-//     scan testing each row against the whole array: quadratic again);
+// indexes against 2 s untraced; 5 min for 600 tables, 1,919 statements, against 15 s; then 86 s for
+// 2,000 ADD COLUMNs, one table each, against 1 s, when every held relation's row was still looked up
+// and every lock sent back after each statement). lockedTraceQuery takes, in settings (see
+// traceInput), the locks the state before knew (trace_locks) and the relations it knew locked, with
+// where their pg_class and pg_index rows were, and sends back only what changed:
+//   - the locks taken since (added) and let go of (removed: ROLLBACK TO SAVEPOINT, an exception block);
+//     none were let go of when the locks held now are as many as those known and those added;
+//   - the relations locked in a new mode, read (again);
+//   - the relations known locked whose pg_class row moved (an update: rename, rewrite, new column,
+//     first rule or trigger, row security), read again. They are looked for only when pg_class rows
+//     were updated or deleted since (traceCounts), by one TID scan of the rows known (ctid = ANY(array),
+//     which a TID scan serves; one scan per relation, as a lateral join, cost 10 µs a relation);
 //   - tables whose scan counter changed (pg_stat_get_xact_numscans, read for all of them, returned when
 //     it differs), which only their counter is taken from;
-//   - no longer locked (ROLLBACK TO SAVEPOINT released the lock and undid what was done under it);
+//   - no longer locked, read again (ROLLBACK TO SAVEPOINT released the lock and undid what was done
+//     under it: a relation dropped there is back), when locks were let go of;
 //   - with a fast default, when pg_attribute rows were updated or deleted (traceCounts): RENAME and DROP
 //     COLUMN leave the pg_class row where it was; an index, when pg_index rows were updated and its own
 //     moved (validity: ALTER INDEX … ATTACH PARTITION); all of them when a schema was renamed.
 //
-// Whether an INSERT's target is plain (nextRun) is read for that INSERT's target only (traceInput.target):
-// a second trigger on a table that has one, a foreign key or a trigger dropped, leave its row where it
-// was. The session's lock list is still read whole after every statement, one number a lock (lockCode).
+// The counters never go down, so what a rolled-back subtransaction undid (a row back where it was)
+// leaves them as they were: every read leaves a mark in a setting local to the (sub)transaction
+// (schemagate.trace_mark), which its rollback takes back, and a read that does not find the mark the
+// state before left reads every locked relation again (one dropped under a lock taken before the
+// savepoint is back) and looks at everything those counters spare.
+//
+// Which relations an INSERT's target names, and whether it is plain (nextRun), is read for that
+// INSERT's target only (traceInput.target): a second trigger on a table that has one, a foreign key or
+// a trigger dropped, leave its row where it was.
 const traceTemplate = `WITH lks AS MATERIALIZED (
-  SELECT l.locktype, l.relation, l.classid, l.objid, l.mode, l.granted FROM pg_locks l
-  WHERE l.pid = pg_backend_pid() AND l.locktype IN ('relation', 'object') AND (l.relation IS NULL OR l.relation >= 16384)
+  SELECT DISTINCT ` + lockCode + ` AS code FROM pg_locks l
+  WHERE l.pid = pg_backend_pid() AND l.granted AND l.locktype IN ('relation', 'object') AND (l.relation IS NULL OR l.relation >= 16384)
 ),
-lk AS MATERIALIZED (SELECT DISTINCT relation AS oid FROM lks WHERE locktype = 'relation'),
 cnt AS MATERIALIZED (SELECT ARRAY[
     pg_stat_get_xact_tuples_updated('pg_catalog.pg_attribute'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_attribute'::regclass),
     pg_stat_get_xact_tuples_updated('pg_catalog.pg_index'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_index'::regclass),
-    pg_stat_get_xact_tuples_updated('pg_catalog.pg_namespace'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_namespace'::regclass)] AS n),{{TODO}}
+    pg_stat_get_xact_tuples_updated('pg_catalog.pg_namespace'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_namespace'::regclass),
+    pg_stat_get_xact_tuples_updated('pg_catalog.pg_class'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_class'::regclass)] AS n),{{TODO}}
 rel AS MATERIALIZED (
   SELECT c.oid, c.relname, c.relkind, c.relfilenode, n.nspname, c.ctid::text AS ctid
   FROM {{REL}} JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -178,7 +203,6 @@ SELECT json_build_object(
      'nsp', c.nspname, 'rel', c.relname, 'ctid', c.ctid,
      'ictid', CASE WHEN c.relkind IN ('i', 'I') THEN (SELECT i.ctid::text FROM pg_index i WHERE i.indexrelid = c.oid) END))
    FROM rel c), '[]'),
- 'locks', COALESCE((SELECT json_agg(` + lockCode + `) FROM lks l WHERE l.granted), '[]'),
  'missing', COALESCE((SELECT json_agg(json_build_object('rel', c.oid::bigint, 'name', quote_ident(c.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(a.attname)))
    FROM rel c JOIN pg_attribute a ON a.attrelid = c.oid
    WHERE c.relkind IN ('r', 'p') AND a.atthasmissing AND NOT a.attisdropped AND a.attnum > 0), '[]'),
@@ -189,43 +213,65 @@ SELECT json_build_object(
 
 var (
 	fullTraceQuery = strings.NewReplacer("{{REL}}", "pg_class c", "{{TODO}}", "",
-		"{{OUT}}", `'counts', NULL`).Replace(traceTemplate)
+		"{{OUT}}", `'locks', COALESCE((SELECT json_agg(code) FROM lks), '[]'), 'counts', NULL`).Replace(traceTemplate)
 	lockedTraceQuery = strings.NewReplacer("{{REL}}", "todo CROSS JOIN LATERAL (SELECT *, ctid FROM pg_class c WHERE c.oid = todo.oid OFFSET 0) c",
 		"{{TODO}}", `
 flag AS MATERIALIZED (
-  SELECT c.n[1] IS DISTINCT FROM i.n[1] AS att, c.n[2] IS DISTINCT FROM i.n[2] AS idx, c.n[3] IS DISTINCT FROM i.n[3] AS nsp
-  FROM cnt c, (SELECT nullif(current_setting('schemagate.trace_counts', true), '')::int8[] AS n) i
+  SELECT i.r OR c.n[1] IS DISTINCT FROM i.n[1] AS att, i.r OR c.n[2] IS DISTINCT FROM i.n[2] AS idx,
+    i.r OR c.n[3] IS DISTINCT FROM i.n[3] AS nsp, i.r OR c.n[4] IS DISTINCT FROM i.n[4] AS cls, i.r AS rb
+  FROM cnt c, (SELECT nullif(current_setting('schemagate.trace_counts', true), '')::int8[] AS n,
+    current_setting('schemagate.trace_expect') = '' OR current_setting('schemagate.trace_mark', true) IS DISTINCT FROM current_setting('schemagate.trace_expect') AS r) i
+),
+kk AS MATERIALIZED (SELECT k.code FROM unnest(current_setting('schemagate.trace_locks')::int8[]) k(code)),
+added AS MATERIALIZED (SELECT code FROM lks EXCEPT SELECT code FROM kk),
+gate AS MATERIALIZED (SELECT (SELECT count(*) FROM lks) <> (SELECT count(*) FROM kk) + (SELECT count(*) FROM added) AS let_go),
+removed AS MATERIALIZED (
+  SELECT code FROM kk WHERE (SELECT let_go FROM gate)
+  EXCEPT
+  SELECT code FROM lks WHERE (SELECT let_go FROM gate)
 ),
 known AS MATERIALIZED (
-  SELECT k.oid, k.tid, k.itid, k.scans FROM unnest(current_setting('schemagate.trace_oid')::oid[], current_setting('schemagate.trace_tid')::tid[],
-    current_setting('schemagate.trace_itid')::tid[], current_setting('schemagate.trace_scans')::int8[]) k(oid, tid, itid, scans)
-),
-kept AS MATERIALIZED (
-  SELECT k.* FROM known k CROSS JOIN LATERAL (SELECT c.oid FROM pg_class c WHERE c.ctid = k.tid OFFSET 0) s WHERE s.oid = k.oid
+  SELECT k.oid, k.scans FROM unnest(current_setting('schemagate.trace_oid')::oid[], current_setting('schemagate.trace_scans')::int8[]) k(oid, scans)
 ),
 todo AS MATERIALIZED (
-  SELECT lk.oid FROM lk WHERE lk.oid NOT IN (SELECT oid FROM kept) OR (SELECT nsp FROM flag)
+  SELECT (code >> 4)::oid AS oid FROM added WHERE code < (1::int8 << 62)
   UNION
-  SELECT k.oid FROM known k WHERE k.oid NOT IN (SELECT oid FROM lk)
+  SELECT oid FROM known WHERE (SELECT nsp FROM flag)
   UNION
-  SELECT k.oid FROM kept k WHERE (SELECT att FROM flag) AND k.oid = ANY(current_setting('schemagate.trace_missing')::oid[])
+  (SELECT oid FROM known WHERE (SELECT cls FROM flag)
+   EXCEPT
+   SELECT c.oid FROM pg_class c WHERE (SELECT cls FROM flag) AND c.ctid = ANY(current_setting('schemagate.trace_tid')::tid[]))
   UNION
-  SELECT k.oid FROM kept k WHERE (SELECT idx FROM flag) AND k.itid <> '(0,0)'
-    AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.ctid = k.itid AND i.indexrelid = k.oid)
+  (SELECT (code >> 4)::oid FROM removed WHERE code < (1::int8 << 62)
+   EXCEPT
+   SELECT (code >> 4)::oid FROM lks WHERE code < (1::int8 << 62) AND EXISTS (SELECT 1 FROM removed))
+  UNION
+  SELECT (code >> 4)::oid FROM lks WHERE (SELECT rb FROM flag) AND code < (1::int8 << 62)
+  UNION
+  (SELECT oid FROM known WHERE (SELECT att FROM flag)
+   INTERSECT
+   SELECT unnest(current_setting('schemagate.trace_missing')::oid[]) WHERE (SELECT att FROM flag))
+  UNION
+  SELECT k.oid FROM unnest(current_setting('schemagate.trace_oid')::oid[], current_setting('schemagate.trace_itid')::tid[]) k(oid, itid)
+  WHERE (SELECT idx FROM flag) AND k.itid <> '(0,0)' AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.ctid = k.itid AND i.indexrelid = k.oid)
 ),`,
 		"{{OUT}}", `'counts', (SELECT to_json(n) FROM cnt),
+ 'added', COALESCE((SELECT json_agg(code) FROM added), '[]'),
+ 'removed', COALESCE((SELECT json_agg(code) FROM removed), '[]'),
  'gone', COALESCE((SELECT json_agg(t.oid::bigint) FROM todo t WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.oid)), '[]'),
  'other', COALESCE((SELECT json_agg(json_build_object('oid', c.oid::bigint, 'ctid', c.ctid::text))
-   FROM todo t JOIN pg_class c ON c.oid = t.oid WHERE t.oid NOT IN (SELECT oid FROM rel)), '[]'),
- 'scans', COALESCE((SELECT json_agg(json_build_array(k.oid::bigint, s.n)) FROM kept k
-   CROSS JOIN LATERAL (SELECT pg_stat_get_xact_numscans(k.oid) AS n) s WHERE k.scans >= 0 AND s.n <> k.scans), '[]'),
- 'plain', COALESCE((SELECT json_agg(c.oid::bigint) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-   WHERE c.relname = current_setting('schemagate.trace_target', true) AND c.oid IN (SELECT oid FROM lk)
+   FROM (SELECT oid FROM todo EXCEPT SELECT oid FROM rel) t JOIN pg_class c ON c.oid = t.oid), '[]'),
+ 'scans', COALESCE((SELECT json_agg(json_build_array(k.oid::bigint, pg_stat_get_xact_numscans(k.oid))) FROM known k
+   WHERE k.scans >= 0 AND pg_stat_get_xact_numscans(k.oid) <> k.scans), '[]'),
+ 'targets', COALESCE((SELECT json_agg(json_build_array(c.oid::bigint, CASE WHEN c.relkind = 'r' AND NOT c.relhasrules AND NOT c.relrowsecurity
+       AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal)
+       AND NOT EXISTS (SELECT 1 FROM pg_constraint k JOIN pg_class r ON r.oid = k.confrelid
+         WHERE k.conrelid = c.oid AND k.contype = 'f' AND r.relkind = 'p') THEN 1 ELSE 0 END))
+   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.relname = current_setting('schemagate.trace_target', true) AND (c.oid::int8 << 4 | 3) IN (SELECT code FROM lks)
      AND (current_setting('schemagate.trace_target_nsp', true) = '' OR n.nspname = current_setting('schemagate.trace_target_nsp', true))
-     AND c.relkind = 'r' AND NOT c.relhasrules AND NOT c.relrowsecurity
-     AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal)
-     AND NOT EXISTS (SELECT 1 FROM pg_constraint k JOIN pg_class r ON r.oid = k.confrelid
-       WHERE k.conrelid = c.oid AND k.contype = 'f' AND r.relkind = 'p')), '[]')`).Replace(traceTemplate)
+     AND c.oid >= 16384 AND c.relkind IN ('r','m','p','S','t','v','f') AND n.nspname NOT IN ('pg_catalog','information_schema')
+     AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp'), '[]')`).Replace(traceTemplate)
 	// scanCountsQuery reads the scan counters of the session's transaction that are not zero: with a
 	// carried-over state, they are all a new transaction needs to know (the counters are per
 	// transaction, the rest of the state is catalog rows, which reads and rolled-back round trips leave
@@ -235,13 +281,14 @@ todo AS MATERIALIZED (
   WHERE c.oid >= 16384 AND c.relkind IN ('r', 'm', 't', 'p') AND s.n > 0`
 )
 
-// traceInput is lockedTraceQuery's input, as settings of the transaction (see readSpared): the
-// relations the state before knew locked (oid, tid), where their pg_index rows were (itid, "(0,0)" for
-// a relation that is no index), their scan counters (scans, -1 for a relation that is no table), the
-// relations with a fast default (missing), the traceCounts then (counts, "" when not known), and the
+// traceInput is lockedTraceQuery's input, as settings of the transaction (see readSpared): the locks
+// the state before held (locks, lockCode), the relations it knew locked (oid, tid), where their
+// pg_index rows were (itid, "(0,0)" for a relation that is no index), their scan counters (scans, -1
+// for a relation that is no table), the relations with a fast default (missing), the traceCounts then
+// (counts, "" when not known), the mark the read before left (expect, "" when not known) and the
 // table an INSERT of literal rows named (target, and its schema when the INSERT names one).
 type traceInput struct {
-	oid, tid, itid, scans, missing, counts, target, targetNsp string
+	locks, oid, tid, itid, scans, missing, counts, expect, target, targetNsp string
 }
 
 func readTraceState(ctx context.Context, conn *pgx.Conn) (*traceState, error) {
@@ -271,11 +318,16 @@ func readSpared(ctx context.Context, conn *pgx.Conn, query string, in traceInput
 	// so that it is the trace's one statement to run under it: the input's went before it, and under a
 	// short one (1 ms) on a busy machine was canceled now and then, failing the migration at "trace".
 	// The statements are prepared (see prepareSpared) when the Tracer starts.
+	mark := strconv.FormatUint(traceMarks.Add(1), 10)
 	batch.Queue(spareTimeout)
-	batch.Queue(traceInputSQL,
-		orEmpty(in.oid), orEmpty(in.tid), orEmpty(in.itid), orEmpty(in.scans), orEmpty(in.missing), in.counts, in.target, in.targetNsp)
+	seqscan := ""
+	if query == lockedTraceQuery {
+		seqscan = traceSeqScan
+	}
+	batch.Queue(traceInputSQL, orEmpty(in.oid), orEmpty(in.tid), orEmpty(in.itid), orEmpty(in.scans), orEmpty(in.missing),
+		in.counts, in.target, in.targetNsp, orEmpty(in.locks), in.expect, mark, seqscan)
 	batch.Queue(query)
-	batch.Queue("SELECT " + restoreTimeout)
+	batch.Queue(traceRestoreSQL)
 	res := conn.SendBatch(ctx, batch)
 	defer res.Close()
 	var raw []byte
@@ -294,18 +346,46 @@ func readSpared(ctx context.Context, conn *pgx.Conn, query string, in traceInput
 	if err := res.Close(); err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
 	}
-	return decodeTrace(raw)
+	st, err := decodeTrace(raw)
+	if err != nil {
+		return nil, err
+	}
+	st.mark = mark
+	return st, nil
 }
 
-// traceInputSQL puts readSpared's input in settings of the transaction.
+// traceMarks numbers the marks trace reads leave (see traceTemplate): a read must not take a mark
+// another read left, on any connection, for its own.
+var traceMarks atomic.Uint64
+
+// traceInputSQL puts readSpared's input in settings of the transaction, with the mark the read leaves
+// once it is done (trace_next; see traceRestoreSQL).
 const traceInputSQL = `SELECT set_config('schemagate.trace_oid', $1, true), set_config('schemagate.trace_tid', $2, true),
   set_config('schemagate.trace_itid', $3, true), set_config('schemagate.trace_scans', $4, true),
   set_config('schemagate.trace_missing', $5, true), set_config('schemagate.trace_counts', $6, true),
-  set_config('schemagate.trace_target', $7, true), set_config('schemagate.trace_target_nsp', $8, true)`
+  set_config('schemagate.trace_target', $7, true), set_config('schemagate.trace_target_nsp', $8, true),
+  set_config('schemagate.trace_locks', $9, true), set_config('schemagate.trace_expect', $10, true),
+  set_config('schemagate.trace_next', $11, true),
+  set_config('schemagate.enable_seqscan', current_setting('enable_seqscan'), false),
+  set_config('enable_seqscan', CASE WHEN $12 = '' THEN current_setting('enable_seqscan') ELSE $12 END, true)`
+
+// traceSeqScan is enable_seqscan while lockedTraceQuery runs (traceInputSQL's last input; put back by
+// traceRestoreSQL), so that the plan the session keeps for it looks the rows of the relations known
+// locked up by one TID scan: made while pg_class was small (a migration's first read, or Warm during
+// the replay), the plan scanned all of pg_class instead, testing each row against the whole array,
+// 30 ms a statement 100 ADD COLUMNs into a migration. The query's other scans read a few rows an
+// index finds.
+const traceSeqScan = "off"
+
+// traceRestoreSQL runs after a trace query: it puts the migration's statement_timeout and
+// enable_seqscan back and leaves the read's mark, local to the (sub)transaction, which a rollback of it
+// takes back.
+const traceRestoreSQL = "SELECT " + restoreTimeout + ", set_config('enable_seqscan', current_setting('schemagate.enable_seqscan'), true), " +
+	"set_config('schemagate.trace_mark', current_setting('schemagate.trace_next'), true)"
 
 // traceStatements are the statements readSpared runs, prepared when a Tracer starts (see prepareSpared).
 func traceStatements() []string {
-	return []string{spareTimeout, traceInputSQL, fullTraceQuery, lockedTraceQuery, "SELECT " + restoreTimeout}
+	return []string{spareTimeout, traceInputSQL, fullTraceQuery, lockedTraceQuery, traceRestoreSQL}
 }
 
 // orEmpty is an array's text, or the empty array's.
@@ -321,11 +401,13 @@ func decodeTrace(raw []byte) (*traceState, error) {
 	if err := json.Unmarshal(raw, st); err != nil {
 		return nil, fmt.Errorf("trace: decode: %w", err)
 	}
-	st.Locks = make([]traceLock, len(st.LockIDs))
-	for i, n := range st.LockIDs {
-		st.Locks[i] = decodeLock(n)
+	if st.LockIDs != nil {
+		st.held = make(map[int64]bool, len(st.LockIDs))
+		for _, n := range st.LockIDs {
+			st.held[n] = true
+		}
+		st.LockIDs = nil
 	}
-	st.LockIDs = nil
 	st.index()
 	return st, nil
 }
@@ -437,7 +519,7 @@ func (t *Tracer) After(ctx context.Context, _ int, stmt *sqlparse.Statement, d t
 	ev.DurationMS = float64(d.Microseconds()) / 1000
 	t.Evidence = append(t.Evidence, ev)
 	t.prev = cur
-	t.repeat = nextRun(t.repeat, shape, cur, set(locked.Plain), ev)
+	t.repeat = nextRun(t.repeat, shape, plainTarget(locked.Targets), ev)
 	return nil
 }
 
@@ -467,14 +549,16 @@ func (t *Tracer) Settled(ctx context.Context) error {
 }
 
 // read reads again the relations in says (see lockedTraceQuery) and returns what it read, the state
-// after it and the evidence of what changed since the state before, checked against a read of every
-// relation in Verify mode.
+// after it (which takes the state before's place: see advanceTrace) and the evidence of what changed since
+// the state before, checked against a read of every relation in Verify mode.
 func (t *Tracer) read(ctx context.Context, in traceInput) (locked, cur *traceState, ev lint.Evidence, err error) {
 	if locked, err = readLocked(ctx, t.conn, in); err != nil {
 		return nil, nil, ev, err
 	}
-	cur = mergeTrace(t.prev, locked)
-	ev = diffTrace(t.prev, cur, t.preexisting)
+	if t.Verify && t.prevFull == nil {
+		t.prevFull = t.prev.clone() // advanceTrace takes t.prev's maps over
+	}
+	cur, ev = advanceTrace(t.prev, locked, t.preexisting)
 	if t.Verify {
 		err = t.verify(ctx, cur, ev)
 	}
@@ -488,11 +572,7 @@ func (t *Tracer) verify(ctx context.Context, cur *traceState, ev lint.Evidence) 
 	if err != nil {
 		return err
 	}
-	before := t.prevFull
-	if before == nil {
-		before = t.prev
-	}
-	if want := diffTrace(before, full, t.preexisting); !reflect.DeepEqual(ev, want) {
+	if want := diffTrace(t.prevFull, full, t.preexisting); !reflect.DeepEqual(ev, want) {
 		return fmt.Errorf("trace: verify: evidence: incremental %+v, full read %+v", ev, want)
 	}
 	t.prevFull = full
@@ -522,8 +602,8 @@ func sameTraceState(cur, full *traceState) error {
 	// Where a relation's pg_class and pg_index rows are matters only while the transaction holds a lock
 	// on it (the next read looks there for the rows of the relations it knew locked, and reads anew
 	// those it newly locks): a GRANT, which locks nothing, moves the row of its table unseen.
-	locked := make(map[uint32]bool, len(full.Locks))
-	for _, l := range full.Locks {
+	locked := make(map[uint32]bool, len(full.held))
+	for _, l := range full.locks() {
 		if l.Locktype == "relation" {
 			locked[l.OID] = true
 		}
@@ -563,10 +643,7 @@ func sameTraceState(cur, full *traceState) error {
 	if a, b := sorted(cur.Invalid), sorted(full.Invalid); !slices.Equal(a, b) {
 		return diff("invalid indexes", a, b)
 	}
-	locks := func(l []traceLock) []traceLock {
-		return slices.SortedFunc(slices.Values(l), func(a, b traceLock) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
-	}
-	if a, b := locks(cur.Locks), locks(full.Locks); !slices.Equal(a, b) {
+	if a, b := cur.locks(), full.locks(); !slices.Equal(a, b) {
 		return diff("locks", a, b)
 	}
 	return nil
@@ -592,7 +669,7 @@ type insertRun struct {
 
 // repeatedInsert is the shape of an INSERT whose rows are only constants (VALUES of literals, casts of
 // literals, negative numbers): nothing in it runs code of its own or reads another relation, so into a
-// plain table (traceState.Plain) it takes the same locks as the INSERT of that shape before it, and scans
+// plain table (traceState.Targets) it takes the same locks as the INSERT of that shape before it, and scans
 // and rewrites nothing. A seed migration of thousands of such INSERTs is then traced at its first ones,
 // not after each (a read costs about half a millisecond). nil for any other statement.
 func repeatedInsert(st *sqlparse.Statement) *insertShape {
@@ -649,11 +726,10 @@ func literal(n *pg_query.Node) bool {
 }
 
 // nextRun is the run of INSERTs after a traced statement of shape (nil: not such an INSERT) with
-// evidence ev, the state being cur. The run holds while its target is a plain table that the statement
-// holds a RowExclusiveLock on (the one its name finds, unqualified: a single such table), and becomes
-// steady when a second INSERT of its shape took nothing new.
-func nextRun(run *insertRun, shape *insertShape, cur *traceState, plain map[uint32]bool, ev lint.Evidence) *insertRun {
-	if shape == nil || !plainTarget(shape, cur, plain) {
+// evidence ev, plain telling whether its target is a plain table (plainTarget). The run holds while
+// it is, and becomes steady when a second INSERT of its shape took nothing new.
+func nextRun(run *insertRun, shape *insertShape, plain bool, ev lint.Evidence) *insertRun {
+	if shape == nil || !plain {
 		return nil
 	}
 	if run != nil && run.shape == *shape {
@@ -664,79 +740,126 @@ func nextRun(run *insertRun, shape *insertShape, cur *traceState, plain map[uint
 	return &insertRun{shape: *shape}
 }
 
-// plainTarget tells whether the table an INSERT of shape wrote is plain (in plain, read for that
-// INSERT: see traceState.Plain), found among the tables the transaction holds a RowExclusiveLock on by
-// its name (and schema, when the statement names one).
-func plainTarget(shape *insertShape, cur *traceState, plain map[uint32]bool) bool {
-	var found []traceRel
-	seen := map[uint32]bool{}
-	for _, l := range cur.Locks {
-		if l.Locktype != "relation" || l.OID == 0 || l.Mode != "RowExclusiveLock" || seen[l.OID] {
-			continue
-		}
-		seen[l.OID] = true
-		r, ok := cur.byOID[l.OID]
-		if ok && r.Table == shape.table && (shape.schema == "" || r.Schema == shape.schema) && r.Kind != "i" && r.Kind != "I" {
-			found = append(found, r)
-		}
-	}
-	return len(found) == 1 && plain[found[0].OID]
+// plainTarget tells whether the table an INSERT wrote is plain: the one relation its name (and schema,
+// when the statement names one) finds among those the transaction holds a RowExclusiveLock on
+// (targets, read for that INSERT: see traceState.Targets) is a plain table.
+func plainTarget(targets [][2]int64) bool {
+	return len(targets) == 1 && targets[0][1] == 1
 }
 
-// mergeTrace is prev with the relations locked (and read) in locked brought up to date: their rows,
-// columns and indexes replaced, or removed when the relation is gone. Locks come from locked.
-// knownLocked is lockedTraceQuery's input: the relations st held locks on, with where their catalog
-// rows were, their scan counters, those with a fast default, and st's traceCounts.
+// locks are the locks st holds, in order.
+func (st *traceState) locks() []traceLock {
+	codes := slices.Sorted(maps.Keys(st.held))
+	out := make([]traceLock, len(codes))
+	for i, n := range codes {
+		out[i] = decodeLock(n)
+	}
+	return out
+}
+
+// clone is a copy of st that shares nothing advanceTrace changes.
+func (st *traceState) clone() *traceState {
+	c := *st
+	c.held, c.byOID, c.others, c.in = maps.Clone(st.held), maps.Clone(st.byOID), maps.Clone(st.others), nil
+	return &c
+}
+
+// knownInput is lockedTraceQuery's input for a state (see traceInput), kept as it is built: the
+// arrays' elements, without braces, and the relations they list. A statement usually only adds to
+// what the transaction holds, so the next state's input is this one with what it added (see advanceTrace),
+// not built again from every lock held, which cost as much as the read once thousands were.
+type knownInput struct {
+	locks, oid, tid, itid, scans, missing []byte
+	rels                                  map[uint32]bool
+}
+
+// addLock adds a held lock to in.
+func (in *knownInput) addLock(code int64) {
+	if len(in.locks) > 0 {
+		in.locks = append(in.locks, ',')
+	}
+	in.locks = strconv.AppendInt(in.locks, code, 10)
+}
+
+// addRelation adds to in the relation oid, held, if st knows it (a relation read, or one the trace
+// leaves out), with where its rows were and its scan counter, and its fast defaults.
+func (in *knownInput) addRelation(st *traceState, oid uint32) {
+	if in.rels[oid] {
+		return
+	}
+	var ctid, ictid string
+	scan := int64(-1)
+	if r, ok := st.byOID[oid]; ok {
+		ctid, ictid = r.CTID, r.IndexCTID
+		if r.Kind == "r" || r.Kind == "m" || r.Kind == "t" || r.Kind == "p" {
+			scan = r.SeqScan
+		}
+	} else if c, ok := st.others[oid]; ok {
+		ctid = c
+	} else {
+		return
+	}
+	in.rels[oid] = true
+	if len(in.oid) > 0 {
+		in.oid, in.tid, in.itid, in.scans = append(in.oid, ','), append(in.tid, ','), append(in.itid, ','), append(in.scans, ',')
+	}
+	in.oid = strconv.AppendUint(in.oid, uint64(oid), 10)
+	in.tid = strconv.AppendQuote(in.tid, ctid)
+	if ictid == "" {
+		ictid = "(0,0)"
+	}
+	in.itid = strconv.AppendQuote(in.itid, ictid)
+	in.scans = strconv.AppendInt(in.scans, scan, 10)
+}
+
+// addMissing adds to in the fast defaults items lists of relations in lists.
+func (in *knownInput) addMissing(items []traceItem) {
+	for _, m := range items {
+		if in.rels[m.Rel] {
+			if len(in.missing) > 0 {
+				in.missing = append(in.missing, ',')
+			}
+			in.missing = strconv.AppendUint(in.missing, uint64(m.Rel), 10)
+		}
+	}
+}
+
+// buildInput is st's knownInput, built from every lock it holds.
+func (st *traceState) buildInput() *knownInput {
+	in := &knownInput{rels: map[uint32]bool{}}
+	for code := range st.held {
+		in.addLock(code)
+		if l := decodeLock(code); l.Locktype == "relation" && l.OID != 0 {
+			in.addRelation(st, l.OID)
+		}
+	}
+	in.addMissing(st.Missing)
+	return in
+}
+
+// knownLocked is lockedTraceQuery's input: the locks st held, the relations it held locks on, with
+// where their catalog rows were, their scan counters, those with a fast default, st's traceCounts and
+// the mark its read left.
 func (st *traceState) knownLocked() traceInput {
-	var oid, tid, itid, scans, missing []byte
-	seen := map[uint32]bool{}
-	add := func(o uint32, ctid, ictid string, scan int64) {
-		if len(oid) > 0 {
-			oid, tid, itid, scans = append(oid, ','), append(tid, ','), append(itid, ','), append(scans, ',')
-		}
-		oid = strconv.AppendUint(oid, uint64(o), 10)
-		tid = strconv.AppendQuote(tid, ctid)
-		if ictid == "" {
-			ictid = "(0,0)"
-		}
-		itid = strconv.AppendQuote(itid, ictid)
-		scans = strconv.AppendInt(scans, scan, 10)
-	}
-	for _, l := range st.Locks {
-		if l.Locktype != "relation" || l.OID == 0 || seen[l.OID] {
-			continue
-		}
-		seen[l.OID] = true
-		if r, ok := st.byOID[l.OID]; ok {
-			scan := int64(-1)
-			if r.Kind == "r" || r.Kind == "m" || r.Kind == "t" || r.Kind == "p" {
-				scan = r.SeqScan
-			}
-			add(r.OID, r.CTID, r.IndexCTID, scan)
-		} else if ctid, ok := st.others[l.OID]; ok {
-			add(l.OID, ctid, "", -1)
-		}
-	}
-	for _, m := range st.Missing {
-		if seen[m.Rel] {
-			if len(missing) > 0 {
-				missing = append(missing, ',')
-			}
-			missing = strconv.AppendUint(missing, uint64(m.Rel), 10)
-		}
+	if st.in == nil {
+		st.in = st.buildInput()
 	}
 	array := func(b []byte) string { return "{" + string(b) + "}" }
-	in := traceInput{oid: array(oid), tid: array(tid), itid: array(itid), scans: array(scans), missing: array(missing)}
+	in := traceInput{locks: array(st.in.locks), oid: array(st.in.oid), tid: array(st.in.tid), itid: array(st.in.itid),
+		scans: array(st.in.scans), missing: array(st.in.missing), expect: st.mark}
 	if st.Counts != nil {
-		in.counts = fmt.Sprintf("{%d,%d,%d}", st.Counts[0], st.Counts[1], st.Counts[2])
+		in.counts = fmt.Sprintf("{%d,%d,%d,%d}", st.Counts[0], st.Counts[1], st.Counts[2], st.Counts[3])
 	}
 	return in
 }
 
-// mergeTrace is the state after a statement: prev, with the relations locked read again (locked.Rels)
-// replaced, those dropped (locked.Gone) taken out, the scan counters that changed (locked.Scans) and
-// the locked ones that lockedTraceQuery found unchanged kept.
-func mergeTrace(prev, locked *traceState) *traceState {
+// advanceTrace is the state after a statement and the statement's evidence, given prev, the state before
+// it, and locked, what lockedTraceQuery read with prev's input: prev with the locks taken and let go
+// of, the relations read again (locked.Rels) replaced, those dropped (locked.Gone) taken out, the scan
+// counters that changed (locked.Scans). It costs what changed, not what the transaction holds: the new
+// state takes prev's maps over and changes them (prev is not to be used again), and the evidence is
+// drawn from the relations that changed only, as diffTrace draws it from all of them.
+func advanceTrace(prev, locked *traceState, preexisting map[uint32]bool) (*traceState, lint.Evidence) {
 	covered := map[uint32]bool{}
 	for _, r := range locked.Rels {
 		covered[r.OID] = true
@@ -747,21 +870,46 @@ func mergeTrace(prev, locked *traceState) *traceState {
 	for _, o := range locked.Other {
 		covered[o.OID] = true
 	}
-	cur := &traceState{Locks: locked.Locks, Counts: locked.Counts, byOID: maps.Clone(prev.byOID), others: maps.Clone(prev.others)}
+	cur := &traceState{Counts: locked.Counts, mark: locked.mark, held: prev.held, byOID: prev.byOID, others: prev.others, in: prev.in}
+	prev.held, prev.byOID, prev.others, prev.in = nil, nil, nil, nil
+	if cur.held == nil {
+		cur.held = map[int64]bool{}
+	}
 	if cur.byOID == nil {
 		cur.byOID = map[uint32]traceRel{}
 	}
 	if cur.others == nil {
 		cur.others = map[uint32]string{}
 	}
+	// was holds what the relations that change were before.
+	was := make(map[uint32]traceRel, len(covered)+len(locked.Scans))
+	// rebuild: a relation the input lists changed, or a lock was let go of: the input is built again.
+	rebuild := cur.in == nil || len(locked.Removed) > 0
+	newly := map[uint32]bool{}
+	for _, n := range locked.Added {
+		if l := decodeLock(n); l.Locktype == "relation" {
+			newly[l.OID] = true
+		}
+	}
+	otherWas := map[uint32]string{}
 	for oid := range covered {
+		if r, ok := cur.byOID[oid]; ok {
+			was[oid] = r
+		}
+		otherWas[oid] = cur.others[oid]
+		// Read again though locked in no new mode (its row moved, back after a rollback…): built again.
+		rebuild = rebuild || !newly[oid]
 		delete(cur.byOID, oid)
 		delete(cur.others, oid)
 	}
 	for _, sc := range locked.Scans {
 		if r, ok := cur.byOID[uint32(sc[0])]; ok {
+			if _, seen := was[r.OID]; !seen {
+				was[r.OID] = r
+			}
 			r.SeqScan = sc[1]
 			cur.byOID[r.OID] = r
+			rebuild = rebuild || cur.in.rels[r.OID]
 		}
 	}
 	for _, r := range locked.Rels {
@@ -770,32 +918,144 @@ func mergeTrace(prev, locked *traceState) *traceState {
 	for _, o := range locked.Other {
 		cur.others[o.OID] = o.CTID
 	}
-	keep := func(prev, now []traceItem) []traceItem {
-		var out []traceItem
+	// A relation the input lists, read again (locked in a new mode, or its row moved), is built
+	// again when what the input says of it changed.
+	for oid := range covered {
+		if !rebuild && cur.in.rels[oid] {
+			b, r := was[oid], cur.byOID[oid]
+			rebuild = cur.others[oid] != otherWas[oid] || b.CTID != r.CTID || b.IndexCTID != r.IndexCTID || b.SeqScan != r.SeqScan ||
+				slices.ContainsFunc(locked.Missing, func(m traceItem) bool { return m.Rel == oid }) ||
+				slices.ContainsFunc(prev.Missing, func(m traceItem) bool { return m.Rel == oid })
+		}
+	}
+	for _, n := range locked.Removed {
+		delete(cur.held, n)
+	}
+	for _, n := range locked.Added {
+		cur.held[n] = true
+	}
+
+	// Fast defaults and invalid indexes change only on relations read again.
+	kept := func(prev []traceItem) (out, gone []traceItem) {
 		for _, x := range prev {
-			if !covered[x.Rel] {
+			if covered[x.Rel] {
+				gone = append(gone, x)
+			} else {
 				out = append(out, x)
 			}
 		}
-		return append(out, now...)
+		return out, gone
 	}
-	cur.Missing = keep(prev.Missing, locked.Missing)
-	cur.Invalid = keep(prev.Invalid, locked.Invalid)
-	return cur
-}
+	missing, oldMissing := kept(prev.Missing)
+	invalid, oldInvalid := kept(prev.Invalid)
+	cur.Missing, cur.Invalid = append(missing, locked.Missing...), append(invalid, locked.Invalid...)
 
-func diffTrace(before, after *traceState, preexisting map[uint32]bool) lint.Evidence {
-	var ev lint.Evidence
-	held := make(map[traceLock]bool, len(before.Locks))
-	for _, l := range before.Locks {
-		held[l] = true
+	if rebuild {
+		cur.in = nil // built again when asked (knownLocked)
+	} else {
+		for _, n := range locked.Added {
+			cur.in.addLock(n)
+			if l := decodeLock(n); l.Locktype == "relation" && l.OID != 0 {
+				cur.in.addRelation(cur, l.OID)
+			}
+		}
+		cur.in.addMissing(locked.Missing)
 	}
-	seen := map[traceLock]bool{}
-	for _, l := range after.Locks {
-		if held[l] || seen[l] || l.Locktype != "relation" || l.OID == 0 {
+
+	var ev lint.Evidence
+	for _, n := range locked.Added {
+		l := decodeLock(n)
+		if l.Locktype != "relation" || l.OID == 0 {
 			continue
 		}
-		seen[l] = true
+		rel, ok := cur.byOID[l.OID]
+		dropped := false
+		if !ok {
+			rel, ok = was[l.OID]
+			dropped = true
+		}
+		if !ok || sequenceNoise(rel.Kind, l.Mode) {
+			continue // a relation created and dropped within the statement, or a sequence's use
+		}
+		ev.Locks = append(ev.Locks, lint.LockEvidence{Relation: rel.Name, Mode: l.Mode, Dropped: dropped, Preexisting: preexisting[l.OID], Kind: rel.Kind})
+	}
+	sortLocks(ev.Locks)
+	for oid, b := range was {
+		if r, ok := cur.byOID[oid]; ok {
+			ev.Rewritten, ev.Scanned = changedRelation(b, r, preexisting, ev.Rewritten, ev.Scanned)
+		}
+	}
+	for _, m := range locked.Missing {
+		if !slices.Contains(oldMissing, m) {
+			ev.FastDefault = append(ev.FastDefault, m.Name)
+		}
+	}
+	for _, m := range locked.Invalid {
+		if !slices.Contains(oldInvalid, m) {
+			ev.InvalidIndexes = append(ev.InvalidIndexes, m.Name)
+			if m.Kind == "I" {
+				ev.InvalidPartitioned = append(ev.InvalidPartitioned, m.Name)
+			}
+		}
+	}
+	ev.ClearedIndexes = clearedIndexes(&traceState{Invalid: oldInvalid}, &traceState{Invalid: locked.Invalid})
+	sortEvidence(&ev)
+	return cur, ev
+}
+
+// sortLocks puts the locks of evidence in order of relation and mode, then the relation dropped first:
+// a rewrite that builds a primary key again locks the old and the new one, both of its name, and the
+// order of the two must not be the order the server listed them in.
+func sortLocks(locks []lint.LockEvidence) {
+	sort.Slice(locks, func(i, j int) bool {
+		a, b := locks[i], locks[j]
+		if a.Relation != b.Relation {
+			return a.Relation < b.Relation
+		}
+		if a.Mode != b.Mode {
+			return a.Mode < b.Mode
+		}
+		if a.Dropped != b.Dropped {
+			return a.Dropped
+		}
+		if a.Preexisting != b.Preexisting {
+			return a.Preexisting
+		}
+		return a.Kind < b.Kind
+	})
+}
+
+// sortEvidence puts the relations of ev in order of name: they come in pg_locks order, or a map's,
+// which change from run to run.
+func sortEvidence(ev *lint.Evidence) {
+	for _, names := range [][]string{ev.Rewritten, ev.Scanned, ev.FastDefault, ev.InvalidIndexes, ev.InvalidPartitioned, ev.ClearedIndexes} {
+		slices.Sort(names)
+	}
+}
+
+// changedRelation adds r to rewritten when it has a new filenode since b and to scanned when it was
+// scanned since, r being a relation that existed before the migration.
+func changedRelation(b, r traceRel, preexisting map[uint32]bool, rewritten, scanned []string) ([]string, []string) {
+	// A sequence gets a new relfilenode from ALTER SEQUENCE … RESTART, INCREMENT, CACHE and the like: one
+	// row written again, no rewrite of anything that costs.
+	if b.Filenode != nil && r.Filenode != nil && *b.Filenode != *r.Filenode && preexisting[r.OID] && r.Kind != "S" {
+		rewritten = append(rewritten, r.Name)
+	}
+	if r.SeqScan > b.SeqScan && (r.Kind == "r" || r.Kind == "m" || r.Kind == "t" || r.Kind == "p") && preexisting[r.OID] {
+		scanned = append(scanned, r.Name)
+	}
+	return rewritten, scanned
+}
+
+// diffTrace is the evidence of what changed between two states, both read whole (fullTraceQuery), or
+// one of them: it goes through every lock and relation (see advanceTrace for a statement's own).
+func diffTrace(before, after *traceState, preexisting map[uint32]bool) lint.Evidence {
+	var ev lint.Evidence
+	for _, n := range slices.Sorted(maps.Keys(after.held)) {
+		l := decodeLock(n)
+		if before.held[n] || l.Locktype != "relation" || l.OID == 0 {
+			continue
+		}
 		rel, ok := after.byOID[l.OID]
 		dropped := false
 		if !ok {
@@ -810,24 +1070,10 @@ func diffTrace(before, after *traceState, preexisting map[uint32]bool) lint.Evid
 		}
 		ev.Locks = append(ev.Locks, lint.LockEvidence{Relation: rel.Name, Mode: l.Mode, Dropped: dropped, Preexisting: preexisting[l.OID], Kind: rel.Kind})
 	}
-	sort.Slice(ev.Locks, func(i, j int) bool {
-		if ev.Locks[i].Relation != ev.Locks[j].Relation {
-			return ev.Locks[i].Relation < ev.Locks[j].Relation
-		}
-		return ev.Locks[i].Mode < ev.Locks[j].Mode
-	})
+	sortLocks(ev.Locks)
 	for _, r := range after.byOID {
-		b, ok := before.byOID[r.OID]
-		if !ok {
-			continue
-		}
-		// A sequence gets a new relfilenode from ALTER SEQUENCE … RESTART, INCREMENT, CACHE and the like: one
-		// row written again, no rewrite of anything that costs.
-		if b.Filenode != nil && r.Filenode != nil && *b.Filenode != *r.Filenode && preexisting[r.OID] && r.Kind != "S" {
-			ev.Rewritten = append(ev.Rewritten, r.Name)
-		}
-		if r.SeqScan > b.SeqScan && (r.Kind == "r" || r.Kind == "m" || r.Kind == "t" || r.Kind == "p") && preexisting[r.OID] {
-			ev.Scanned = append(ev.Scanned, r.Name)
+		if b, ok := before.byOID[r.OID]; ok {
+			ev.Rewritten, ev.Scanned = changedRelation(b, r, preexisting, ev.Rewritten, ev.Scanned)
 		}
 	}
 	for _, m := range after.Missing {
@@ -844,10 +1090,7 @@ func diffTrace(before, after *traceState, preexisting map[uint32]bool) lint.Evid
 		}
 	}
 	ev.ClearedIndexes = clearedIndexes(before, after)
-	// The relations come in pg_locks order, which changes from run to run: report them by name.
-	for _, names := range [][]string{ev.Rewritten, ev.Scanned, ev.FastDefault, ev.InvalidIndexes, ev.InvalidPartitioned, ev.ClearedIndexes} {
-		slices.Sort(names)
-	}
+	sortEvidence(&ev)
 	return ev
 }
 
@@ -1051,8 +1294,8 @@ func (t *ConcurrentTracer) evidence(ctx context.Context, stmt *sqlparse.Statemen
 		if err != nil {
 			return lint.Evidence{}, nil, err
 		}
-		cur := mergeTrace(t.prev, locked)
-		return diffTrace(t.prev, cur, t.preexisting), cur, nil
+		cur, ev := advanceTrace(t.prev, locked, t.preexisting)
+		return ev, cur, nil
 	}
 	cur, err := readTraceState(ctx, t.observe)
 	if err != nil {
@@ -1097,7 +1340,7 @@ func transactionKind(stmt *sqlparse.Statement) (pg_query.TransactionStmtKind, bo
 // statement's.
 func (t *ConcurrentTracer) newLocks(seen map[string]lint.LockEvidence, oids map[string]uint32, after *traceState) []lint.LockEvidence {
 	held := map[string]bool{}
-	for _, l := range t.prev.Locks {
+	for _, l := range t.prev.locks() {
 		if l.Locktype == "relation" && l.OID != 0 {
 			held[fmt.Sprint(l.OID, "|", l.Mode)] = true
 		}

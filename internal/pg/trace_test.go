@@ -771,3 +771,89 @@ func sessions(t *testing.T, n int) []*pgx.Conn {
 	}
 	return out
 }
+
+// addColumnsScripts are the repro of a migration that touches every table of a large history once:
+// history creates n tables, and the migration adds a column to each, n statements that each lock a
+// table the transaction held nothing on before.
+func addColumnsScripts(n int) (history string, migration *migrate.Script) {
+	var h, m strings.Builder
+	for i := range n {
+		fmt.Fprintf(&h, "CREATE TABLE t%d (id int PRIMARY KEY);\n", i)
+		fmt.Fprintf(&m, "ALTER TABLE t%d ADD COLUMN note text;\n", i)
+	}
+	return h.String(), script(m.String())
+}
+
+// TestTraceLongMigration: a migration of a thousand statements, each locking a table the transaction
+// held nothing on, is traced as a short one is, to its last statements (each read sends back only what
+// changed since the one before: see lockedTraceQuery): every ADD COLUMN's ACCESS EXCLUSIVE lock, the
+// 2nd statement's and the 1001st's; late in the transaction, a rewrite under a lock held since its
+// start, a lock upgraded on a table held in a weaker mode since the first statement, a scan under a
+// held lock, and a rewrite rolled back to a savepoint under a lock held from before it, which leaves
+// the catalog counters as they were and brings back the primary key the rewrite dropped: the same
+// rewrite again drops it, a pre-existing index. Verify checks every read against a read of every
+// relation.
+func TestTraceLongMigration(t *testing.T) {
+	const n = 1000
+	history, s := addColumnsScripts(n)
+	setup := history + "CREATE TABLE big (a int);\nINSERT INTO big VALUES (1);\n"
+	sql := "SELECT count(*) FROM big;\n" + s.SQL + `SAVEPOINT s;
+ALTER TABLE t1 ALTER COLUMN id TYPE bigint;
+ROLLBACK TO SAVEPOINT s;
+ALTER TABLE t1 ALTER COLUMN id TYPE bigint;
+ALTER TABLE t0 ALTER COLUMN id TYPE bigint;
+ALTER TABLE big ALTER COLUMN a TYPE bigint;
+SELECT count(*) FROM big;
+`
+	ev := traceWith(t, setup, sql, func(tr *pg.Tracer) { tr.Verify = true }).Evidence
+	if len(ev) != n+8 {
+		t.Fatalf("%d evidence, want %d", len(ev), n+8)
+	}
+	for i := range n {
+		if e := ev[1+i]; len(e.Locks) == 0 || !hasLock(e, fmt.Sprintf("public.t%d", i), "AccessExclusiveLock") || !e.Locks[0].Preexisting {
+			t.Fatalf("statement %d (line %d): want ACCESS EXCLUSIVE on the pre-existing public.t%d, got %+v", 2+i, e.Line, i, e.Locks)
+		}
+	}
+	late := func(i int) lint.Evidence { return ev[n+i] }
+	if e := late(2); !slices.Contains(e.Rewritten, "public.t1") {
+		t.Errorf("rewrite of t1 in the savepoint: want t1 rewritten, got %+v", e)
+	}
+	if e := late(3); len(e.Locks) != 0 {
+		t.Errorf("ROLLBACK TO SAVEPOINT: want no lock, got %+v", e)
+	}
+	droppedKey := func(e lint.Evidence, key string) bool {
+		return slices.ContainsFunc(e.Locks, func(l lint.LockEvidence) bool {
+			return l.Relation == key && l.Mode == "AccessExclusiveLock" && l.Dropped && l.Preexisting
+		})
+	}
+	if e := late(4); !slices.Contains(e.Rewritten, "public.t1") || !droppedKey(e, "public.t1_pkey") {
+		t.Errorf("rewrite of t1 after the rollback: want t1 rewritten and its pre-existing key dropped, got %+v", e)
+	}
+	if e := late(5); !slices.Contains(e.Rewritten, "public.t0") || hasLock(e, "public.t0", "AccessExclusiveLock") || !droppedKey(e, "public.t0_pkey") {
+		t.Errorf("rewrite of t0 under the ACCESS EXCLUSIVE lock held from the 2nd statement: want t0 rewritten, its key dropped, no new ACCESS EXCLUSIVE on t0, got %+v", e)
+	}
+	if e := late(6); !hasLock(e, "public.big", "AccessExclusiveLock") || !slices.Equal(e.Rewritten, []string{"public.big"}) {
+		t.Errorf("ALTER TABLE big after a SELECT at the start: want ACCESS EXCLUSIVE on big (upgraded) and big rewritten, got %+v", e)
+	}
+	if e := late(7); !slices.Equal(e.Scanned, []string{"public.big"}) || len(e.Locks) != 0 {
+		t.Errorf("SELECT under the held locks: want big scanned, no new lock, got %+v", e)
+	}
+}
+
+// BenchmarkTraceAddColumns traces a migration of n ADD COLUMNs, one table each, over a history of n
+// tables (addColumnsScripts): by its last statement the transaction holds thousands of locks, and a
+// statement's trace must not cost more for them. ns/stmt is the cost of one statement, traced.
+func BenchmarkTraceAddColumns(b *testing.B) {
+	b.Setenv("SCHEMAGATE_TRACE", "off") // TestMain verifies every trace; measure the real thing
+	for _, n := range []int{100, 1000, 2000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			history, s := addColumnsScripts(n)
+			conn := pgtest.Conn(b)
+			if _, err := conn.Exec(context.Background(), history); err != nil {
+				b.Fatal(err)
+			}
+			benchTrace(b, conn, s, nil)
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(s.Statements)), "ns/stmt")
+		})
+	}
+}
