@@ -257,20 +257,13 @@ func TestStillRunningSaysPhaseAndLine(t *testing.T) {
 		"1_a.up.sql":   "CREATE TABLE a (id bigint);\nSELECT pg_sleep(0.9);",
 		"1_a.down.sql": "SELECT pg_sleep(0.9);\nDROP TABLE a;",
 	})
-	var mu sync.Mutex
-	var lines []string
+	var log progressLog
 	rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: set, Provider: provider(t), Dir: "db", NoTrace: true,
-		StillRunningEvery: 300 * time.Millisecond, Progress: func(format string, args ...any) {
-			mu.Lock()
-			defer mu.Unlock()
-			lines = append(lines, fmt.Sprintf(format, args...))
-		}})
+		StillRunningEvery: 300 * time.Millisecond, Progress: log.add})
 	if err != nil || !rep.OK {
 		t.Fatalf("run: %v %+v", err, rep)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	out := strings.Join(lines, "\n")
+	out := log.String()
 	// In this order: each phase's line after the announcement of the phase.
 	at := 0
 	for _, want := range []string{"  up at db/1_a.up.sql:2: still running after", "  round trip: down, db/1_a.down.sql",
@@ -298,20 +291,13 @@ func TestReplayProgress(t *testing.T) {
 	base := folderOf(t, migrate.FormatGolangMigrate, history)
 	history["3_c.up.sql"], history["3_c.down.sql"] = "CREATE TABLE c (id bigint);", "DROP TABLE c;"
 	set := folderOf(t, migrate.FormatGolangMigrate, history)
-	var mu sync.Mutex
-	var lines []string
+	var log progressLog
 	rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: set, Base: base, Provider: provider(t), Dir: "db", NoTrace: true,
-		StillRunningEvery: 300 * time.Millisecond, Progress: func(format string, args ...any) {
-			mu.Lock()
-			defer mu.Unlock()
-			lines = append(lines, fmt.Sprintf(format, args...))
-		}})
+		StillRunningEvery: 300 * time.Millisecond, Progress: log.add})
 	if err != nil || !rep.OK {
 		t.Fatalf("run: %v %+v", err, rep)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	out := strings.Join(lines, "\n")
+	out := log.String()
 	for _, want := range []string{"  history: 0 of 2 migrations in", "now at 1_a, db/1_a.up.sql:2", "  history: 1 of 2 migrations in",
 		"now at 2_b, db/2_b.up.sql:2", "  history migration 1_a at db/1_a.up.sql:2: still running after",
 		"  history migration 2_b at db/2_b.up.sql:2: still running after"} {
@@ -319,7 +305,7 @@ func TestReplayProgress(t *testing.T) {
 			t.Errorf("progress lacks %q:\n%s", want, out)
 		}
 	}
-	for _, l := range lines {
+	for _, l := range strings.Split(out, "\n") {
 		if strings.Contains(l, "still running") && (strings.Contains(l, "RESET") || !strings.Contains(l, "SELECT pg_sleep(")) {
 			t.Errorf("progress line %q: want the sleeping statement named", l)
 		}
@@ -523,4 +509,23 @@ func TestMigrationsThatForgetPreparedStatements(t *testing.T) {
 			}
 		}
 	}
+}
+
+// progressLog keeps the progress lines of a run, which the watchdog's goroutine writes too.
+type progressLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *progressLog) add(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+}
+
+// String is the lines so far, one a line.
+func (l *progressLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
 }
