@@ -2,6 +2,7 @@ package pg
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -11,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -318,7 +318,9 @@ func readSpared(ctx context.Context, conn *pgx.Conn, query string, in traceInput
 	// so that it is the trace's one statement to run under it: the input's went before it, and under a
 	// short one (1 ms) on a busy machine was canceled now and then, failing the migration at "trace".
 	// The statements are prepared (see prepareSpared) when the Tracer starts.
-	mark := strconv.FormatUint(traceMarks.Add(1), 10)
+	// A read must not take a mark another read left, on any connection (a trace state goes on across
+	// sessions), for its own: each is random.
+	mark := rand.Text()
 	batch.Queue(spareTimeout)
 	seqscan := ""
 	if query == lockedTraceQuery {
@@ -353,10 +355,6 @@ func readSpared(ctx context.Context, conn *pgx.Conn, query string, in traceInput
 	st.mark = mark
 	return st, nil
 }
-
-// traceMarks numbers the marks trace reads leave (see traceTemplate): a read must not take a mark
-// another read left, on any connection, for its own.
-var traceMarks atomic.Uint64
 
 // traceInputSQL puts readSpared's input in settings of the transaction, with the mark the read leaves
 // once it is done (trace_next; see traceRestoreSQL).
