@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"archive/tar"
 	"bytes"
+	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -28,10 +32,11 @@ func TestActionImage(t *testing.T) {
 		}
 		t.Skipf("docker not available: %v", err)
 	}
-	image := "schemagate/action:test"
+	var image string
 	if prebuilt := os.Getenv("SCHEMAGATE_ACTION_IMAGE"); prebuilt != "" {
 		image = prebuilt // already built by scripts/test-action-image.sh
 	} else {
+		image = actionImageTag(t)
 		build := exec.Command("bash", filepath.Join("..", "..", "scripts", "test-action-image.sh"), image)
 		var buildErr bytes.Buffer
 		build.Stderr = &buildErr
@@ -108,4 +113,65 @@ func TestActionImage(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(fileCmds, "step_summary_1")); !bytes.Contains(b, []byte("| Version | Name |")) {
 		t.Errorf("job summary not written:\n%s", b)
 	}
+}
+
+// actionImageTag is a tag for the action image that no other run uses, removed when t ends, passed or
+// failed: two runs at once (helpers in worktrees of their own, CI beside a developer) built and ran one
+// shared tag, schemagate/action:test, each the other's image. The image goes with its tag unless
+// another tag names it (the script's build of the same context may have been tagged twice).
+func actionImageTag(t *testing.T) string {
+	t.Helper()
+	tag := "schemagate/action:test-" + strings.ToLower(rand.Text()[:12])
+	t.Cleanup(func() {
+		if out, err := exec.Command("docker", "image", "rm", tag).CombinedOutput(); err != nil && !strings.Contains(string(out), "No such image") {
+			t.Errorf("remove the test's action image %s: %v\n%s", tag, err, out)
+		}
+	})
+	return tag
+}
+
+// TestActionImageTagIsTheRunsOwn: each run of TestActionImage gets a tag of its own, and the image is
+// gone once the test ends, also when it fails.
+func TestActionImageTagIsTheRunsOwn(t *testing.T) {
+	if err := exec.Command("docker", "info").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("docker is required under CI: %v", err)
+		}
+		t.Skipf("docker not available: %v", err)
+	}
+	var tags []string
+	for _, fail := range []bool{false, true} {
+		t.Run(fmt.Sprintf("failed %v", fail), func(t *testing.T) {
+			tag := actionImageTag(t)
+			tags = append(tags, tag)
+			// An image of an empty file system: made offline, in no time.
+			imp := exec.Command("docker", "import", "-", tag)
+			imp.Stdin = emptyTar(t)
+			if out, err := imp.CombinedOutput(); err != nil {
+				t.Fatalf("docker import: %v\n%s", err, out)
+			}
+			if fail {
+				t.Skip("ends the test early, as a failure does") // runs the cleanups as Fatal would
+			}
+		})
+	}
+	if len(tags) != 2 || tags[0] == tags[1] || slices.Contains(tags, "schemagate/action:test") {
+		t.Errorf("tags %q: want two of their own", tags)
+	}
+	for _, tag := range tags {
+		if exec.Command("docker", "image", "inspect", tag).Run() == nil {
+			t.Errorf("image %s is still there after its test", tag)
+			exec.Command("docker", "image", "rm", tag).Run()
+		}
+	}
+}
+
+// emptyTar is a tar archive of nothing.
+func emptyTar(t *testing.T) *bytes.Buffer {
+	t.Helper()
+	var b bytes.Buffer
+	if err := tar.NewWriter(&b).Close(); err != nil {
+		t.Fatal(err)
+	}
+	return &b
 }

@@ -512,6 +512,12 @@ func (t *Tracer) After(ctx context.Context, _ int, stmt *sqlparse.Statement, d t
 	if err != nil {
 		return err
 	}
+	if kind, _ := transactionKind(stmt); kind == pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO {
+		// ROLLBACK TO SAVEPOINT puts back what was done since the savepoint: the filenodes a rewrite
+		// there replaced, the fast defaults it took away. That is an undo, not a change of its own:
+		// the rewrite is the statement's that did it.
+		ev.Rewritten, ev.FastDefault = nil, nil
+	}
 	ev.File, ev.Line, ev.Column = t.file, stmt.Pos.Line, stmt.Pos.Column
 	ev.IfNotExists = indexIfNotExists(stmt)
 	ev.DurationMS = float64(d.Microseconds()) / 1000

@@ -840,6 +840,31 @@ SELECT count(*) FROM big;
 	}
 }
 
+// TestTraceRollbackToSavepointIsNoRewrite: ROLLBACK TO SAVEPOINT after a rewriting statement puts the
+// table's old filenodes back and, here, the fast default of a column added before the migration, which
+// the rewrite had written into the rows. That is no rewrite and no fast default of the ROLLBACK TO's:
+// the rewrite is the ALTER's, and the ROLLBACK TO was reported as rewriting t and t_pkey.
+func TestTraceRollbackToSavepointIsNoRewrite(t *testing.T) {
+	tr := traceWith(t, traceSetup+"ALTER TABLE t ADD COLUMN d int DEFAULT 5;", `SAVEPOINT a;
+ALTER TABLE t ALTER COLUMN a TYPE bigint;
+ROLLBACK TO SAVEPOINT a;
+RELEASE SAVEPOINT a;
+`, func(tr *pg.Tracer) { tr.Verify = true })
+	var got []string
+	for _, ev := range tr.Evidence {
+		got = append(got, fmt.Sprintf("%d rewritten %v fast default %v", ev.Line, ev.Rewritten, ev.FastDefault))
+	}
+	want := []string{
+		"1 rewritten [] fast default []",
+		"2 rewritten [public.t public.t_pkey] fast default []",
+		"3 rewritten [] fast default []",
+		"4 rewritten [] fast default []",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("evidence:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // BenchmarkTraceAddColumns traces a migration of n ADD COLUMNs, one table each, over a history of n
 // tables (addColumnsScripts): by its last statement the transaction holds thousands of locks, and a
 // statement's trace must not cost more for them. ns/stmt is the cost of one statement, traced.

@@ -91,3 +91,52 @@ func TestTraceInsideTheScriptsBlocks(t *testing.T) {
 		})
 	}
 }
+
+// TestRollbackToSavepointIsNoRewrite: a rewrite undone by ROLLBACK TO SAVEPOINT is the rewriting
+// statement's finding, not the ROLLBACK TO's, which put the table's old storage back: the trace said
+// the ROLLBACK TO rewrote t and t_pkey, and table-rewrite was reported at its line. In a transaction of
+// the tool's (goose) and in the file's own block (golang-migrate).
+func TestRollbackToSavepointIsNoRewrite(t *testing.T) {
+	const (
+		history = "CREATE TABLE t (id bigint PRIMARY KEY, c int);\nINSERT INTO t SELECT g, g FROM generate_series(1, 100) g;\n"
+		up      = "SAVEPOINT a;\nALTER TABLE t ALTER COLUMN c TYPE bigint;\nROLLBACK TO SAVEPOINT a;\n"
+	)
+	for _, tt := range []struct {
+		name       string
+		format     migrate.Format
+		files      map[string]string
+		alter, rtb int // the lines of the ALTER and the ROLLBACK TO
+	}{
+		{"goose", migrate.FormatGoose, map[string]string{"00001_a.sql": "-- +goose Up\n" + history + "-- +goose Down\nDROP TABLE t;\n",
+			"00002_b.sql": "-- +goose Up\n" + up + "-- +goose Down\nSELECT 1;\n"}, 3, 4},
+		{"golang-migrate", migrate.FormatGolangMigrate, map[string]string{"1_a.up.sql": history, "1_a.down.sql": "DROP TABLE t;\n",
+			"2_b.up.sql": "BEGIN;\n" + up + "COMMIT;\n", "2_b.down.sql": "SELECT 1;\n"}, 3, 4},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			set := folderOf(t, tt.format, tt.files)
+			rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: set, Base: &migrate.Set{Format: set.Format, Migrations: set.Migrations[:1]}, Provider: provider(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := rep.Migrations[1]
+			if m.Status != report.StatusApplied {
+				t.Fatalf("%s: %s %+v, want applied", m.Version, m.Status, m.Error)
+			}
+			rules := map[int][]string{}
+			for _, f := range m.Findings {
+				rules[f.Line] = append(rules[f.Line], f.Rule)
+			}
+			if !slices.Contains(rules[tt.alter], "change-column-type-rewrite") {
+				t.Errorf("line %d (the ALTER): %q, want change-column-type-rewrite", tt.alter, rules[tt.alter])
+			}
+			if len(rules[tt.rtb]) > 0 {
+				t.Errorf("line %d (ROLLBACK TO SAVEPOINT): %q, want no finding", tt.rtb, rules[tt.rtb])
+			}
+			for _, tr := range m.Trace {
+				if tr.Line == tt.rtb && len(tr.Rewritten) > 0 {
+					t.Errorf("ROLLBACK TO SAVEPOINT traced as rewriting %v", tr.Rewritten)
+				}
+			}
+		})
+	}
+}

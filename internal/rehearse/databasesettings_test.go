@@ -70,3 +70,48 @@ func TestDatabaseSettingsRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestGeneratedDownOfTheDatabasesSettingsByName: a migration that names the rehearsal's database
+// literally (the local provider's is postgres) sets that database's own settings, which the round trip
+// compares and a generated down gives back in current_database(): the down is verified, where it was
+// "NOT verified: ALTER DATABASE postgres SET timezone ... changes a database's settings, which the
+// generated down does not undo" (ALTER ROLE ALL IN DATABASE writes the same setting). Another
+// database's settings, which nothing compares or undoes, still leave it unverified.
+func TestGeneratedDownOfTheDatabasesSettingsByName(t *testing.T) {
+	tests := []struct {
+		name, up string
+		problem  string // "" for a down verified
+	}{
+		{name: "ALTER DATABASE of its own", up: "ALTER DATABASE postgres SET timezone = 'UTC';"},
+		{name: "ALTER DATABASE of its own, reset", up: "ALTER DATABASE postgres RESET work_mem;"},
+		{name: "ALTER ROLE ALL IN DATABASE of its own", up: "ALTER ROLE ALL IN DATABASE postgres SET work_mem = '64MB';"},
+		{name: "another database", up: "ALTER DATABASE template1 SET work_mem = '64MB';",
+			problem: "ALTER DATABASE template1 SET work_mem at 2_settings.sql:3 changes a database's settings, which the generated down does not undo"},
+		{name: "another database, every role", up: "ALTER ROLE ALL IN DATABASE template1 SET work_mem = '64MB';",
+			problem: "ALTER ROLE ALL IN DATABASE template1 SET work_mem at 2_settings.sql:3 changes the settings of every role, which the generated down does not undo"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := folderOf(t, migrate.FormatDbmate, map[string]string{
+				"1_base.sql":     "-- migrate:up\nCREATE TABLE t (a int);\nALTER DATABASE postgres SET work_mem = '8MB';\n-- migrate:down\nDROP TABLE t;\n",
+				"2_settings.sql": "-- migrate:up\nCREATE TABLE u (a int);\n" + tc.up + "\n-- migrate:down\n",
+			})
+			rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: fs, Base: &migrate.Set{Format: fs.Format, Migrations: fs.Migrations[:1]},
+				Provider: provider(t), GenerateDown: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := migration(t, rep, "2")
+			if m.Status != report.StatusApplied || m.GeneratedDown == nil {
+				t.Fatalf("2: %s %+v, generated down %+v", m.Status, m.Error, m.GeneratedDown)
+			}
+			gd := m.GeneratedDown
+			if tc.problem == "" && (!gd.Verified || len(gd.Problems) > 0) {
+				t.Errorf("generated down: verified %v, problems %q; want verified\n%s", gd.Verified, gd.Problems, gd.SQL)
+			}
+			if tc.problem != "" && (gd.Verified || !slices.Contains(gd.Problems, tc.problem)) {
+				t.Errorf("generated down: verified %v, problems %q; want not verified, saying %q", gd.Verified, gd.Problems, tc.problem)
+			}
+		})
+	}
+}

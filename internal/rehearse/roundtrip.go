@@ -429,7 +429,11 @@ func (r *run) generateDown(ctx context.Context, m *migrate.Migration, rm *report
 	}
 	gd := &report.GeneratedDown{SQL: ds.SQL, DataLoss: ds.DataLoss, Warnings: ds.Warnings, NoTransaction: ds.NoTransaction}
 	rm.GeneratedDown = gd
-	outside := uncovered(m.Up, r.opts.Dir)
+	db, err := r.database(ctx)
+	if err != nil {
+		return err
+	}
+	outside := uncovered(m.Up, r.opts.Dir, db)
 	gd.Problems = append(gd.Problems, outside...)
 	if strings.TrimSpace(ds.SQL) == "" {
 		// An empty down leaves the catalog as the up left it: it is proven as any other when that is

@@ -16,8 +16,10 @@ import (
 // uncovered describes each statement of s whose effect the generated down does not undo and its proof
 // does not see: "ALTER ROLE api_user at db/1_x.sql:2 changes a role, which the generated down does not
 // undo". dir begins the file's path, as the report's other places do. Statements without a parse tree
-// (none in a migration that ran) and opaque ones (DO blocks, function calls) are not judged.
-func uncovered(s *migrate.Script, dir string) []string {
+// (none in a migration that ran) and opaque ones (DO blocks, function calls) are not judged. db is the
+// rehearsal's database: its own settings, named literally (ALTER DATABASE app SET …, the rehearsal's
+// database being app), are compared, and the generated down gives them back.
+func uncovered(s *migrate.Script, dir, db string) []string {
 	if s == nil {
 		return nil
 	}
@@ -25,6 +27,9 @@ func uncovered(s *migrate.Script, dir string) []string {
 	var out []string
 	for _, st := range s.Statements {
 		if st.Node == nil {
+			continue
+		}
+		if d := sqlparse.DatabaseSettings(st.Node); d != "" && d == db {
 			continue
 		}
 		if label, kind := sqlparse.OutsideCatalog(st.Node); kind != "" {

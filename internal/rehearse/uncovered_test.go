@@ -116,7 +116,16 @@ func TestUncoveredStatements(t *testing.T) {
 	}
 	s := &migrate.Script{File: "2_roles.sql", SQL: "CREATE TABLE t (id int);\nALTER ROLE ALL SET work_mem = '1MB';\n"}
 	s.Statements = sqlparse.Parse(s.SQL)
-	if got := strings.Join(uncovered(s, "db"), "\n"); got != "ALTER ROLE ALL SET work_mem at db/2_roles.sql:2 changes the settings of every role, which the generated down does not undo" {
+	if got := strings.Join(uncovered(s, "db", "app"), "\n"); got != "ALTER ROLE ALL SET work_mem at db/2_roles.sql:2 changes the settings of every role, which the generated down does not undo" {
 		t.Errorf("uncovered: %q", got)
+	}
+	// The rehearsal's own database (app here) by name: its settings are compared and given back.
+	s = &migrate.Script{File: "3_db.sql", SQL: "ALTER DATABASE app SET timezone = 'UTC';\nALTER ROLE ALL IN DATABASE app RESET work_mem;\n" +
+		"ALTER DATABASE other SET timezone = 'UTC';\nALTER DATABASE app CONNECTION LIMIT 5;\n"}
+	s.Statements = sqlparse.Parse(s.SQL)
+	want := "ALTER DATABASE other SET timezone at db/3_db.sql:3 changes a database's settings, which the generated down does not undo\n" +
+		"ALTER DATABASE app at db/3_db.sql:4 changes a database, which the generated down does not undo"
+	if got := strings.Join(uncovered(s, "db", "app"), "\n"); got != want {
+		t.Errorf("uncovered: %q, want %q", got, want)
 	}
 }

@@ -124,6 +124,10 @@ func (r *run) startWatchdog(ctx context.Context, first *pgx.Conn) error {
 	// look reads the long-running statements once through conn, cancels those past the limit and
 	// reports the others.
 	ended := map[time.Time]bool{} // the statements whose session it ended, by their start
+	// The statements it canceled, by their start: one that is still active at the next look (it caught
+	// the cancellation, or its backend was slow to take it) is canceled again, which a handler that
+	// catches one cancellation needs, but said and counted once.
+	canceledAt := map[time.Time]bool{}
 	look := func(conn *pgx.Conn) (err error) {
 		w.polling.Lock()
 		defer w.polling.Unlock()
@@ -192,8 +196,11 @@ func (r *run) startWatchdog(ctx context.Context, first *pgx.Conn) error {
 					r.opts.Progress("%sstill running %s after its cancellation (statement timeout %s): its session is ended: %s", at, tenths(running-limit), limit, statementLine(query))
 				}
 			case canceled:
-				w.canceled.Add(1)
-				r.opts.Progress("%scanceled after %s (statement timeout %s): %s", at, tenths(running), limit, statementLine(query))
+				if !canceledAt[start] {
+					canceledAt[start] = true
+					w.canceled.Add(1)
+					r.opts.Progress("%scanceled after %s (statement timeout %s): %s", at, tenths(running), limit, statementLine(query))
+				}
 			case running >= reported[start]+every:
 				reported[start] = running.Truncate(every)
 				r.opts.Progress("%sstill running after %s: %s", at, running.Round(time.Second), statementLine(query))
@@ -211,6 +218,11 @@ func (r *run) startWatchdog(ctx context.Context, first *pgx.Conn) error {
 		for start := range ended {
 			if !seen[start] {
 				delete(ended, start)
+			}
+		}
+		for start := range canceledAt {
+			if !seen[start] {
+				delete(canceledAt, start)
 			}
 		}
 		if err == nil {

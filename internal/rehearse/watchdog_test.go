@@ -106,6 +106,45 @@ func TestWatchdogEndsASessionThatIgnoresCancel(t *testing.T) {
 	}
 }
 
+// TestCanceledStatementSaidOnce: the watchdog says once that it canceled a statement, in the up, the
+// round trip's down and its re-up, also when the statement is still active at its next look. Here the
+// statement catches its first cancellation and sleeps on, so the next look cancels it again (which ends
+// it); each look used to say "canceled after" once more.
+func TestCanceledStatementSaidOnce(t *testing.T) {
+	const stubborn = "DO $$ BEGIN PERFORM pg_sleep(60); EXCEPTION WHEN query_canceled THEN PERFORM pg_sleep(60); END $$;"
+	for _, tt := range []struct {
+		name, up, down, phase string
+	}{
+		{name: "up", up: "CREATE TABLE a (id int);\n" + stubborn, down: "DROP TABLE a;", phase: "up at db/1_a.up.sql:2"},
+		{name: "down", up: "CREATE TABLE a (id int);", down: stubborn + "\nDROP TABLE a;", phase: "down at db/1_a.down.sql:1"},
+		// The down leaves a table b, which makes the re-up (not the up) sleep.
+		{name: "re-up", up: "CREATE TABLE a (id int);\nDO $$ BEGIN IF to_regclass('b') IS NOT NULL THEN PERFORM pg_sleep(60); END IF; " +
+			"EXCEPTION WHEN query_canceled THEN PERFORM pg_sleep(60); END $$;",
+			down: "DROP TABLE a;\nCREATE TABLE b ();", phase: "re-up at db/1_a.up.sql:2"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			set := folderOf(t, migrate.FormatGolangMigrate, map[string]string{"1_a.up.sql": tt.up, "1_a.down.sql": tt.down})
+			ctx, cancel := context.WithTimeout(t.Context(), 40*time.Second)
+			defer cancel()
+			var log progressLog
+			if _, err := rehearse.Run(ctx, rehearse.Options{Set: set, Provider: provider(t), Dir: "db", StatementTimeout: time.Second,
+				NoTrace: true, Progress: log.add}); err != nil {
+				t.Fatal(err)
+			}
+			out := log.String()
+			var said []string
+			for _, l := range strings.Split(out, "\n") {
+				if strings.Contains(l, ": canceled after ") && strings.Contains(l, "(statement timeout 1s)") { // not the FAILED line
+					said = append(said, l)
+				}
+			}
+			if len(said) != 1 || !strings.HasPrefix(said[0], "  "+tt.phase+": canceled after ") {
+				t.Errorf("want one line \"  %s: canceled after …\", got %d:\n%s", tt.phase, len(said), out)
+			}
+		})
+	}
+}
+
 // TestWatchdogReconnectOutwaitsConnectTimeout: the watchdog gives a server slow to take its new
 // connection its own 5 s, whatever the URL's connect_timeout says. With connect_timeout=1 a server
 // frozen for a few seconds (its postmaster stopped) just as the watchdog lost its session used to count

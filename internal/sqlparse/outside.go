@@ -112,6 +112,23 @@ func OutsideCatalog(n *pg_query.Node) (label, kind string) {
 	return "", ""
 }
 
+// DatabaseSettings is the database whose own settings a statement sets or resets (ALTER DATABASE d SET
+// or RESET, and ALTER ROLE ALL IN DATABASE d SET or RESET, which writes the same row of
+// pg_db_role_setting), as the statement names it; "" for any other statement. OutsideCatalog counts it
+// as a database's settings: the catalog comparison reads those of the database it runs in alone, so
+// such a statement lies outside it only when d is another database.
+func DatabaseSettings(n *pg_query.Node) string {
+	switch x := n.Node.(type) {
+	case *pg_query.Node_AlterDatabaseSetStmt:
+		return x.AlterDatabaseSetStmt.Dbname
+	case *pg_query.Node_AlterRoleSetStmt:
+		if x.AlterRoleSetStmt.Role == nil {
+			return x.AlterRoleSetStmt.Database
+		}
+	}
+	return ""
+}
+
 // DatabaseDefaultPrivileges names an ALTER DEFAULT PRIVILEGES without IN SCHEMA ("ALTER DEFAULT
 // PRIVILEGES FOR ROLE app"), which changes the database-wide default privileges; "" for any other
 // statement. The catalog comparison covers them (pg_default_acl belongs to the database), as it does
