@@ -35,8 +35,8 @@ sequences, views, functions, triggers, enum values, domains, extensions and comm
 order. The script is proven before it is written (generated down, compare the catalog with the one
 before V, then V again). What it cannot restore is marked DATA LOSS: steps that re-create a table or
 column empty, and each statement of V that destroyed data (file:line: TRUNCATE of t, DELETE from t,
-UPDATE of t.col, a dropped table or column, a DO block or function call that may destroy data, as the
-deploy judges an up); verified then means the schema, not the data, and such a rollback should use the
+UPDATE of t.col, ALTER COLUMN t.col TYPE … USING an expression that gave it other values, a dropped
+table or column, a DO block or function call that may destroy data, as the deploy judges an up); verified then means the schema, not the data, and such a rollback should use the
 deploy snapshot instead. For goose and sql-migrate the script goes under the migration's Down
 annotation: a statement the tool would cut at a line ending in ';' (a function body) is written inside
 StatementBegin/StatementEnd, and the script is verified as the tool reads it. A sqitch revert is one
