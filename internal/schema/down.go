@@ -157,6 +157,7 @@ func GenerateDownWith(before, after *Catalog, opts DownOptions) *DownScript {
 	g.eventTriggerRenames()
 	g.dropEventTriggers()
 	g.extensionMembers()
+	g.createSchemas()
 	g.renames()
 	g.foreignRenames()
 	g.operatorRenames()
