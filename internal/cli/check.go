@@ -454,6 +454,14 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 	// whatever directory schemagate runs from.
 	rep.Dir = repoRelative(ctx, cfg.Dir)
 	rep.DirGiven = filepath.ToSlash(filepath.Clean(cfg.Dir))
+	// What the up destroyed that no catalog difference shows, as rollback-script says it (markDestroyed).
+	for i := range rep.Migrations {
+		if rm := &rep.Migrations[i]; rm.GeneratedDown != nil {
+			if m := reportedMigration(set, rm); m != nil {
+				markDestroyed(cfg.Dir, set, m, rm.GeneratedDown)
+			}
+		}
+	}
 	// Findings carry paths relative to the folder; the report names them from the repository.
 	for i := range rep.Migrations {
 		m := &rep.Migrations[i]
@@ -922,13 +930,16 @@ func writeCheckText(w io.Writer, rep *report.Report, failOnFrom string) {
 				state = "NOT verified"
 			}
 			fmt.Fprintf(w, "    generated down (%s):\n", state)
-			// Why it is not verified (or has nothing to do), then its warnings, as comments of the
-			// script, as rollback-script writes them.
+			// Why it is not verified (or has nothing to do), the data it cannot bring back, then its
+			// warnings, as comments of the script, as rollback-script writes them.
 			if n := m.GeneratedDown.Note; n != "" {
 				fmt.Fprintf(w, "      -- %s\n", clean(n))
 			}
 			for _, p := range m.GeneratedDown.Problems {
 				fmt.Fprintf(w, "      -- %s\n", clean(p))
+			}
+			for _, l := range dataLossLines(m.GeneratedDown) {
+				fmt.Fprintf(w, "      -- %s\n", clean(l))
 			}
 			for _, x := range m.GeneratedDown.Warnings {
 				fmt.Fprintf(w, "      -- warning: %s\n", clean(x))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -141,5 +142,70 @@ func TestRollbackScriptOfADataMigration(t *testing.T) {
 		if gd := m.GeneratedDown; m.Version == "2" && (gd == nil || !gd.Verified || gd.Note == "" || len(gd.Problems) > 0) {
 			t.Errorf("generated down of 2: %+v, want verified with a note and no problems", gd)
 		}
+	}
+}
+
+// TestCheckGeneratedDownMarksWhatTheUpDestroyed: check --generate-down and rollback-script say the same
+// of a generated down whose up deleted rows and overwrote values (which no catalog difference shows):
+// each statement a DATA LOSS line, in the text as in the script's header, and in the JSON report
+// (data_loss, destroyed) and the Markdown one. check printed the down as verified with no word of it,
+// and its reports had data_loss false: only rollback-script judged the up's statements.
+func TestCheckGeneratedDownMarksWhatTheUpDestroyed(t *testing.T) {
+	requirePG(t)
+	dir := filepath.Join(t.TempDir(), "db")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeSQL(t, dir, "1_base.sql", "CREATE TABLE t (id bigint PRIMARY KEY, a text);\n")
+	writeSQL(t, dir, "2_up.sql", "UPDATE t SET a = lower(a);\nDELETE FROM t WHERE id > 10;\nALTER TABLE t ADD COLUMN z int;\n")
+	code, script, errOut := run(t, nil, "rollback-script", "--dir", dir, "-q", "2")
+	if code != ExitOK {
+		t.Fatalf("rollback-script: exit %d\n%s\n%s", code, script, errOut)
+	}
+	file := filepath.ToSlash(filepath.Join(dir, "2_up.sql"))
+	want := []string{
+		"-- DATA LOSS: the up destroyed data this down cannot bring back (each statement below); roll back from the deploy snapshot instead.\n",
+		"-- DATA LOSS: " + file + ":1: UPDATE of t.a\n",
+		"-- DATA LOSS: " + file + ":2: DELETE from t\n",
+	}
+	for _, w := range want {
+		if !strings.Contains(script, w) {
+			t.Errorf("rollback-script lacks %q:\n%s", w, script)
+		}
+	}
+	jsonPath, mdPath := filepath.Join(t.TempDir(), "r.json"), filepath.Join(t.TempDir(), "r.md")
+	code, out, errOut := run(t, nil, "check", "--dir", dir, "--generate-down", "--report-json", jsonPath, "--report-md", mdPath, "-q")
+	if code != ExitOK {
+		t.Fatalf("check --generate-down: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, w := range want {
+		if !strings.Contains(out, "      "+w) {
+			t.Errorf("check's text lacks %q:\n%s", w, out)
+		}
+	}
+	b, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	var gd *report.GeneratedDown
+	for _, m := range rep.Migrations {
+		if m.Version == "2" {
+			gd = m.GeneratedDown
+		}
+	}
+	wantLost := []string{file + ":1: UPDATE of t.a", file + ":2: DELETE from t"}
+	if gd == nil || !gd.Verified || !gd.DataLoss || !slices.Equal(gd.Destroyed, wantLost) {
+		t.Errorf("JSON report's generated down of 2: %+v, want verified, data loss, destroyed %q", gd, wantLost)
+	}
+	md, err := os.ReadFile(mdPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "**DATA LOSS:** "+report.Text(file+":1: UPDATE of t.a")) {
+		t.Errorf("the Markdown report does not say what the up destroyed:\n%s", md)
 	}
 }

@@ -35,8 +35,8 @@ sequences, views, functions, triggers, enum values, domains, extensions and comm
 order. The script is proven before it is written (generated down, compare the catalog with the one
 before V, then V again). What it cannot restore is marked DATA LOSS: steps that re-create a table or
 column empty, and each statement of V that destroyed data (file:line: TRUNCATE of t, DELETE from t,
-UPDATE of t.col, a dropped table or column, a DO block or function call that may destroy data, as the
-deploy judges an up); verified then means the schema, not the data, and such a rollback should use the
+UPDATE of t.col, ALTER COLUMN t.col TYPE … USING an expression that gave it other values, a dropped
+table or column, a DO block or function call that may destroy data, as the deploy judges an up); verified then means the schema, not the data, and such a rollback should use the
 deploy snapshot instead. For goose and sql-migrate the script goes under the migration's Down
 annotation: a statement the tool would cut at a line ending in ';' (a function body) is written inside
 StatementBegin/StatementEnd, and the script is verified as the tool reads it. A sqitch revert is one
@@ -120,15 +120,9 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 			// comments keep none (and say "semicolon"), and a ';' the SQL hides (a function body) makes
 			// the script unverified.
 			multi := set.Format == migrate.FormatGolangMigrate && cfg.ReadOptions().MultiStatement
-			// What the up destroyed that no catalog difference shows (rows it deleted, values it
-			// overwrote) the generated down cannot write back: the deploy's judgement, statement by
-			// statement, marks the script as a re-created empty table marks it.
-			lost := destroyedLines(cfg.Dir, deploy.UpDestroys(target, migrationsBefore(set, target), set.SearchPath))
-			if len(lost) > 0 {
-				gd.DataLoss = true
-			}
+			markDestroyed(cfg.Dir, set, target, gd)
 			marks := headerMarks{multi: multi, goose: set.Format == migrate.FormatGoose}
-			header := rollbackHeader(target.ID(), gd, lost, marks)
+			header := rollbackHeader(target.ID(), gd, marks)
 			if multi {
 				if hidden := sqlparse.HiddenSemicolons(gd.SQL); len(hidden) > 0 {
 					pos := sqlparse.NewLines(gd.SQL).Pos(hidden[0])
@@ -139,8 +133,8 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 					gd.Verified = false
 					gd.Problems = append(gd.Problems, cut(0))
 					// The problem is one line of the header: the SQL starts after it.
-					gd.Problems[len(gd.Problems)-1] = cut(strings.Count(rollbackHeader(target.ID(), gd, lost, marks), "\n") + pos.Line)
-					header = rollbackHeader(target.ID(), gd, lost, marks)
+					gd.Problems[len(gd.Problems)-1] = cut(strings.Count(rollbackHeader(target.ID(), gd, marks), "\n") + pos.Line)
+					header = rollbackHeader(target.ID(), gd, marks)
 				}
 			}
 			var b strings.Builder
@@ -189,13 +183,12 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 }
 
 // rollbackHeader is the comments rollback-script writes above the generated down of migration id: whether
-// it verified (or its problems), the data it cannot bring back (lost: the up's statements that destroyed
-// data, destroyedLines), its warnings. One line each (clean): a name or message with a line break must
+// it verified (or its problems), the data it cannot bring back (dataLossLines), its warnings. One line each (clean): a name or message with a line break must
 // not end the comment. With multi (golang-migrate with x-multi-statement, which cuts the file at every
 // ';', in a comment too) they hold no ';'. For goose, which takes every -- line holding +goose for an
 // annotation and refuses the file when it does not know it, they hold +goose as +GOOSE (a migration
 // named 00002_+goose_x), which goose reads as a comment.
-func rollbackHeader(id string, gd *report.GeneratedDown, lost []string, marks headerMarks) string {
+func rollbackHeader(id string, gd *report.GeneratedDown, marks headerMarks) string {
 	line := func(s string) string {
 		s = clean(s)
 		if marks.multi {
@@ -223,14 +216,8 @@ func rollbackHeader(id string, gd *report.GeneratedDown, lost []string, marks he
 	if gd.Verified && gd.Note != "" {
 		fmt.Fprintf(&b, "-- %s\n", line(gd.Note))
 	}
-	switch {
-	case len(lost) > 0:
-		fmt.Fprintf(&b, "-- %s\n", line("DATA LOSS: the up destroyed data this down cannot bring back (each statement below); roll back from the deploy snapshot instead."))
-		for _, l := range lost {
-			fmt.Fprintf(&b, "-- DATA LOSS: %s\n", line(l))
-		}
-	case gd.DataLoss:
-		fmt.Fprintf(&b, "-- %s\n", line("DATA LOSS: some steps cannot bring data back (objects re-created empty, values the up converted); roll back from the deploy snapshot instead."))
+	for _, l := range dataLossLines(gd) {
+		fmt.Fprintf(&b, "-- %s\n", line(l))
 	}
 	for _, w := range gd.Warnings {
 		fmt.Fprintf(&b, "-- warning: %s\n", line(w))
@@ -243,6 +230,36 @@ func rollbackHeader(id string, gd *report.GeneratedDown, lost []string, marks he
 // +goose for an annotation.
 type headerMarks struct {
 	multi, goose bool
+}
+
+// dataLossLines are the lines that head a generated down gd that cannot bring data back, as
+// rollback-script writes them above the script and check prints them with it: the statements of the up
+// that destroyed data (gd.Destroyed), each on a line of its own, or that some steps cannot.
+func dataLossLines(gd *report.GeneratedDown) []string {
+	switch {
+	case len(gd.Destroyed) > 0:
+		out := []string{"DATA LOSS: the up destroyed data this down cannot bring back (each statement below); roll back from the deploy snapshot instead."}
+		for _, l := range gd.Destroyed {
+			out = append(out, "DATA LOSS: "+l)
+		}
+		return out
+	case gd.DataLoss:
+		return []string{"DATA LOSS: some steps cannot bring data back (objects re-created empty, values the up converted); roll back from the deploy snapshot instead."}
+	}
+	return nil
+}
+
+// markDestroyed gives gd, the generated down of migration m of set (in folder dir), what m's up
+// destroyed that no catalog difference shows (rows it deleted, values it overwrote), which a down
+// generated from the catalogs cannot write back: the deploy's judgement, statement by statement
+// (deploy.UpDestroys), marks the script as a re-created empty table marks it. rollback-script and check
+// --generate-down both mark their downs here, so that both say the same; the rehearsal that generates
+// them cannot (it imports no deploy).
+func markDestroyed(dir string, set *migrate.Set, m *migrate.Migration, gd *report.GeneratedDown) {
+	gd.Destroyed = destroyedLines(dir, deploy.UpDestroys(m, migrationsBefore(set, m), set.SearchPath))
+	if len(gd.Destroyed) > 0 {
+		gd.DataLoss = true
+	}
 }
 
 // destroyedLines are the statements of an up that destroyed data (deploy.UpDestroys), each as
@@ -268,4 +285,16 @@ func migrationsBefore(set *migrate.Set, target *migrate.Migration) []*migrate.Mi
 		}
 	}
 	return set.Migrations
+}
+
+// reportedMigration is the migration of set that rm, a migration of check's report, reports: the one of
+// its version whose up is rm's file (a deleted base migration of the same version is no migration of
+// the folder); nil when none is.
+func reportedMigration(set *migrate.Set, rm *report.Migration) *migrate.Migration {
+	for _, m := range set.Migrations {
+		if m.Version == rm.Version && m.Up != nil && m.Up.File == rm.File {
+			return m
+		}
+	}
+	return nil
 }

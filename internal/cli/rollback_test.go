@@ -113,6 +113,56 @@ func TestRollbackScriptMarksRowsTheUpDestroyed(t *testing.T) {
 	}
 }
 
+// TestRollbackScriptMarksValuesAUsingComputed: ALTER COLUMN … TYPE … USING an expression gives the
+// column other values (length(a), d * 2, upper(e), a cut to varchar(10)); the generated down changes the
+// type back, verified, and no catalog shows the values stayed as the expression made them: a widening
+// (int to bigint, varchar(20) to text) or a same-type change was written unmarked. Each such statement
+// is now a DATA LOSS line naming its column and expression; a change without USING, or whose USING is
+// the column or a cast of it, is left to the catalogs: a widening stays unmarked, a narrowing
+// (numeric(12,2) to integer, timestamptz to date) is marked by its step, as before.
+func TestRollbackScriptMarksValuesAUsingComputed(t *testing.T) {
+	requirePG(t)
+	dir := filepath.Join(t.TempDir(), "db")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeSQL(t, dir, "1_base.sql", "CREATE TABLE t (id bigint PRIMARY KEY, a text, b numeric(12,2), c timestamptz, d int, e varchar(20), f text, g int, h varchar(20));\n")
+	writeSQL(t, dir, "2_up.sql", "ALTER TABLE t ALTER COLUMN a TYPE int USING length(a);\n"+
+		"ALTER TABLE t ALTER COLUMN b TYPE int;\n"+
+		"ALTER TABLE t ALTER COLUMN c TYPE date;\n"+
+		"ALTER TABLE t ALTER COLUMN d TYPE bigint USING d * 2;\n"+
+		"ALTER TABLE t ALTER COLUMN e TYPE text USING upper(e);\n"+
+		"ALTER TABLE t ALTER COLUMN f TYPE varchar(10) USING f::varchar(10);\n"+
+		"ALTER TABLE t ALTER COLUMN g TYPE bigint USING g::bigint;\n"+
+		"ALTER TABLE t ALTER COLUMN h TYPE text;\n")
+	code, out, errOut := run(t, nil, "rollback-script", "--dir", dir, "-q", "2")
+	if code != ExitOK {
+		t.Fatalf("rollback-script: exit %d\n%s\n%s", code, out, errOut)
+	}
+	file := filepath.ToSlash(filepath.Join(dir, "2_up.sql"))
+	changed := ": the expression gave the column other values, and changing the type back does not undo them\n"
+	for _, want := range []string{
+		"-- DATA LOSS: " + file + ":1: ALTER COLUMN t.a TYPE integer USING length(a)" + changed,
+		"-- DATA LOSS: " + file + ":4: ALTER COLUMN t.d TYPE bigint USING d * 2" + changed,
+		"-- DATA LOSS: " + file + ":5: ALTER COLUMN t.e TYPE text USING upper(e)" + changed,
+		"-- DATA LOSS: " + file + ":6: ALTER COLUMN t.f TYPE varchar(10) USING f::varchar(10)" + changed,
+		"-- DATA LOSS: change t.a back to text (the up converted its values to integer",
+		"-- DATA LOSS: change t.b back to numeric(12,2) (the up converted its values to integer",
+		"-- DATA LOSS: change t.c back to timestamp with time zone (the up converted its values to date",
+		"\nALTER TABLE t ALTER COLUMN d TYPE integer;\n",
+		"\nALTER TABLE t ALTER COLUMN e TYPE character varying(20);\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the rollback script lacks %q:\n%s", want, out)
+		}
+	}
+	for _, not := range []string{":2: ", ":3: ", ":7: ", ":8: ", "DATA LOSS: change t.d", "DATA LOSS: change t.e", "DATA LOSS: change t.g", "DATA LOSS: change t.h"} {
+		if strings.Contains(out, not) {
+			t.Errorf("the rollback script holds %q:\n%s", not, out)
+		}
+	}
+}
+
 // TestRollbackScriptGooseAndSQLMigrateStatementBlocks: goose and sql-migrate end a statement at every
 // line whose last word ends with ';'. The generated down re-created a plpgsql function whose body has
 // such lines as a bare statement, "verified": pasted under the migration's Down annotation, the tool

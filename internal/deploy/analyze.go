@@ -112,9 +112,13 @@ type loss struct {
 	// object "execute", the name of a prepared statement that an EXECUTE runs and the script does not
 	// prepare (what it runs is not known).
 	code string
-	// typ is the type a column is changed to ("type"); using says that a USING expression converts it.
-	typ   colType
-	using bool
+	// typ is the type a column is changed to ("type"); using says that a USING expression converts it,
+	// computed that the expression (computedAs, as SQL) computes other values than the type change
+	// alone would (it is more than the column or a cast of it: length(c), d * 2).
+	typ        colType
+	using      bool
+	computed   bool
+	computedAs string
 	// all says that a "truncate" or "delete" takes every row of the table (TRUNCATE, DELETE without
 	// WHERE): the rows that were there before an up that filled it too.
 	all bool
@@ -622,8 +626,12 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 				}
 			case pg_query.AlterTableType_AT_AlterColumnType:
 				if cd := cmd.Def.GetColumnDef(); cd != nil && !e.madeTables[o] {
-					e.Losses = append(e.Losses, loss{what: "type", relation: o, column: e.origCol(o, cmd.Name), line: line,
-						typ: typeOf(cd.TypeName), using: cd.RawDefault != nil})
+					l := loss{what: "type", relation: o, column: e.origCol(o, cmd.Name), line: line,
+						typ: typeOf(cd.TypeName), using: cd.RawDefault != nil}
+					if l.using && !castOfColumn(cd.RawDefault, cmd.Name) {
+						l.computed, l.computedAs = true, exprSQL(cd.RawDefault)
+					}
+					e.Losses = append(e.Losses, l)
 				}
 			case pg_query.AlterTableType_AT_ValidateConstraint:
 				e.Validates[colKey(rel, cmd.Name)] = true
@@ -1080,4 +1088,34 @@ func codeLoses(f string, code map[string][]codeDef, seen map[string]bool, depth 
 		}
 	}
 	return ""
+}
+
+// castOfColumn tells whether expression x, a USING of ALTER COLUMN col TYPE, is col itself or a cast of
+// it (col::integer, CAST(col AS bigint)): it converts each value as the type change without USING
+// would, so what it keeps of them is the types' affair (widens, and the generated down's catalogs). A
+// cast to a length (col::varchar(10)) is not: it cuts a value the change without USING refuses.
+func castOfColumn(x *pg_query.Node, col string) bool {
+	for x.GetTypeCast() != nil {
+		if len(x.GetTypeCast().GetTypeName().GetTypmods()) > 0 {
+			return false
+		}
+		x = x.GetTypeCast().Arg
+	}
+	fields := x.GetColumnRef().GetFields()
+	return len(fields) > 0 && fields[len(fields)-1].GetString_().GetSval() == col
+}
+
+// exprSQL is expression x as SQL (length(a), d * 2), "" when it cannot be written.
+func exprSQL(x *pg_query.Node) string {
+	// The deparser wants the parser's tree version, which only a parse tells; such a USING is rare.
+	tree, err := pg_query.Parse("SELECT")
+	if err != nil {
+		return ""
+	}
+	sel := &pg_query.SelectStmt{TargetList: []*pg_query.Node{{Node: &pg_query.Node_ResTarget{ResTarget: &pg_query.ResTarget{Val: x}}}}}
+	sql, err := pg_query.Deparse(&pg_query.ParseResult{Version: tree.Version, Stmts: []*pg_query.RawStmt{{Stmt: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: sel}}}}})
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(sql, "SELECT ")
 }

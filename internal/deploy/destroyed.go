@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -31,12 +32,16 @@ type Destroyed struct {
 // created or added before is its own and no loss. The migrations of earlier ran before m and their data
 // was there before it. Drops with CASCADE of schemas, types, domains, extensions and what a role owns,
 // and column type changes, are left to the catalog difference, which sees what they took (what the
-// deploy reads of the database for them is not at hand). searchPath is as for upLosesData.
+// deploy reads of the database for them is not at hand), but one whose USING computes other values than
+// the type change alone would (ALTER COLUMN d TYPE bigint USING d * 2, TYPE text USING upper(e)): the
+// down changes the type back, the values stay as the expression made them, and no catalog shows it.
+// searchPath is as for upLosesData.
 func UpDestroys(m *migrate.Migration, earlier []*migrate.Migration, searchPath string) []Destroyed {
 	var out []Destroyed
 	for _, l := range upLosses(m, nil, nil, searchPath, nil, true) {
-		switch l.what {
-		case "table", "column", "truncate", "delete", "update", "code", "sequence":
+		switch {
+		case l.what == "table", l.what == "column", l.what == "truncate", l.what == "delete", l.what == "update", l.what == "code", l.what == "sequence",
+			l.what == "type" && l.computed:
 			out = append(out, Destroyed{File: m.Up.File, Line: l.line, What: l.short})
 		}
 	}
@@ -55,6 +60,8 @@ type upLoss struct {
 	line        int
 	what        string
 	short, long string
+	// computed is a type change whose USING computes new values (loss.computed).
+	computed bool
 }
 
 // upLosesData explains what data that was there before m's up ran the up destroyed, and its down does not
@@ -172,7 +179,7 @@ func upLosses(m *migrate.Migration, downScript *migrate.Script, earlier []*migra
 	var out []upLoss
 	// lost records a loss; it tells whether to stop there.
 	lost := func(l loss, short, long string) bool {
-		out = append(out, upLoss{line: l.line, what: l.what, short: short, long: long})
+		out = append(out, upLoss{line: l.line, what: l.what, short: short, long: long, computed: l.computed})
 		return !all
 	}
 	for _, l := range up.Losses {
@@ -278,7 +285,12 @@ func upLosses(m *migrate.Migration, downScript *migrate.Script, earlier []*migra
 			was, ok := retyped[col]
 			switch {
 			case l.using:
-				if lost(l, short+" USING", fmt.Sprintf("%s changes the type of %s.%s to %s with USING, a conversion that may lose data the down of %s does not bring back", at, l.relation, l.column, l.typ, m.ID())) {
+				if l.computed {
+					short = fmt.Sprintf("ALTER COLUMN %s.%s TYPE %s USING %s: the expression gave the column other values, and changing the type back does not undo them", l.relation, l.column, l.typ, cmp.Or(l.computedAs, "an expression"))
+				} else {
+					short += " USING"
+				}
+				if lost(l, short, fmt.Sprintf("%s changes the type of %s.%s to %s with USING, a conversion that may lose data the down of %s does not bring back", at, l.relation, l.column, l.typ, m.ID())) {
 					return out
 				}
 				continue

@@ -411,7 +411,7 @@ func (r *run) generateDown(ctx context.Context, m *migrate.Migration, rm *report
 	// A statement the folder's tool would cut (goose and sql-migrate end one at every line that ends
 	// with ';', a function body's too) is written inside the lines that keep it whole.
 	format := r.opts.Set.Format
-	opts := schema.DownOptions{Block: func(stmt string) (string, string) { return migrate.StatementBlock(format, stmt) }}
+	opts := schema.DownOptions{Block: func(stmt string) (string, string) { return migrate.StatementBlock(format, stmt) }, ServerVersion: r.inst.ServerVersion}
 	// sqitch runs a revert script with psql in autocommit, as it runs the deploy script: without a
 	// BEGIN … COMMIT of its own (which sqitch's templates write in every script), a step that fails
 	// leaves the steps before it done, a schema half reverted. The revert of a deploy that runs in a

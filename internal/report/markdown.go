@@ -617,8 +617,12 @@ func mdGeneratedDowns(r *Report, withScripts bool) string {
 		for _, p := range gd.Problems {
 			b.WriteString("  - " + TextUpTo(p, MaxMessageRunes) + "\n")
 		}
-		// The script's own comments say what a step cannot restore; its warnings say the same of an
-		// irreversible step, and are not repeated.
+		// What the up destroyed that the catalogs do not show (rows, values), then what a step cannot
+		// restore, which the script's own comments say; its warnings say the same of an irreversible
+		// step, and are not repeated.
+		for _, l := range gd.Destroyed {
+			b.WriteString("  - **DATA LOSS:** " + TextUpTo(l, MaxMessageRunes) + "\n")
+		}
 		told := map[string]bool{}
 		for _, l := range strings.Split(gd.SQL, "\n") {
 			for _, mark := range []string{"DATA LOSS", "IRREVERSIBLE"} {

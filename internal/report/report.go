@@ -210,9 +210,14 @@ type GeneratedDown struct {
 	Note string `json:"note,omitempty"`
 	// Error is the statement of the generated down, or of the up run again after it, that failed its proof.
 	Error *SQLError `json:"error,omitempty"`
-	// DataLoss is set when some step cannot restore data; the snapshot is the rollback then.
-	DataLoss bool     `json:"data_loss"`
-	Warnings []string `json:"warnings,omitempty"`
+	// DataLoss is set when some step cannot restore data, or the up destroyed data (Destroyed); the
+	// snapshot is the rollback then.
+	DataLoss bool `json:"data_loss"`
+	// Destroyed are the statements of the up that destroyed data no catalog difference shows (rows it
+	// deleted, values it overwrote), each as "file:line: what it did" (DELETE from t, UPDATE of t.c): no
+	// down generated from the catalogs writes them back.
+	Destroyed []string `json:"destroyed,omitempty"`
+	Warnings  []string `json:"warnings,omitempty"`
 	// NoTransaction is set when a step cannot run in a transaction block (DROP INDEX CONCURRENTLY).
 	NoTransaction bool `json:"no_transaction,omitempty"`
 }

@@ -71,8 +71,9 @@ type downGen struct {
 	created map[string]bool
 	// dropViews are the after-catalog views dropped; dropCons, dropIdx, dropTrg and dropPol likewise.
 	dropViews, dropCons, dropIdx, dropTrg, dropPol map[string]bool
-	// regenCols are "table.column" keys of generated columns dropped to be re-added with their expression.
-	regenCols map[string]bool
+	// regenCols are "table.column" keys of generated columns dropped to be re-added with their expression;
+	// exprSet those whose expression was set back in place already (setsExpression).
+	regenCols, exprSet map[string]bool
 	// renamed are the objects renamed or moved back (old: before the up, new: after it).
 	renamed []rename
 	// asideOf gives, for the key of an object the down moved to a temporary name, its key after the
@@ -131,6 +132,10 @@ type DownOptions struct {
 	// at every line that ends with ';', a function body's too, unless it is inside
 	// StatementBegin/StatementEnd (migrate.StatementBlock).
 	Block func(stmt string) (begin, end string)
+	// ServerVersion is the server_version_num of the server the down runs on (0 when not known): from
+	// 170000 a generated column's expression is set back in place (ALTER COLUMN … SET EXPRESSION AS),
+	// where before the column is dropped and added again.
+	ServerVersion int
 }
 
 // GenerateDownWith is GenerateDown for a down run as opts says.
@@ -143,7 +148,7 @@ func GenerateDownWith(before, after *Catalog, opts DownOptions) *DownScript {
 	}
 	g := &downGen{a: clone(after), b: before, created: map[string]bool{}, dropViews: map[string]bool{},
 		dropCons: map[string]bool{}, dropIdx: map[string]bool{}, dropTrg: map[string]bool{},
-		dropPol: map[string]bool{}, regenCols: map[string]bool{}, opts: opts}
+		dropPol: map[string]bool{}, regenCols: map[string]bool{}, exprSet: map[string]bool{}, opts: opts}
 	// What joined or left an extension is, for the phases, as it was before (see memberChanges).
 	g.memberChanges()
 	// Roles renamed back before anything names them.
@@ -152,6 +157,7 @@ func GenerateDownWith(before, after *Catalog, opts DownOptions) *DownScript {
 	g.eventTriggerRenames()
 	g.dropEventTriggers()
 	g.extensionMembers()
+	g.createSchemas()
 	g.renames()
 	g.foreignRenames()
 	g.operatorRenames()

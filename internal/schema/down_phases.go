@@ -216,6 +216,16 @@ func (g *downGen) dropTablesAndColumns() {
 			case bc == nil:
 				g.add("drop column "+where+" (added by the up)", "ALTER TABLE "+qkey(k)+" DROP COLUMN "+Ident(c.Name))
 				continue
+			case bc.Generated != "" && bc.Generated != c.Generated && g.setsExpression(c, bc):
+				// In place: the column keeps its place, its statistics, privileges and what depends on
+				// it (an index, a view), which a drop would take with it. Once the routines the up
+				// dropped are back when the expression calls one (restoreColumns); else now, before the
+				// routines the new expression calls are dropped.
+				if !namesWord(bc.Generated, g.routinesDropped()) {
+					g.add("set the expression of generated column "+where+" back", alter+"SET EXPRESSION AS ("+bc.Generated+")")
+					g.exprSet[subKey(k, c.Name)] = true
+				}
+				continue
 			case bc.Generated != "" && bc.Generated != c.Generated:
 				g.regenCols[subKey(k, c.Name)] = true
 				g.add("drop column "+where+" to re-add it as a generated column", "ALTER TABLE "+qkey(k)+" DROP COLUMN "+Ident(c.Name))
@@ -309,6 +319,9 @@ func (g *downGen) restoreColumns() {
 				continue
 			}
 			alter := "ALTER TABLE " + qkey(k) + " ALTER COLUMN " + Ident(bc.Name) + " "
+			if bc.Generated != "" && bc.Generated != c.Generated && g.setsExpression(c, bc) && !g.exprSet[subKey(k, bc.Name)] {
+				g.add("set the expression of generated column "+where+" back", alter+"SET EXPRESSION AS ("+bc.Generated+")")
+			}
 			if c.Type != bc.Type || c.Collation != bc.Collation {
 				s := alter + "TYPE " + bc.Type
 				if bc.Collation != "" {
@@ -685,4 +698,23 @@ func typeMods(t string) (string, []int) {
 		mods = append(mods, n)
 	}
 	return name, mods
+}
+
+// setsExpression tells whether the down sets the expression of generated column c (after the up) back
+// to bc's (before it) in place, ALTER COLUMN … SET EXPRESSION AS, rather than drop the column and add it
+// again: from PostgreSQL 17, for a column generated on both sides, of the same type and collation.
+func (g *downGen) setsExpression(c, bc *Column) bool {
+	return g.opts.ServerVersion >= 170000 && c.Generated != "" && c.Type == bc.Type && c.Collation == bc.Collation
+}
+
+// routinesDropped are the names (lower case) of the functions the up dropped, which the down makes
+// again only after the columns' first phase.
+func (g *downGen) routinesDropped() map[string]bool {
+	out := map[string]bool{}
+	for k, f := range g.b.Functions {
+		if g.a.Functions[k] == nil {
+			out[strings.ToLower(f.Name)] = true
+		}
+	}
+	return out
 }

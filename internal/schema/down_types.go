@@ -12,6 +12,19 @@ import (
 
 // createTypes re-creates schemas, extensions, text search dictionaries and configurations, enums,
 // domains, sequences and functions the up removed or changed.
+// createSchemas re-creates the schemas the up dropped or renamed, before anything is moved back into
+// them: a schema renamed (ALTER SCHEMA a RENAME TO b) has its objects moved back one by one (renames),
+// into the schema of the old name, which the up left nowhere. A schema needs nothing made before it;
+// its owner and privileges are restored with the others' (properties).
+func (g *downGen) createSchemas() {
+	for _, k := range sortedKeys(g.b.Schemas) {
+		if g.a.Schemas[k] == nil {
+			g.add("re-create schema "+k, "CREATE SCHEMA "+Ident(k))
+			g.markCreated(KindSchema, k)
+		}
+	}
+}
+
 func (g *downGen) createTypes() {
 	a, b := g.a, g.b
 	for _, k := range sortedKeys(b.Functions) {
@@ -21,12 +34,6 @@ func (g *downGen) createTypes() {
 		if a.Functions[k] == nil || a.Functions[k].Definition != b.Functions[k].Definition {
 			g.add("let function bodies refer to tables re-created later", setBodiesOff)
 			break
-		}
-	}
-	for _, k := range sortedKeys(b.Schemas) {
-		if a.Schemas[k] == nil {
-			g.add("re-create schema "+k, "CREATE SCHEMA "+Ident(k))
-			g.markCreated(KindSchema, k)
 		}
 	}
 	for _, k := range sortedKeys(b.Extensions) {
