@@ -1204,16 +1204,23 @@ func (r *run) writesCatalog(s *migrate.Script, before *pg.Mark) pg.Ran {
 	return pg.Ran{Unseen: w.Unseen || r.insp.CallsUnseen(r.code[s], before), BuiltIns: w.BuiltIns || r.insp.CallsBuiltIns(before)}
 }
 
-// statementsText is a script's SQL without the data rows of its COPY ... FROM stdin statements: its
-// statements' text, one after the other. A script without such a statement is its SQL as it is.
+// statementsText is the script's code that UnseenChanges, TouchesBuiltIns and CallsUnseen read: its
+// statements' text, one after the other, without the data rows of its COPY ... FROM stdin statements
+// and without the rows of a VALUES list of literals (see sqlparse.Statement.Code), which are data too:
+// a seed's INSERT of megabytes of rows is a few words of code, where the regular expressions took
+// seconds over its whole text. A script without either is its SQL as it is.
 func statementsText(s *migrate.Script) string {
-	if !slices.ContainsFunc(s.Statements, func(st sqlparse.Statement) bool { return st.FromStdin }) {
-		return s.SQL
-	}
 	var b strings.Builder
-	for _, st := range s.Statements {
-		b.WriteString(st.SQL)
+	data := false
+	for i := range s.Statements {
+		st := &s.Statements[i]
+		code := st.Code()
+		data = data || st.FromStdin || len(code) < len(st.SQL)
+		b.WriteString(code)
 		b.WriteString("\n")
+	}
+	if !data {
+		return s.SQL
 	}
 	return b.String()
 }
