@@ -1276,12 +1276,20 @@ func traces(s *migrate.Script, ev []lint.Evidence) []report.StatementTrace {
 	return out
 }
 
+// shorten cuts s to n characters, the last one an ellipsis, without copying more of it than it keeps (a
+// seed's statement is megabytes long).
 func shorten(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
+	cut, count := -1, 0
+	for i := range s {
+		if count == n-1 {
+			cut = i
+		}
+		if count == n {
+			return s[:cut] + "…"
+		}
+		count++
 	}
-	return string(r[:n-1]) + "…"
+	return s
 }
 
 // sqlError is the report's error for a failed statement; one the watchdog canceled says so.
