@@ -206,8 +206,16 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 
 	isNew := map[*migrate.Migration]bool{}
 	nStatic := map[*migrate.Migration]int{} // how many of a new migration's findings come from lint.Analyze
+	size := 0
 	for _, m := range fresh {
 		isNew[m] = true
+		if m.Up != nil {
+			size += len(m.Up.SQL)
+		}
+	}
+	if size >= BigSQL {
+		// A seed of 60 MB takes seconds to lint, before the next line.
+		opts.Progress("linting %d new migration%s: %d MiB of SQL", len(fresh), report.Plural(len(fresh)), (size+1<<19)>>20)
 	}
 	for _, m := range opts.Set.Migrations {
 		rm := report.Migration{Version: m.Version, Name: m.Name, File: m.Up.File, Checksum: m.Checksum, New: isNew[m], Status: report.StatusNotRun, Findings: []lint.Finding{}}
@@ -1203,6 +1211,9 @@ func (r *run) writesCatalog(s *migrate.Script, before *pg.Mark) pg.Ran {
 	}
 	return pg.Ran{Unseen: w.Unseen || r.insp.CallsUnseen(r.code[s], before), BuiltIns: w.BuiltIns || r.insp.CallsBuiltIns(before)}
 }
+
+// BigSQL is how much SQL takes long enough to lint (or parse) that a progress line says so first.
+const BigSQL = 8 << 20
 
 // statementsText is the script's code that UnseenChanges, TouchesBuiltIns and CallsUnseen read: its
 // statements' text, one after the other, without the data rows of its COPY ... FROM stdin statements
