@@ -367,6 +367,10 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 	if h := o.policy.folderHint(); h != "" {
 		hint = h
 	}
+	if n := folderSize(cfg.Dir); n >= bigSQL {
+		// Parsing takes about a second for 20 MB of SQL (a seed), before any other line.
+		a.progress(o.Quiet)("reading %s: %s of SQL to parse", cfg.Dir, mebibytes(n))
+	}
 	set, base, unread, lcfg, err := readFolder(ctx, cfg, o.Base, hint, &baseNotes)
 	if err != nil {
 		return nil, err
@@ -1033,6 +1037,27 @@ func folderFlags(cfg *config.Config, dir, format string) {
 		cfg.Format = strings.ToLower(strings.TrimSpace(format)) // Golang-Migrate: as the file's is read
 	}
 }
+
+// bigSQL is how much SQL takes long enough to parse or lint that a progress line says so first.
+const bigSQL = rehearse.BigSQL
+
+// folderSize is the size of the regular files in dir and its folders; what cannot be read counts 0
+// (readFolder says why).
+func folderSize(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// mebibytes writes a size as "21 MiB".
+func mebibytes(n int64) string { return fmt.Sprintf("%d MiB", (n+1<<19)>>20) }
 
 // readFolder reads the configured migration folder, the same folder at base (when given) and the lint
 // configuration, with usage errors naming the file and line of every problem.

@@ -253,7 +253,7 @@ func (a *analyzer) serverRules(n *pg_query.Node, where string) {
 			}
 		}
 	}
-	if where == "" && mayCallServerFunc(a.stmt.SQL) {
+	if where == "" && mayCallServerFunc(a.stmt.Code()) {
 		a.serverCalls(n, where) // a body's calls are found in its text (scanBody)
 	}
 }

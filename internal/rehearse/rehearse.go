@@ -206,8 +206,16 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 
 	isNew := map[*migrate.Migration]bool{}
 	nStatic := map[*migrate.Migration]int{} // how many of a new migration's findings come from lint.Analyze
+	size := 0
 	for _, m := range fresh {
 		isNew[m] = true
+		if m.Up != nil {
+			size += len(m.Up.SQL)
+		}
+	}
+	if size >= BigSQL {
+		// A seed of 60 MB takes seconds to lint, before the next line.
+		opts.Progress("linting %d new migration%s: %d MiB of SQL", len(fresh), report.Plural(len(fresh)), (size+1<<19)>>20)
 	}
 	for _, m := range opts.Set.Migrations {
 		rm := report.Migration{Version: m.Version, Name: m.Name, File: m.Up.File, Checksum: m.Checksum, New: isNew[m], Status: report.StatusNotRun, Findings: []lint.Finding{}}
@@ -1204,16 +1212,26 @@ func (r *run) writesCatalog(s *migrate.Script, before *pg.Mark) pg.Ran {
 	return pg.Ran{Unseen: w.Unseen || r.insp.CallsUnseen(r.code[s], before), BuiltIns: w.BuiltIns || r.insp.CallsBuiltIns(before)}
 }
 
-// statementsText is a script's SQL without the data rows of its COPY ... FROM stdin statements: its
-// statements' text, one after the other. A script without such a statement is its SQL as it is.
+// BigSQL is how much SQL takes long enough to lint (or parse) that a progress line says so first.
+const BigSQL = 8 << 20
+
+// statementsText is the script's code that UnseenChanges, TouchesBuiltIns and CallsUnseen read: its
+// statements' text, one after the other, without the data rows of its COPY ... FROM stdin statements
+// and without the rows of a VALUES list of literals (see sqlparse.Statement.Code), which are data too:
+// a seed's INSERT of megabytes of rows is a few words of code, where the regular expressions took
+// seconds over its whole text. A script without either is its SQL as it is.
 func statementsText(s *migrate.Script) string {
-	if !slices.ContainsFunc(s.Statements, func(st sqlparse.Statement) bool { return st.FromStdin }) {
-		return s.SQL
-	}
 	var b strings.Builder
-	for _, st := range s.Statements {
-		b.WriteString(st.SQL)
+	data := false
+	for i := range s.Statements {
+		st := &s.Statements[i]
+		code := st.Code()
+		data = data || st.FromStdin || len(code) < len(st.SQL)
+		b.WriteString(code)
 		b.WriteString("\n")
+	}
+	if !data {
+		return s.SQL
 	}
 	return b.String()
 }
@@ -1269,12 +1287,20 @@ func traces(s *migrate.Script, ev []lint.Evidence) []report.StatementTrace {
 	return out
 }
 
+// shorten cuts s to n characters, the last one an ellipsis, without copying more of it than it keeps (a
+// seed's statement is megabytes long).
 func shorten(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
+	cut, count := -1, 0
+	for i := range s {
+		if count == n-1 {
+			cut = i
+		}
+		if count == n {
+			return s[:cut] + "…"
+		}
+		count++
 	}
-	return string(r[:n-1]) + "…"
+	return s
 }
 
 // sqlError is the report's error for a failed statement; one the watchdog canceled says so.

@@ -327,3 +327,38 @@ func TestPosOfNode(t *testing.T) {
 		t.Error("a location outside the statement is not its position")
 	}
 }
+
+func TestCode(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, sql, want string
+	}{
+		{"rows of literals", "INSERT INTO t (a, b) VALUES (1, 'grant'),\n(-2, NULL), (3.5, E'pg_class')",
+			"INSERT INTO t (a, b) VALUES (E'pg_class')"},
+		{"what follows the rows stays", "INSERT INTO t VALUES (1, 'a'), (2, 'b') ON CONFLICT (a) DO UPDATE SET b = f(excluded.b) RETURNING g(a)",
+			"INSERT INTO t VALUES ('b') ON CONFLICT (a) DO UPDATE SET b = f(excluded.b) RETURNING g(a)"},
+		{"a bare VALUES", "VALUES (1), (2), (3)", "VALUES (3)"},
+		{"a call in a row keeps them all", "INSERT INTO t VALUES (1, 'a'), (2, f('b'))", "INSERT INTO t VALUES (1, 'a'), (2, f('b'))"},
+		{"a cast keeps them all", "INSERT INTO t VALUES (1, 'a'), (2, 'b'::money)", "INSERT INTO t VALUES (1, 'a'), (2, 'b'::money)"},
+		{"a default keeps them all", "INSERT INTO t VALUES (1, 'a'), (2, DEFAULT)", "INSERT INTO t VALUES (1, 'a'), (2, DEFAULT)"},
+		{"a single row", "INSERT INTO t VALUES (1, 'grant')", "INSERT INTO t VALUES (1, 'grant')"},
+		{"a select", "INSERT INTO t SELECT 1, 'a'", "INSERT INTO t SELECT 1, 'a'"},
+		{"another statement", "GRANT SELECT ON t TO r", "GRANT SELECT ON t TO r"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			// After another statement and a comment: the tree's locations are the section's, not SQL's.
+			sts := Parse("SELECT 1;\n/* seed */ " + tc.sql + ";")
+			if len(sts) != 2 || sts[1].Err != nil {
+				t.Fatalf("Parse: %q", brief(sts))
+			}
+			if got := sts[1].Code(); got != tc.want {
+				t.Errorf("Code:\n got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+	if got := (&Statement{SQL: "SELEC 1, 2"}).Code(); got != "SELEC 1, 2" {
+		t.Errorf("Code of a statement that did not parse: %q", got)
+	}
+}
