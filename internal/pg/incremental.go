@@ -184,6 +184,17 @@ func NewInspector() (*Inspector, error) {
 func (in *Inspector) Locks(ctx context.Context, conn *pgx.Conn) ([]Lock, error) {
 	results, err := conn.PgConn().Exec(ctx, spareTimeout+";\n"+locksSQL+";\nSELECT "+restoreTimeout).ReadAll()
 	if err != nil {
+		// The statement that failed: the one of the first result with an error, or the one after the
+		// results when it failed before it had any (its RowDescription).
+		failed := len(results)
+		for i, r := range results {
+			if r.Err != nil {
+				failed = min(failed, i)
+			}
+		}
+		if failed <= 1 { // spareTimeout or the read after it (see spareCanceled)
+			err = spareCanceled(err)
+		}
 		return nil, fmt.Errorf("read locks: %w", err)
 	}
 	if len(results) != 3 {

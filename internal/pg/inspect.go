@@ -3,11 +3,13 @@ package pg
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/schemagate/schemagate/internal/schema"
 )
@@ -185,11 +187,11 @@ func queryWithInput(ctx context.Context, q Querier, path *string, input any, que
 	res := q.SendBatch(ctx, batch)
 	defer res.Close()
 	if _, err := res.Exec(); err != nil {
-		return nil, err
+		return nil, spareCanceled(err)
 	}
 	var pinned string
 	if err := res.QueryRow().Scan(&pinned); err != nil {
-		return nil, err
+		return nil, spareCanceled(err)
 	}
 	// The first row's first column (EXPLAIN, which Warm runs this way, returns more rows: drained).
 	rows, err := res.Query()
@@ -228,6 +230,28 @@ func queryWithInput(ctx context.Context, q Querier, path *string, input any, que
 // what the migration's transaction ends with is what it would have been: a SET LOCAL of the migration's
 // still ends with the transaction, and a batch outside one ends its own at its end.
 const spareTimeout = `SELECT set_config('schemagate.statement_timeout', current_setting('statement_timeout'), false), set_config('statement_timeout', '0', true)`
+
+// ErrSpareCanceled is a catalog read or lock trace in a migration's transaction canceled by the
+// statement_timeout the migration set (SET LOCAL statement_timeout = '1ms') in the one statement of the
+// read's that runs under it, spareTimeout: a machine busy enough to hold the server's process longer than
+// the limit cancels it, as it would cancel the migration's own statements.
+var ErrSpareCanceled = errors.New("the migration's statement_timeout canceled the statement that sets it aside for schemagate's catalog read " +
+	"(a statement that short outlasts it only on a busy machine, where the migration's own statements would be canceled too): " +
+	"raise the migration's statement_timeout, or run the check again")
+
+// spareCanceled is err, the error of spareTimeout or of the statement that follows it, wrapped in
+// ErrSpareCanceled when it is a cancellation (57014): spareTimeout runs under the migration's limit, and
+// a limit that runs out after spareTimeout's last check for interrupts is reported at the next statement's
+// first check (the cancel stays pending), as "due to statement timeout" or, when spareTimeout's own timer
+// replaced a pending one of the migration's statement before it, "due to user request". The statements
+// after that one run without the limit: a cancellation of theirs is not the migration's, and stays as it is.
+func spareCanceled(err error) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "57014" {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrSpareCanceled, err)
+}
 
 // restoreTimeout is the SQL expression that puts back the statement_timeout spareTimeout kept.
 const restoreTimeout = `set_config('statement_timeout', current_setting('schemagate.statement_timeout'), true)`

@@ -334,10 +334,10 @@ func readSpared(ctx context.Context, conn *pgx.Conn, query string, in traceInput
 	defer res.Close()
 	var raw []byte
 	if _, err := res.Exec(); err != nil {
-		return nil, fmt.Errorf("trace: %w", err)
+		return nil, fmt.Errorf("trace: %w", spareCanceled(err))
 	}
 	if _, err := res.Exec(); err != nil {
-		return nil, fmt.Errorf("trace: %w", err)
+		return nil, fmt.Errorf("trace: %w", spareCanceled(err))
 	}
 	if err := res.QueryRow().Scan(&raw); err != nil {
 		return nil, fmt.Errorf("trace: %w", err)

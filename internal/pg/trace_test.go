@@ -709,20 +709,65 @@ ALTER TABLE x ALTER COLUMN e TYPE bigint;
 // (SET LOCAL statement_timeout = '1ms') is traced, and so are its statements after it. The lock trace's
 // query, first run after that statement, was parsed before the statement that lifts the migration's
 // limit for it, under the 1 ms, and canceled every time ("trace: ... canceling statement due to
-// statement timeout"): the Tracer prepares its statements when it starts.
+// statement timeout"): the Tracer prepares its statements when it starts. The statement that lifts the
+// limit runs under it: a busy machine that holds it past 1 ms cancels it (pg.ErrSpareCanceled), and
+// the test runs again (2 runs in 150 under a load of 18 on two cores), a few times at most.
 func TestTraceAfterAShortStatementTimeout(t *testing.T) {
-	tr := traceWith(t, "CREATE TABLE a (id int)", "SET LOCAL statement_timeout = '1ms';", nil)
-	if len(tr.Evidence) != 1 {
-		t.Fatalf("evidence %+v; want the SET's", tr.Evidence)
+	for attempt := 1; ; attempt++ {
+		ctx := t.Context()
+		conn := pgtest.Conn(t)
+		if _, err := conn.Exec(ctx, "CREATE TABLE a (id int)"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+			t.Fatal(err)
+		}
+		tr, err := pg.NewTracer(ctx, conn, "m.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = pg.ApplyScript(ctx, conn, script("SET LOCAL statement_timeout = '1ms';"), pg.ApplyOptions{After: tr.After, Quiet: tr.Quiet})
+		if _, rerr := conn.Exec(ctx, "ROLLBACK"); rerr != nil {
+			t.Fatal(rerr)
+		}
+		if errors.Is(err, pg.ErrSpareCanceled) && attempt < 5 {
+			t.Logf("attempt %d: %v; again", attempt, err)
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tr.Evidence) != 1 {
+			t.Fatalf("evidence %+v; want the SET's", tr.Evidence)
+		}
+		return
 	}
 }
 
 // TestCatalogReadAfterAShortStatementTimeout: the catalog read after a migration whose transaction set
 // a short statement_timeout (SET LOCAL statement_timeout = '1ms') is not canceled, though it is the
 // session's first partial read: its queries, but the whole read's, were parsed before the statement that
-// lifts the limit, under it. The session's first read (before the migration) prepares them all.
+// lifts the limit, under it. The session's first read (before the migration) prepares them all. As in
+// TestTraceAfterAShortStatementTimeout, the statement that lifts the limit may itself outlast it on a
+// busy machine (pg.ErrSpareCanceled): the test runs again, a few times at most.
 func TestCatalogReadAfterAShortStatementTimeout(t *testing.T) {
-	ctx := context.Background()
+	for attempt := 1; ; attempt++ {
+		err := catalogReadAfterAShortStatementTimeout(t)
+		if errors.Is(err, pg.ErrSpareCanceled) && attempt < 5 {
+			t.Logf("attempt %d: %v; again", attempt, err)
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+}
+
+// catalogReadAfterAShortStatementTimeout is one attempt of TestCatalogReadAfterAShortStatementTimeout:
+// the error of the reads after the limit was set, or nil once the read found the table.
+func catalogReadAfterAShortStatementTimeout(t *testing.T) error {
+	ctx := t.Context()
 	conn := pgtest.Conn(t)
 	insp, err := pg.NewInspector()
 	if err != nil {
@@ -735,7 +780,7 @@ func TestCatalogReadAfterAShortStatementTimeout(t *testing.T) {
 	if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Exec(ctx, "ROLLBACK")
+	defer conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 	if _, err := conn.Exec(ctx, "CREATE TABLE b (id int)"); err != nil {
 		t.Fatal(err)
 	}
@@ -744,15 +789,16 @@ func TestCatalogReadAfterAShortStatementTimeout(t *testing.T) {
 	}
 	locks, err := insp.Locks(ctx, conn)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	after, err := insp.Since(ctx, conn, before, locks, insp.Ran("CREATE TABLE b (id int)", before))
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if _, ok := after.Catalog().Tables[schema.Key("public", "b")]; !ok {
 		t.Errorf("tables %v; want public.b", slices.Collect(maps.Keys(after.Catalog().Tables)))
 	}
+	return nil
 }
 
 // sessions opens n sessions on one new database of the test server, closed when the test ends: the

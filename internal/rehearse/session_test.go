@@ -2,6 +2,7 @@ package rehearse_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -397,7 +398,10 @@ func TestCopyRowsAreNotReadAsSQL(t *testing.T) {
 // catalog after re-up"), and it still has it after them. The migrations' own statements under the limit
 // are one cheap SELECT each, as its CREATE TABLE ran before the SET: one that a busy machine still delays
 // past 1 ms fails its migration at that SELECT (57014 there), which says nothing of the reads, and the
-// rehearsal runs again, a few times at most. A read canceled fails the run (an error), and the test.
+// rehearsal runs again, a few times at most. So it does when the one statement of a read's that must run
+// under the limit, the one that sets it aside, outlasted it (pg.ErrSpareCanceled: the run's error, or a
+// trace's failure of the migration): it failed 2 to 4 runs in 80 under a load of 20 on two cores. A
+// read canceled fails the run (an error), and the test.
 func TestMigrationsStatementTimeoutSparesTheCatalogReads(t *testing.T) {
 	set := folderOf(t, migrate.FormatGolangMigrate, map[string]string{
 		"1_a.up.sql":   "CREATE TABLE a (id bigint PRIMARY KEY);\nCREATE TABLE b (id bigint PRIMARY KEY, a bigint REFERENCES a);\nSET LOCAL statement_timeout = '1ms';",
@@ -405,12 +409,18 @@ func TestMigrationsStatementTimeoutSparesTheCatalogReads(t *testing.T) {
 		"2_c.up.sql":   "CREATE TABLE c (id bigint);\nSET LOCAL statement_timeout = '1ms';\nSELECT 1 / (current_setting('statement_timeout') = '1ms')::int;",
 		"2_c.down.sql": "DROP TABLE c;\nSELECT 1 / (current_setting('statement_timeout') = '0')::int;",
 	})
-	// ownLimit tells an error of the migration's own SELECT under its 1 ms limit.
+	// ownLimit tells an error of the migration's own SELECT, or of the statement that sets the limit
+	// aside for a trace, under its 1 ms limit.
 	ownLimit := func(e *report.SQLError) bool {
-		return e != nil && e.SQLState == "57014" && strings.HasPrefix(e.Statement, "SELECT 1 /")
+		return e != nil && (e.SQLState == "57014" && strings.HasPrefix(e.Statement, "SELECT 1 /") ||
+			strings.Contains(e.Message, pg.ErrSpareCanceled.Error()))
 	}
 	for attempt := 1; ; attempt++ {
 		rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: set, Provider: provider(t)})
+		if errors.Is(err, pg.ErrSpareCanceled) && attempt < 5 {
+			t.Logf("attempt %d: the statement that sets the limit aside for a read outlasted it; again: %v", attempt, err)
+			continue
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
