@@ -182,7 +182,7 @@ func NewInspector() (*Inspector, error) {
 // go as one simple query, each timed on its own: a batch would first prepare the read, under the
 // migration's timeout.
 func (in *Inspector) Locks(ctx context.Context, conn *pgx.Conn) ([]Lock, error) {
-	results, err := conn.PgConn().Exec(ctx, spareTimeout+";\n"+locksSQL+";\nSELECT "+restoreTimeout).ReadAll()
+	results, err := conn.PgConn().Exec(ctx, spareTimeout+";\n"+locksSQL+";\n"+restoreSQL).ReadAll()
 	if err != nil {
 		// The statement that failed: the one of the first result with an error, or the one after the
 		// results when it failed before it had any (its RowDescription).
@@ -970,6 +970,14 @@ func (in *Inspector) Warm(ctx context.Context, conn *pgx.Conn) {
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '20ms'"); err != nil {
+		return
+	}
+	// Under the search path the reads and traces run under (see spareTimeout), for the transaction: a
+	// plan made under another is made again when first used.
+	if _, err := conn.Prepare(ctx, spareTimeout, spareTimeout); err != nil {
+		return
+	}
+	if _, err := tx.Exec(ctx, spareTimeout); err != nil {
 		return
 	}
 	path := in.path
