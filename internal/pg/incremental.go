@@ -709,7 +709,8 @@ type state struct {
 	// Mappings fingerprints the user mappings as pg_user_mappings shows them (pg_user_mapping, whose
 	// rows would tell what changed, is for superusers only).
 	Mappings string `json:"mappings"`
-	// Tracked tells that the change log's reset function is there (see Inspector.ResetSQL).
+	// Tracked tells that the change log's reset and begin functions are there (see Inspector.ResetSQL
+	// and BeginSQL).
 	Tracked bool `json:"tracked"`
 }
 
@@ -750,7 +751,7 @@ const stateSQL = `
 'defacl', (SELECT md5(coalesce(string_agg(oid::text || ' ' || defaclacl::text, ',' ORDER BY oid), '')) FROM pg_default_acl),
 'mappings', (SELECT md5(coalesce(string_agg(m.umid::text || ' ' || m.srvname || ' ' || m.usename || ' ' || coalesce(m.umoptions::text, '-'),
     ',' ORDER BY m.umid), '')) FROM pg_user_mappings m),
-'tracked', to_regprocedure('pg_catalog.schemagate_reset()') IS NOT NULL,
+'tracked', to_regprocedure('pg_catalog.schemagate_reset()') IS NOT NULL AND to_regprocedure('pg_catalog.schemagate_begin()') IS NOT NULL,
 'path_ok', pg_my_temp_schema() = 0 AND coalesce((SELECT p.s[1] = 'pg_catalog' AND (cardinality(p.s) <= 2
       OR NOT EXISTS (SELECT 1 FROM unnest(p.s[2:]) u(s) WHERE u.s = 'information_schema' OR u.s LIKE 'pg\_%'))
     FROM (SELECT current_schemas(true) AS s) p), false)`

@@ -47,8 +47,8 @@ CREATE TEMP TABLE pg_namespace AS SELECT * FROM pg_catalog.pg_namespace;`,
 		want: []string{"comment"},
 	}, {
 		// Migration 2 puts public before pg_catalog in the database's search path, which the reads
-		// run under (a new session's), and shadows pg_class, pg_index and pg_locks with views, and two
-		// functions the reads call, all of which its down takes away;
+		// run under (a new session's), and shadows pg_class, pg_index and pg_locks with views, and
+		// functions the reads and the change log's triggers call, all of which its down takes away;
 		// migration 3's down leaves its index behind, which the views hide.
 		name: "public relations and functions before pg_catalog",
 		up: `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = public, pg_catalog', current_database()); END $$;
@@ -57,14 +57,17 @@ CREATE VIEW public.pg_index AS SELECT * FROM pg_catalog.pg_index
   WHERE indexrelid NOT IN (SELECT oid FROM pg_catalog.pg_class WHERE relname = 't_n_idx');
 CREATE VIEW public.pg_locks AS SELECT * FROM pg_catalog.pg_locks WHERE false;
 CREATE FUNCTION public.quote_ident(text) RETURNS text LANGUAGE sql AS $$ SELECT 'x' $$;
-CREATE FUNCTION public.format_type(oid, int) RETURNS text LANGUAGE sql AS $$ SELECT 'x' $$;`,
+CREATE FUNCTION public.format_type(oid, int) RETURNS text LANGUAGE sql AS $$ SELECT 'x' $$;
+CREATE FUNCTION public.strpos(text, text) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'public.strpos called'; END $$;`,
 		down: `DROP VIEW public.pg_class, public.pg_index, public.pg_locks;
-DROP FUNCTION public.quote_ident(text), public.format_type(oid, int);
+DROP FUNCTION public.quote_ident(text), public.format_type(oid, int), public.strpos(text, text);
 DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET search_path', current_database()); END $$;`,
-		then: [2]string{"CREATE INDEX t_n_idx ON t (n);", "SELECT 1;"},
+		then: [2]string{"CREATE INDEX CONCURRENTLY t_n_idx ON t (n);", "SELECT 1;"},
 		want: []string{"t_n_idx"},
+		lock: "ShareUpdateExclusiveLock on public.t",
 	}}
-	for _, mode := range []string{"verify"} {
+	// The change log (SCHEMAGATE_INSPECT=log) runs functions of schemagate's in the migration's session.
+	for _, mode := range []string{"verify", "log"} {
 		for _, c := range cases {
 			t.Run(mode+"/"+c.name, func(t *testing.T) {
 				t.Setenv("SCHEMAGATE_INSPECT", mode)
@@ -116,6 +119,41 @@ DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET search_path', current_databa
 					t.Errorf("round trip has %d problems, want what the down left behind only: %q", len(rt.Problems), rt.Problems)
 				}
 			})
+		}
+	}
+}
+
+// TestDeferredConstraintsUnderAShadowingSearchPath: before a transactional migration's re-up, the
+// rehearsal puts the deferred constraints back in deferred mode in the migration's session, whose search
+// path a migration put public before pg_catalog in, with a public.quote_ident(text) of its own: the
+// constraints it names are still the catalog's, and the round trip passes.
+func TestDeferredConstraintsUnderAShadowingSearchPath(t *testing.T) {
+	set := folderOf(t, migrate.FormatGoose, map[string]string{
+		"00001_base.sql": `-- +goose Up
+CREATE TABLE p (id int PRIMARY KEY);
+CREATE TABLE c (id int CONSTRAINT c_p REFERENCES p DEFERRABLE INITIALLY DEFERRED);
+DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = public, pg_catalog', current_database()); END $$;
+CREATE FUNCTION public.quote_ident(text) RETURNS text LANGUAGE sql AS $$ SELECT 'x' $$;
+-- +goose Down
+DROP FUNCTION public.quote_ident(text);
+DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET search_path', current_database()); END $$;
+DROP TABLE c, p;
+`,
+		"00002_rows.sql": `-- +goose Up
+INSERT INTO c VALUES (1);
+INSERT INTO p VALUES (1);
+-- +goose Down
+DELETE FROM c;
+DELETE FROM p;
+`,
+	})
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range rep.Migrations {
+		if m.Status != report.StatusApplied || m.Roundtrip == nil || m.Roundtrip.Status != report.RoundtripOK {
+			t.Errorf("%s: %s %+v, round trip %+v: want applied, round trip ok", m.Label(), m.Status, m.Error, m.Roundtrip)
 		}
 	}
 }
