@@ -101,8 +101,14 @@ WHERE CASE WHEN coalesce(current_setting('` + writesLog + `', true), '') = '' TH
 // the log takes a mark that sends the next read to a whole read (" *") when a command changed privileges
 // it does not name (GRANT, REVOKE, DROP OWNED: column privileges too), or when catalog rows were written
 // between two DDL commands; " 0:0", which sends it to the scan, when a command reported no object.
+//
+// The functions run in the migration's session, whose search path may put a schema of the migration's
+// before pg_catalog (SET search_path = public, pg_catalog, then a public.strpos(text, text)): they run
+// under pg_catalog's own (SET search_path), the reset function, which must leave the search path it
+// resets, with its calls and operators qualified instead.
 var trackChangesSQL = `
-CREATE OR REPLACE FUNCTION pg_catalog.schemagate_log_start() RETURNS event_trigger LANGUAGE plpgsql AS $f$
+CREATE OR REPLACE FUNCTION pg_catalog.schemagate_log_start() RETURNS event_trigger LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp AS $f$
 DECLARE
   v text := current_setting('` + changeLog + `', true);
 BEGIN
@@ -143,7 +149,8 @@ END $d$`
 // writesLog) and appends to the log what body puts in e, unless the log has given up; past
 // changeLogLimit it gives up (" !").
 func logFunction(name, body string) string {
-	return `CREATE OR REPLACE FUNCTION pg_catalog.` + name + `() RETURNS event_trigger LANGUAGE plpgsql AS $f$
+	return `CREATE OR REPLACE FUNCTION pg_catalog.` + name + `() RETURNS event_trigger LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp AS $f$
 DECLARE
   v text := current_setting('` + changeLog + `', true);
   e text;
@@ -175,7 +182,7 @@ func (in *Inspector) TrackChanges(ctx context.Context, conn *pgx.Conn) error {
 		return nil
 	}
 	var super bool
-	if err := conn.QueryRow(ctx, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user").Scan(&super); err != nil {
+	if err := conn.QueryRow(ctx, "SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) current_user").Scan(&super); err != nil {
 		return fmt.Errorf("install the change log: %w", err)
 	}
 	if !super {
@@ -202,20 +209,28 @@ func (in *Inspector) ResetSQL() string {
 	return ResetSession
 }
 
-// resetFunction is ResetSession, keeping the log and the count of catalog writes.
+// resetFunction is ResetSession, keeping the log and the count of catalog writes. Its types, calls and
+// operators are pg_catalog's by name: it runs under the migration's search path, and RESET ALL sets a new
+// session's, which a migration may have put a schema of its own in front of (see trackChangesSQL). A SET
+// clause would put the path RESET ALL resets back as the function returns.
 var resetFunction = `CREATE OR REPLACE FUNCTION pg_catalog.schemagate_reset() RETURNS void LANGUAGE plpgsql AS $r$
 DECLARE
-  v text := current_setting('` + changeLog + `', true);
-  w text := current_setting('` + writesLog + `', true);
+  v pg_catalog.text := pg_catalog.current_setting('` + changeLog + `', true);
+  w pg_catalog.text := pg_catalog.current_setting('` + writesLog + `', true);
 BEGIN
   ` + strings.ReplaceAll(ResetSession, "; ", ";\n  ") + `;
-  IF v <> '' THEN
-    PERFORM set_config('` + changeLog + `', v, false);
+  IF v OPERATOR(pg_catalog.<>) '' THEN
+    PERFORM pg_catalog.set_config('` + changeLog + `', v, false);
   END IF;
-  IF w <> '' THEN
-    PERFORM set_config('` + writesLog + `', w, false);
+  IF w OPERATOR(pg_catalog.<>) '' THEN
+    PERFORM pg_catalog.set_config('` + writesLog + `', w, false);
   END IF;
 END $r$;
+` + `CREATE OR REPLACE FUNCTION pg_catalog.schemagate_begin() RETURNS void LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp AS $b$
+BEGIN
+  PERFORM set_config('` + writesLog + `', transaction_timestamp()::text || '/' || ` + catalogWrites + `, false);
+END $b$;
 `
 
 // keepTracking ends the change log when a read found its reset function gone (see ResetSQL).
@@ -227,10 +242,11 @@ func (in *Inspector) keepTracking(st state) {
 
 // BeginSQL starts a transaction; once TrackChanges has installed the change log, it also notes how many
 // catalog rows the session has written, which the log's triggers and the reads in the transaction
-// compare with (see catalogWrites). Send it as a simple query.
+// compare with (see catalogWrites), by a function of the log's, which runs under pg_catalog's search path
+// (see trackChangesSQL). Send it as a simple query.
 func (in *Inspector) BeginSQL() string {
 	if in.tracking {
-		return "BEGIN; SELECT set_config('" + writesLog + "', transaction_timestamp()::text || '/' || " + catalogWrites + ", false)"
+		return "BEGIN; SELECT pg_catalog.schemagate_begin()"
 	}
 	return "BEGIN"
 }

@@ -93,12 +93,19 @@ func listRangeVar(items []*pg_query.Node) *pg_query.RangeVar {
 // gateLookupSQL finds, on the run connection (its search path resolves the names as the statement
 // will), each relation the statement names, the table of an index, as a quoted, schema-qualified name,
 // and the session's lock_timeout and statement_timeout in milliseconds.
-const gateLookupSQL = `SELECT COALESCE(array_agg(DISTINCT quote_ident(n.nspname) || '.' || quote_ident(c.relname)) FILTER (WHERE c.oid IS NOT NULL), '{}'),
-  (SELECT setting::int8 FROM pg_settings WHERE name = 'lock_timeout'), (SELECT setting::int8 FROM pg_settings WHERE name = 'statement_timeout')
-FROM unnest($1::text[]) AS w(name)
-  LEFT JOIN pg_index i ON i.indexrelid = to_regclass(w.name)
-  LEFT JOIN pg_class c ON c.oid = COALESCE(i.indrelid, to_regclass(w.name)) AND c.relkind IN ('r', 'p')
-  LEFT JOIN pg_namespace n ON n.oid = c.relnamespace`
+//
+// It runs in the migration's session, under its search path, which the names must be looked up under:
+// what it names and calls is pg_catalog's by name, so that no relation, type, function or operator of the
+// migration's (a temporary pg_class, a public.quote_ident(text) before pg_catalog) stands in for it.
+const gateLookupSQL = `SELECT COALESCE(pg_catalog.array_agg(DISTINCT pg_catalog.concat(pg_catalog.quote_ident(n.nspname), '.', pg_catalog.quote_ident(c.relname)))
+    FILTER (WHERE c.oid IS NOT NULL), '{}'),
+  (SELECT setting::pg_catalog.int8 FROM pg_catalog.pg_settings WHERE name OPERATOR(pg_catalog.=) 'lock_timeout'),
+  (SELECT setting::pg_catalog.int8 FROM pg_catalog.pg_settings WHERE name OPERATOR(pg_catalog.=) 'statement_timeout')
+FROM pg_catalog.unnest($1::pg_catalog.text[]) AS w(name)
+  LEFT JOIN pg_catalog.pg_index i ON i.indexrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(w.name)
+  LEFT JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) COALESCE(i.indrelid, pg_catalog.to_regclass(w.name))
+    AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}'::pg_catalog."char"[])
+  LEFT JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace`
 
 // openGates opens a gate on each relation stmt names when it is a CONCURRENTLY statement (see
 // gatedRelations) run outside a transaction block, under no timeout shorter than gateMinTimeout. The

@@ -182,7 +182,7 @@ func NewInspector() (*Inspector, error) {
 // go as one simple query, each timed on its own: a batch would first prepare the read, under the
 // migration's timeout.
 func (in *Inspector) Locks(ctx context.Context, conn *pgx.Conn) ([]Lock, error) {
-	results, err := conn.PgConn().Exec(ctx, spareTimeout+";\n"+locksSQL+";\nSELECT "+restoreTimeout).ReadAll()
+	results, err := conn.PgConn().Exec(ctx, spareTimeout+";\n"+locksSQL+";\n"+restoreSQL).ReadAll()
 	if err != nil {
 		// The statement that failed: the one of the first result with an error, or the one after the
 		// results when it failed before it had any (its RowDescription).
@@ -709,7 +709,8 @@ type state struct {
 	// Mappings fingerprints the user mappings as pg_user_mappings shows them (pg_user_mapping, whose
 	// rows would tell what changed, is for superusers only).
 	Mappings string `json:"mappings"`
-	// Tracked tells that the change log's reset function is there (see Inspector.ResetSQL).
+	// Tracked tells that the change log's reset and begin functions are there (see Inspector.ResetSQL
+	// and BeginSQL).
 	Tracked bool `json:"tracked"`
 }
 
@@ -750,7 +751,7 @@ const stateSQL = `
 'defacl', (SELECT md5(coalesce(string_agg(oid::text || ' ' || defaclacl::text, ',' ORDER BY oid), '')) FROM pg_default_acl),
 'mappings', (SELECT md5(coalesce(string_agg(m.umid::text || ' ' || m.srvname || ' ' || m.usename || ' ' || coalesce(m.umoptions::text, '-'),
     ',' ORDER BY m.umid), '')) FROM pg_user_mappings m),
-'tracked', to_regprocedure('pg_catalog.schemagate_reset()') IS NOT NULL,
+'tracked', to_regprocedure('pg_catalog.schemagate_reset()') IS NOT NULL AND to_regprocedure('pg_catalog.schemagate_begin()') IS NOT NULL,
 'path_ok', pg_my_temp_schema() = 0 AND coalesce((SELECT p.s[1] = 'pg_catalog' AND (cardinality(p.s) <= 2
       OR NOT EXISTS (SELECT 1 FROM unnest(p.s[2:]) u(s) WHERE u.s = 'information_schema' OR u.s LIKE 'pg\_%'))
     FROM (SELECT current_schemas(true) AS s) p), false)`
@@ -970,6 +971,14 @@ func (in *Inspector) Warm(ctx context.Context, conn *pgx.Conn) {
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '20ms'"); err != nil {
+		return
+	}
+	// Under the search path the reads and traces run under (see spareTimeout), for the transaction: a
+	// plan made under another is made again when first used.
+	if _, err := conn.Prepare(ctx, spareTimeout, spareTimeout); err != nil {
+		return
+	}
+	if _, err := tx.Exec(ctx, spareTimeout); err != nil {
 		return
 	}
 	path := in.path

@@ -1121,7 +1121,7 @@ func TestInspectorWarm(t *testing.T) {
 	}
 	var partial, spare, traceInput int
 	if err := conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE statement LIKE '%''rels'', (SELECT%'),
-		count(*) FILTER (WHERE statement LIKE 'SELECT set_config(''schemagate.statement_timeout''%'),
+		count(*) FILTER (WHERE statement LIKE 'SELECT pg_catalog.set_config(''schemagate.statement_timeout''%'),
 		count(*) FILTER (WHERE statement LIKE '%set_config(''schemagate.trace_oid'', $1%')
 		FROM pg_prepared_statements WHERE statement NOT LIKE '%pg_prepared_statements%'`).Scan(&partial, &spare, &traceInput); err != nil {
 		t.Fatal(err)

@@ -229,7 +229,18 @@ func queryWithInput(ctx context.Context, q Querier, path *string, input any, que
 // statement of its own, before the ones it spares. Both set it for the transaction alone (is_local), so
 // what the migration's transaction ends with is what it would have been: a SET LOCAL of the migration's
 // still ends with the transaction, and a batch outside one ends its own at its end.
-const spareTimeout = `SELECT set_config('schemagate.statement_timeout', current_setting('statement_timeout'), false), set_config('statement_timeout', '0', true)`
+//
+// It also sets search_path, for the transaction alone as well, to pg_catalog then pg_temp, keeping the
+// session's for restoreTimeout (and unpinSQL) to put back: what follows it names the system catalogs and
+// calls their functions and operators unqualified, and the migration's session finds its temporary
+// relations and types first when its search path does not list pg_temp (CREATE TEMP TABLE pg_class ...
+// AS SELECT ... WHERE relname <> 'i' would hide an index from the read), and its schemas before
+// pg_catalog when it lists them first (SET search_path = public, pg_catalog, then a public.pg_class or
+// a public.quote_ident(text)). Its own calls are qualified: it runs under the migration's path.
+const spareTimeout = `SELECT pg_catalog.set_config('schemagate.statement_timeout', pg_catalog.current_setting('statement_timeout'), false),
+  pg_catalog.set_config('statement_timeout', '0', true),
+  pg_catalog.set_config('schemagate.search_path', pg_catalog.current_setting('search_path'), false),
+  pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)`
 
 // ErrSpareCanceled is a catalog read or lock trace in a migration's transaction canceled by the
 // statement_timeout the migration set (SET LOCAL statement_timeout = '1ms') in the one statement of the
@@ -253,16 +264,34 @@ func spareCanceled(err error) error {
 	return fmt.Errorf("%w: %w", ErrSpareCanceled, err)
 }
 
-// restoreTimeout is the SQL expression that puts back the statement_timeout spareTimeout kept.
-const restoreTimeout = `set_config('statement_timeout', current_setting('schemagate.statement_timeout'), true)`
+// restoreTimeout is the SQL expression that puts back the statement_timeout and the search_path
+// spareTimeout kept.
+const restoreTimeout = `set_config('statement_timeout', current_setting('schemagate.statement_timeout'), true),
+  set_config('search_path', current_setting('schemagate.search_path'), true)`
+
+// restoreSQL is restoreTimeout as a statement of its own.
+const restoreSQL = "SELECT " + restoreTimeout
 
 // pinInputSQL is what queryWithInput runs before its query: in this order, it saves the session's
-// settings, pins them, then sets the search path. unpinSQL, run after the query, puts them back; an
-// input with a token starts the session's change log afresh under it (see Inspector.TrackChanges).
-var pinInputSQL = `SELECT set_config('search_path', CASE WHEN $2 <> '' THEN $2 ELSE (SELECT reset_val FROM pg_settings WHERE name = 'search_path') END, false)
+// settings, pins them, then sets the search path (spareTimeout, before it, saved the session's). unpinSQL,
+// run after the query, puts them back; an input with a token starts the session's change log afresh
+// under it (see Inspector.TrackChanges).
+//
+// The reads' search path is $2, or the reset value's schemas between pg_catalog and pg_temp (readPath):
+// pg_catalog comes first, where a new session has it when its path does not list it, so that what a
+// migration puts in a schema before it (ALTER DATABASE ... SET search_path = public, pg_catalog, then a
+// public.pg_class) does not take the place of what the reads name; and pg_temp last, so that its
+// temporary relations and types do not either (CREATE TEMP TABLE pg_index ...). Neither changes the
+// deparsed text of an object but one named like a system catalog's, or hidden by a temporary one of its
+// name: the session's own path would find those first.
+var pinInputSQL = `SELECT set_config('search_path', CASE WHEN $2 <> '' THEN $2 ELSE ` + readPath + ` END, false)
 FROM (SELECT ` + pinSettings + `, saved.* FROM (SELECT set_config('schemagate.inspect', $1, false), set_config('jit', 'off', false),
-  set_config('schemagate.search_path', current_setting('search_path'), false),
   set_config('schemagate.session', json_build_array(` + pinnedSettings + `)::text, false) OFFSET 0) saved OFFSET 0) pinned`
+
+// readPath is the search path the reads run under: search_path's reset value, without the pg_temp it
+// may list, between pg_catalog and pg_temp.
+const readPath = `(SELECT 'pg_catalog, ' || coalesce(nullif(btrim(regexp_replace(reset_val, '(^|,)\s*"?pg_temp(_[0-9]+)?"?\s*(?=,|$)', '', 'g'), ', '), '') || ', ', '') || 'pg_temp'
+  FROM pg_settings WHERE name = 'search_path')`
 
 var unpinSQL = `SELECT set_config('search_path', current_setting('schemagate.search_path'), false), ` + restoreSettings + `,
   CASE WHEN current_setting('schemagate.inspect')::jsonb ? 'token'
@@ -284,6 +313,14 @@ func readStatements() []string {
 // or trace of a session comes before it), it parses them under no limit of the migration's; after that,
 // each call costs a lookup per statement and no round trip (pgx.Conn.Prepare). A Querier that is
 // neither a connection nor a transaction prepares nothing.
+//
+// The statements name the system catalogs unqualified (see spareTimeout), and the server parses them
+// under the session's search path: one that finds a migration's relation first (SET search_path =
+// public, pg_catalog, then a view public.pg_class) may fail the parse, a column missing. The statements
+// are then prepared again under pg_catalog's path, outside a transaction block (the first read or trace
+// of a session comes before the migration's first statement). One that parsed under the session's path
+// is parsed again under the batch's when it runs: the server does so whenever the search path differs
+// from the one a statement was parsed under.
 func prepareSpared(ctx context.Context, q Querier, sqls ...string) error {
 	var conn *pgx.Conn
 	switch c := q.(type) {
@@ -294,6 +331,50 @@ func prepareSpared(ctx context.Context, q Querier, sqls ...string) error {
 	default:
 		return nil
 	}
+	err := prepareAll(ctx, conn, sqls)
+	var pe *pgconn.PgError
+	if err == nil || !errors.As(err, &pe) || conn.PgConn().TxStatus() != 'I' {
+		return err
+	}
+	if _, err := conn.Exec(ctx, safePathSQL); err != nil {
+		return fmt.Errorf("set the search path to prepare the catalog reads: %w", err)
+	}
+	err = prepareAll(ctx, conn, sqls)
+	if _, rerr := conn.Exec(ctx, restorePathSQL); rerr != nil && err == nil {
+		err = fmt.Errorf("put the search path back after preparing the catalog reads: %w", rerr)
+	}
+	return err
+}
+
+// prepareSafe is prepareSpared for a Tracer, which prepares its statements before a migration's first
+// statement, but may do so in the transaction block the migration runs in: a failed parse would end it.
+// There the statements are prepared under pg_catalog's path, set for the transaction by spareTimeout
+// and put back after (two round trips a script; the reads' statements are prepared by the session's
+// first read, outside any block).
+func prepareSafe(ctx context.Context, conn *pgx.Conn, sqls ...string) error {
+	if conn.PgConn().TxStatus() == 'I' {
+		return prepareSpared(ctx, conn, sqls...)
+	}
+	if _, err := conn.Exec(ctx, spareTimeout); err != nil {
+		return spareCanceled(err)
+	}
+	if err := prepareAll(ctx, conn, sqls); err != nil {
+		return err
+	}
+	_, err := conn.Exec(ctx, restoreSQL)
+	return err
+}
+
+// safePathSQL and restorePathSQL set the session's search path to pg_catalog's and put it back, for
+// prepareSpared outside a transaction block.
+const (
+	safePathSQL = `SELECT pg_catalog.set_config('schemagate.prepare_path', pg_catalog.current_setting('search_path'), false),
+  pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false)`
+	restorePathSQL = `SELECT pg_catalog.set_config('search_path', pg_catalog.current_setting('schemagate.prepare_path'), false)`
+)
+
+// prepareAll prepares sqls on conn, each named by its text; those prepared already cost no round trip.
+func prepareAll(ctx context.Context, conn *pgx.Conn, sqls []string) error {
 	for _, sql := range sqls {
 		if _, err := conn.Prepare(ctx, sql, sql); err != nil {
 			return err

@@ -296,11 +296,36 @@ func readTraceState(ctx context.Context, conn *pgx.Conn) (*traceState, error) {
 }
 
 func readTrace(ctx context.Context, conn *pgx.Conn, query string) (*traceState, error) {
-	var raw []byte
-	if err := conn.QueryRow(ctx, query).Scan(&raw); err != nil {
+	raw, err := querySafe(ctx, conn, query)
+	if err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
 	}
 	return decodeTrace(raw)
+}
+
+// querySafe runs query, which takes no parameters and returns one value, behind spareTimeout, which
+// sets the search path it names the system catalogs under, and puts the session's back after it.
+func querySafe(ctx context.Context, conn *pgx.Conn, query string) ([]byte, error) {
+	if err := prepareSafe(ctx, conn, spareTimeout, query, restoreSQL); err != nil {
+		return nil, err
+	}
+	batch := &pgx.Batch{}
+	batch.Queue(spareTimeout)
+	batch.Queue(query)
+	batch.Queue(restoreSQL)
+	res := conn.SendBatch(ctx, batch)
+	defer res.Close()
+	if _, err := res.Exec(); err != nil {
+		return nil, spareCanceled(err)
+	}
+	var raw []byte
+	if err := res.QueryRow().Scan(&raw); err != nil {
+		return nil, spareCanceled(err)
+	}
+	if _, err := res.Exec(); err != nil {
+		return nil, err
+	}
+	return raw, res.Close()
 }
 
 // readLocked runs lockedTraceQuery with in, in one round trip.
@@ -383,7 +408,7 @@ const traceRestoreSQL = "SELECT " + restoreTimeout + ", set_config('enable_seqsc
 
 // traceStatements are the statements readSpared runs, prepared when a Tracer starts (see prepareSpared).
 func traceStatements() []string {
-	return []string{spareTimeout, traceInputSQL, fullTraceQuery, lockedTraceQuery, traceRestoreSQL}
+	return []string{spareTimeout, traceInputSQL, fullTraceQuery, lockedTraceQuery, traceRestoreSQL, scanCountsQuery, restoreSQL}
 }
 
 // orEmpty is an array's text, or the empty array's.
@@ -437,7 +462,7 @@ func NewTracer(ctx context.Context, conn *pgx.Conn, file string) (*Tracer, error
 // the per-transaction scan counters are read again.
 func NewTracerFrom(ctx context.Context, conn *pgx.Conn, file string, from *TraceState) (*Tracer, error) {
 	// Before the migration's first statement, so that no statement_timeout it sets cancels their parse.
-	if err := prepareSpared(ctx, conn, traceStatements()...); err != nil {
+	if err := prepareSafe(ctx, conn, traceStatements()...); err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
 	}
 	var st *traceState
@@ -447,8 +472,8 @@ func NewTracerFrom(ctx context.Context, conn *pgx.Conn, file string, from *Trace
 			return nil, err
 		}
 	} else {
-		var raw []byte
-		if err := conn.QueryRow(ctx, scanCountsQuery).Scan(&raw); err != nil {
+		raw, err := querySafe(ctx, conn, scanCountsQuery)
+		if err != nil {
 			return nil, fmt.Errorf("trace: %w", err)
 		}
 		var counts [][2]int64
@@ -1155,7 +1180,7 @@ type ConcurrentTracer struct {
 // NewConcurrentTracer starts tracing statements run on run, observed from observe.
 func NewConcurrentTracer(ctx context.Context, run, observe *pgx.Conn, file string) (*ConcurrentTracer, error) {
 	// Before the migration's first statement, so that no statement_timeout it sets cancels their parse.
-	if err := prepareSpared(ctx, run, traceStatements()...); err != nil {
+	if err := prepareSafe(ctx, run, traceStatements()...); err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
 	}
 	st, err := readTraceState(ctx, observe)

@@ -837,7 +837,7 @@ func connectPair(ctx context.Context, url string) (conn, watch *pgx.Conn, err er
 	opened := make(chan struct{})
 	go func() {
 		defer close(opened)
-		watch, werr = pgx.Connect(ctx, url)
+		watch, werr = connectOwn(ctx, url)
 	}()
 	conn, err = pgx.Connect(ctx, url)
 	<-opened
@@ -1005,12 +1005,32 @@ func (r *run) observer(ctx context.Context) (*pgx.Conn, error) {
 	if r.observe != nil {
 		return r.observe, nil
 	}
-	c, err := pgx.Connect(ctx, r.inst.URL)
+	c, err := connectOwn(ctx, r.inst.URL)
 	if err != nil {
 		return nil, fmt.Errorf("connect observer: %w", r.refusedAtLogin(ctx, err))
 	}
 	r.observe = c
 	return c, nil
+}
+
+// connectOwn connects to url for a session of schemagate's own (the observer, the watchdog, the guard,
+// the round trip's admin), which names the system catalogs and calls their functions unqualified: it
+// sets the session's search path to pg_catalog's, which a migration's ALTER DATABASE or ALTER ROLE ...
+// SET search_path = public, pg_catalog (then a public.pg_class, a public.quote_ident(text)) would
+// otherwise give it. Nothing such a session reads is deparsed (names are quoted from the catalog).
+func connectOwn(ctx context.Context, url string) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.ConnectConfig(ctx, ownPath(cfg))
+}
+
+// ownPath is cfg for a session of schemagate's own (see connectOwn).
+func ownPath(cfg *pgx.ConnConfig) *pgx.ConnConfig {
+	cfg = cfg.Copy()
+	cfg.RuntimeParams["search_path"] = "pg_catalog, pg_temp"
+	return cfg
 }
 
 func (r *run) finish(started time.Time) *report.Report {
@@ -1459,10 +1479,13 @@ func deferredWork(c *schema.Catalog, s *migrate.Script) bool {
 // schema shares stays immediate: SET CONSTRAINTS would defer both, or fail.)
 func restoreDeferred(ctx context.Context, c *pgx.Conn) error {
 	var names string
-	err := c.QueryRow(ctx, `SELECT coalesce(string_agg(DISTINCT quote_ident(n.nspname) || '.' || quote_ident(c.conname), ', '), '')
-	    FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
-	   WHERE c.condeferred AND NOT EXISTS (SELECT 1 FROM pg_constraint o
-	     WHERE o.connamespace = c.connamespace AND o.conname = c.conname AND NOT o.condeferred)`).Scan(&names)
+	// The session is the migration's, under its search path: what the query names and calls is
+	// pg_catalog's by name, so that no relation, function or operator of the migration's stands in for it.
+	err := c.QueryRow(ctx, `SELECT coalesce(pg_catalog.string_agg(DISTINCT pg_catalog.concat(pg_catalog.quote_ident(n.nspname), '.',
+	    pg_catalog.quote_ident(c.conname)), ', '), '')
+	    FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.connamespace
+	   WHERE c.condeferred AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint o
+	     WHERE o.connamespace OPERATOR(pg_catalog.=) c.connamespace AND o.conname OPERATOR(pg_catalog.=) c.conname AND NOT o.condeferred)`).Scan(&names)
 	if err != nil || names == "" {
 		return err
 	}

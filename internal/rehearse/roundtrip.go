@@ -379,7 +379,7 @@ func adminConn(ctx context.Context, url, work string) (*pgx.Conn, error) {
 	if cfg.Database == work {
 		cfg.Database = "template1"
 	}
-	return pgx.ConnectConfig(ctx, cfg)
+	return pgx.ConnectConfig(ctx, ownPath(cfg))
 }
 
 // database is the rehearsal's database, asked of its connection once per run: the watchdog watches
@@ -397,7 +397,7 @@ func (r *run) database(ctx context.Context) (string, error) {
 
 func currentDatabase(ctx context.Context, c *pgx.Conn) (string, error) {
 	var db string
-	err := c.QueryRow(ctx, "SELECT current_database()").Scan(&db)
+	err := c.QueryRow(ctx, "SELECT pg_catalog.current_database()").Scan(&db)
 	return db, err
 }
 

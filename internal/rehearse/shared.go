@@ -620,7 +620,7 @@ func (g *serverGuard) fingerprint() (map[string]string, []string, error) {
 	defer cancel()
 	for attempt := 0; ; attempt++ {
 		if g.conn == nil {
-			c, err := pgx.Connect(ctx, g.url)
+			c, err := connectOwn(ctx, g.url)
 			if err != nil {
 				return nil, nil, fmt.Errorf("connect to fingerprint the shared server: %w", goneOr(err))
 			}
