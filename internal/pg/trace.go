@@ -85,12 +85,13 @@ func decodeLock(n int64) traceLock {
 }
 
 // traceCounts are the transaction's updates and deletes of pg_attribute, pg_index, pg_namespace and
-// pg_class rows (pg_stat_get_xact_tuples_updated and _deleted, which count every write of the
-// session's transaction and never go down in it, a rolled-back subtransaction's included): while one
-// stays the same, no column was renamed or dropped (which changes a fast default's name or takes it
-// away with no update of the table's pg_class row), no index changed validity, no schema was renamed,
-// no relation's pg_class row moved (see lockedTraceQuery).
-type traceCounts [4]int64
+// pg_class rows, then its updates of pg_depend rows (pg_stat_get_xact_tuples_updated and _deleted,
+// which count every write of the session's transaction and never go down in it, a rolled-back
+// subtransaction's included): while one stays the same, no column was renamed or dropped (which
+// changes a fast default's name or takes it away with no update of the table's pg_class row), no
+// index changed validity, no schema was renamed, no relation's pg_class row moved, no relation moved
+// to another schema (see lockedTraceQuery).
+type traceCounts [5]int64
 
 type traceState struct {
 	Rels []traceRel `json:"rels"`
@@ -180,7 +181,10 @@ const lockCode = `((CASE WHEN l.locktype = 'relation' THEN l.relation::int8 << 4
 //     SCHEMA … RENAME changes the name of each relation in it, but moves no pg_class row and locks
 //     only the schema, so the relations the transaction holds no lock on kept their old names (the
 //     trace then named a later statement's lock on b.t_pkey a.t_pkey). An owner or a grant changed
-//     moves the row too: the schema's relations are read again for nothing, a rare statement's cost.
+//     moves the row too: the schema's relations are read again for nothing, a rare statement's cost;
+//   - the indexes of every relation read again, when pg_depend rows were updated (traceCounts): ALTER
+//     TABLE … SET SCHEMA moves the table's indexes along with it, and their pg_class rows, but locks
+//     none of them (it updates the table's dependency on its schema; an ADD COLUMN updates none).
 //
 // The counters never go down, so what a rolled-back subtransaction undid (a row back where it was)
 // leaves them as they were: every read leaves a mark in a setting local to the (sub)transaction
@@ -204,7 +208,8 @@ cnt AS MATERIALIZED (SELECT ARRAY[
     pg_stat_get_xact_tuples_updated('pg_catalog.pg_attribute'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_attribute'::regclass),
     pg_stat_get_xact_tuples_updated('pg_catalog.pg_index'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_index'::regclass),
     pg_stat_get_xact_tuples_updated('pg_catalog.pg_namespace'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_namespace'::regclass),
-    pg_stat_get_xact_tuples_updated('pg_catalog.pg_class'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_class'::regclass)] AS n),{{TODO}}
+    pg_stat_get_xact_tuples_updated('pg_catalog.pg_class'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_class'::regclass),
+    pg_stat_get_xact_tuples_updated('pg_catalog.pg_depend'::regclass)] AS n),{{TODO}}
 rel AS MATERIALIZED (
   SELECT c.oid, c.relname, c.relkind, c.relfilenode, n.nspname, c.ctid::text AS ctid
   FROM {{REL}} JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -234,7 +239,8 @@ var (
 		"{{TODO}}", `
 flag AS MATERIALIZED (
   SELECT i.r OR c.n[1] IS DISTINCT FROM i.n[1] AS att, i.r OR c.n[2] IS DISTINCT FROM i.n[2] AS idx,
-    i.r OR c.n[3] IS DISTINCT FROM i.n[3] AS nsp, i.r OR c.n[4] IS DISTINCT FROM i.n[4] AS cls, i.r AS rb
+    i.r OR c.n[3] IS DISTINCT FROM i.n[3] AS nsp, i.r OR c.n[4] IS DISTINCT FROM i.n[4] AS cls,
+    i.r OR c.n[5] IS DISTINCT FROM i.n[5] AS dep, i.r AS rb
   FROM cnt c, (SELECT nullif(current_setting('schemagate.trace_counts', true), '')::int8[] AS n,
     current_setting('schemagate.trace_expect') = '' OR current_setting('schemagate.trace_mark', true) IS DISTINCT FROM current_setting('schemagate.trace_expect') AS r) i
 ),
@@ -253,7 +259,7 @@ nspmoved AS MATERIALIZED (
 known AS MATERIALIZED (
   SELECT k.oid, k.scans FROM unnest(current_setting('schemagate.trace_oid')::oid[], current_setting('schemagate.trace_scans')::int8[]) k(oid, scans)
 ),
-todo AS MATERIALIZED (
+touched AS MATERIALIZED (
   SELECT (code >> 4)::oid AS oid FROM added WHERE code < (1::int8 << 62)
   UNION
   SELECT oid FROM known WHERE (SELECT nsp FROM flag)
@@ -276,6 +282,11 @@ todo AS MATERIALIZED (
   UNION
   SELECT k.oid FROM unnest(current_setting('schemagate.trace_oid')::oid[], current_setting('schemagate.trace_itid')::tid[]) k(oid, itid)
   WHERE (SELECT idx FROM flag) AND k.itid <> '(0,0)' AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.ctid = k.itid AND i.indexrelid = k.oid)
+),
+todo AS MATERIALIZED (
+  SELECT oid FROM touched
+  UNION
+  SELECT i.indexrelid FROM touched t JOIN pg_index i ON i.indrelid = t.oid WHERE (SELECT dep FROM flag)
 ),`,
 		"{{OUT}}", `'counts', (SELECT to_json(n) FROM cnt),
  'nsps', (SELECT json_agg(n.ctid::text) FROM pg_namespace n WHERE (SELECT nsp FROM flag) AND n.oid > 0),
@@ -885,7 +896,7 @@ func (st *traceState) knownLocked() traceInput {
 	in := traceInput{locks: array(st.in.locks), oid: array(st.in.oid), tid: array(st.in.tid), itid: array(st.in.itid),
 		scans: array(st.in.scans), missing: array(st.in.missing), expect: st.mark, nsp: tids(st.Nsps)}
 	if st.Counts != nil {
-		in.counts = fmt.Sprintf("{%d,%d,%d,%d}", st.Counts[0], st.Counts[1], st.Counts[2], st.Counts[3])
+		in.counts = fmt.Sprintf("{%d,%d,%d,%d,%d}", st.Counts[0], st.Counts[1], st.Counts[2], st.Counts[3], st.Counts[4])
 	}
 	return in
 }

@@ -23,14 +23,17 @@ CREATE TABLE a.u (id int PRIMARY KEY);
 CREATE INDEX u_id ON a.u (id);
 CREATE TABLE a.w (id serial PRIMARY KEY, n int);
 CREATE INDEX w_n ON a.w (n);
+CREATE SCHEMA other;
 `
 
 // TestTraceSchemaRenameMatchesFullRead: statements that change the qualified name of relations they
-// lock nothing on (a schema renamed, by itself, in a DO block, twice, under a savepoint rolled back)
-// leave the incremental read's state what a read of every relation gives (Tracer.Verify), and the
-// statements after them name those relations by their new names. The incremental read kept a.t_pkey
-// for b.t_pkey: a schema rename moves no pg_class row and locks no relation. A schema's owner or
-// privileges changed, a type renamed, rename nothing the trace reads (they passed before too).
+// lock nothing on (a schema renamed, by itself, in a DO block, twice, under a savepoint rolled back; a
+// table moved to another schema, which takes its indexes along) leave the incremental read's state
+// what a read of every relation gives (Tracer.Verify), and the statements after them name those
+// relations by their new names. The incremental read kept a.t_pkey for b.t_pkey: a schema rename
+// moves no pg_class row and locks no relation, and SET SCHEMA locks the table, not its indexes. A
+// schema's owner or privileges changed, a type renamed, rename nothing the trace reads (they passed
+// before too).
 func TestTraceSchemaRenameMatchesFullRead(t *testing.T) {
 	for _, tc := range []struct{ name, sql, lock, mode string }{
 		{"rename", `ALTER SCHEMA a RENAME TO b;
@@ -55,6 +58,13 @@ ALTER SCHEMA a OWNER TO schemagate_trace_owner;
 GRANT USAGE ON SCHEMA a TO PUBLIC;
 ALTER INDEX a.t_n SET (fillfactor = 80);
 `, "a.t_n", "ShareUpdateExclusiveLock"},
+		{"set schema", `CREATE SCHEMA b;
+ALTER TABLE a.t SET SCHEMA b;
+ALTER INDEX b.t_pkey SET (fillfactor = 80);
+`, "b.t_pkey", "ShareUpdateExclusiveLock"},
+		{"set schema into a schema that was there", `ALTER TABLE a.w SET SCHEMA other;
+ALTER INDEX other.w_n SET (fillfactor = 80);
+`, "other.w_n", "ShareUpdateExclusiveLock"},
 		{"type renamed", `ALTER TYPE a.e RENAME TO e2;
 ALTER TYPE a.c RENAME TO c2;
 ALTER TYPE a.e2 RENAME VALUE 'x' TO 'z';
