@@ -1003,7 +1003,7 @@ func (in *Inspector) Warm(ctx context.Context, conn *pgx.Conn) {
 	}
 	// The trace's read their input from settings of the transaction (see readSpared), which planning
 	// them reads too: an empty one, as a read of every relation has.
-	if _, err := tx.Exec(ctx, traceInputSQL, "{}", "{}", "{}", "{}", "{}", "", "", "", "{}", "", "", ""); err != nil {
+	if _, err := tx.Exec(ctx, traceInputSQL, "{}", "{}", "{}", "{}", "{}", "", "", "", "{}", "", "", "", "{}"); err != nil {
 		return
 	}
 	queries = append(queries, query{nil, fullTraceQuery}, query{nil, lockedTraceQuery})

@@ -85,12 +85,13 @@ func decodeLock(n int64) traceLock {
 }
 
 // traceCounts are the transaction's updates and deletes of pg_attribute, pg_index, pg_namespace and
-// pg_class rows (pg_stat_get_xact_tuples_updated and _deleted, which count every write of the
-// session's transaction and never go down in it, a rolled-back subtransaction's included): while one
-// stays the same, no column was renamed or dropped (which changes a fast default's name or takes it
-// away with no update of the table's pg_class row), no index changed validity, no schema was renamed,
-// no relation's pg_class row moved (see lockedTraceQuery).
-type traceCounts [4]int64
+// pg_class rows, then its updates of pg_depend rows (pg_stat_get_xact_tuples_updated and _deleted,
+// which count every write of the session's transaction and never go down in it, a rolled-back
+// subtransaction's included): while one stays the same, no column was renamed or dropped (which
+// changes a fast default's name or takes it away with no update of the table's pg_class row), no
+// index changed validity, no schema was renamed, no relation's pg_class row moved, no relation moved
+// to another schema (see lockedTraceQuery).
+type traceCounts [5]int64
 
 type traceState struct {
 	Rels []traceRel `json:"rels"`
@@ -111,6 +112,10 @@ type traceState struct {
 	// partitioned table.
 	Targets [][2]int64   `json:"targets"`
 	Counts  *traceCounts `json:"counts"` // nil: not known (a full read, another transaction's)
+	// Nsps are where every pg_namespace row was: a schema renamed moves its row, and the next read
+	// reads every relation of a schema whose row is no longer where it was (see lockedTraceQuery). nil
+	// from a read that did not look (no pg_namespace row written since the state before): as before.
+	Nsps []string `json:"nsps"`
 	// LockIDs are every lock the session holds (fullTraceQuery); Added and Removed, those it took and
 	// let go of since the state lockedTraceQuery was given (see lockCode).
 	LockIDs []int64     `json:"locks"`
@@ -170,13 +175,27 @@ const lockCode = `((CASE WHEN l.locktype = 'relation' THEN l.relation::int8 << 4
 //     under it: a relation dropped there is back), when locks were let go of;
 //   - with a fast default, when pg_attribute rows were updated or deleted (traceCounts): RENAME and DROP
 //     COLUMN leave the pg_class row where it was; an index, when pg_index rows were updated and its own
-//     moved (validity: ALTER INDEX … ATTACH PARTITION); all of them when a schema was renamed.
+//     moved (validity: ALTER INDEX … ATTACH PARTITION);
+//   - every relation of a schema whose pg_namespace row is no longer where the state before saw it
+//     (trace_nsp), looked for when pg_namespace rows were updated or deleted (traceCounts): ALTER
+//     SCHEMA … RENAME changes the name of each relation in it, but moves no pg_class row and locks
+//     only the schema, so the relations the transaction holds no lock on kept their old names (the
+//     trace then named a later statement's lock on b.t_pkey a.t_pkey). An owner or a grant changed
+//     moves the row too: the schema's relations are read again for nothing, a rare statement's cost;
+//   - the indexes of every relation read again, when pg_depend rows were updated (traceCounts): ALTER
+//     TABLE … SET SCHEMA moves the table's indexes along with it, and their pg_class rows, but locks
+//     none of them (it updates the table's dependency on its schema; an ADD COLUMN updates none).
 //
 // The counters never go down, so what a rolled-back subtransaction undid (a row back where it was)
 // leaves them as they were: every read leaves a mark in a setting local to the (sub)transaction
 // (schemagate.trace_mark), which its rollback takes back, and a read that does not find the mark the
 // state before left reads every locked relation again (one dropped under a lock taken before the
 // savepoint is back) and looks at everything those counters spare.
+//
+// The relations to read again (todo) are looked up in pg_class one at a time (a lateral subquery with
+// OFFSET 0), whatever the planner guesses of how many there are: with a schema's relations among them
+// it guessed hundreds, and looked the dropped ones up by hashing all of pg_class, 1 ms a statement
+// 1,000 tables into a migration (BenchmarkTraceAddColumns).
 //
 // Which relations an INSERT's target names, and whether it is plain (nextRun), is read for that
 // INSERT's target only (traceInput.target): a second trigger on a table that has one, a foreign key or
@@ -189,7 +208,8 @@ cnt AS MATERIALIZED (SELECT ARRAY[
     pg_stat_get_xact_tuples_updated('pg_catalog.pg_attribute'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_attribute'::regclass),
     pg_stat_get_xact_tuples_updated('pg_catalog.pg_index'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_index'::regclass),
     pg_stat_get_xact_tuples_updated('pg_catalog.pg_namespace'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_namespace'::regclass),
-    pg_stat_get_xact_tuples_updated('pg_catalog.pg_class'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_class'::regclass)] AS n),{{TODO}}
+    pg_stat_get_xact_tuples_updated('pg_catalog.pg_class'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_class'::regclass),
+    pg_stat_get_xact_tuples_updated('pg_catalog.pg_depend'::regclass)] AS n),{{TODO}}
 rel AS MATERIALIZED (
   SELECT c.oid, c.relname, c.relkind, c.relfilenode, n.nspname, c.ctid::text AS ctid
   FROM {{REL}} JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -213,12 +233,14 @@ SELECT json_build_object(
 
 var (
 	fullTraceQuery = strings.NewReplacer("{{REL}}", "pg_class c", "{{TODO}}", "",
-		"{{OUT}}", `'locks', COALESCE((SELECT json_agg(code) FROM lks), '[]'), 'counts', NULL`).Replace(traceTemplate)
+		"{{OUT}}", `'locks', COALESCE((SELECT json_agg(code) FROM lks), '[]'), 'counts', NULL,
+ 'nsps', (SELECT json_agg(n.ctid::text) FROM pg_namespace n)`).Replace(traceTemplate)
 	lockedTraceQuery = strings.NewReplacer("{{REL}}", "todo CROSS JOIN LATERAL (SELECT *, ctid FROM pg_class c WHERE c.oid = todo.oid OFFSET 0) c",
 		"{{TODO}}", `
 flag AS MATERIALIZED (
   SELECT i.r OR c.n[1] IS DISTINCT FROM i.n[1] AS att, i.r OR c.n[2] IS DISTINCT FROM i.n[2] AS idx,
-    i.r OR c.n[3] IS DISTINCT FROM i.n[3] AS nsp, i.r OR c.n[4] IS DISTINCT FROM i.n[4] AS cls, i.r AS rb
+    i.r OR c.n[3] IS DISTINCT FROM i.n[3] AS nsp, i.r OR c.n[4] IS DISTINCT FROM i.n[4] AS cls,
+    i.r OR c.n[5] IS DISTINCT FROM i.n[5] AS dep, i.r AS rb
   FROM cnt c, (SELECT nullif(current_setting('schemagate.trace_counts', true), '')::int8[] AS n,
     current_setting('schemagate.trace_expect') = '' OR current_setting('schemagate.trace_mark', true) IS DISTINCT FROM current_setting('schemagate.trace_expect') AS r) i
 ),
@@ -230,13 +252,19 @@ removed AS MATERIALIZED (
   EXCEPT
   SELECT code FROM lks WHERE (SELECT let_go FROM gate)
 ),
+nspmoved AS MATERIALIZED (
+  SELECT n.oid FROM pg_namespace n
+  WHERE (SELECT nsp FROM flag) AND n.oid > 0 AND n.ctid <> ALL(current_setting('schemagate.trace_nsp')::tid[])
+),
 known AS MATERIALIZED (
   SELECT k.oid, k.scans FROM unnest(current_setting('schemagate.trace_oid')::oid[], current_setting('schemagate.trace_scans')::int8[]) k(oid, scans)
 ),
-todo AS MATERIALIZED (
+touched AS MATERIALIZED (
   SELECT (code >> 4)::oid AS oid FROM added WHERE code < (1::int8 << 62)
   UNION
   SELECT oid FROM known WHERE (SELECT nsp FROM flag)
+  UNION
+  SELECT c.oid FROM pg_class c WHERE EXISTS (SELECT 1 FROM nspmoved) AND c.relnamespace IN (SELECT oid FROM nspmoved)
   UNION
   (SELECT oid FROM known WHERE (SELECT cls FROM flag)
    EXCEPT
@@ -254,13 +282,20 @@ todo AS MATERIALIZED (
   UNION
   SELECT k.oid FROM unnest(current_setting('schemagate.trace_oid')::oid[], current_setting('schemagate.trace_itid')::tid[]) k(oid, itid)
   WHERE (SELECT idx FROM flag) AND k.itid <> '(0,0)' AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.ctid = k.itid AND i.indexrelid = k.oid)
+),
+todo AS MATERIALIZED (
+  SELECT oid FROM touched
+  UNION
+  SELECT i.indexrelid FROM touched t JOIN pg_index i ON i.indrelid = t.oid WHERE (SELECT dep FROM flag)
 ),`,
 		"{{OUT}}", `'counts', (SELECT to_json(n) FROM cnt),
+ 'nsps', (SELECT json_agg(n.ctid::text) FROM pg_namespace n WHERE (SELECT nsp FROM flag) AND n.oid > 0),
  'added', COALESCE((SELECT json_agg(code) FROM added), '[]'),
  'removed', COALESCE((SELECT json_agg(code) FROM removed), '[]'),
- 'gone', COALESCE((SELECT json_agg(t.oid::bigint) FROM todo t WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.oid)), '[]'),
+ 'gone', COALESCE((SELECT json_agg(t.oid::bigint) FROM todo t
+   LEFT JOIN LATERAL (SELECT c.oid FROM pg_class c WHERE c.oid = t.oid OFFSET 0) c ON true WHERE c.oid IS NULL), '[]'),
  'other', COALESCE((SELECT json_agg(json_build_object('oid', c.oid::bigint, 'ctid', c.ctid::text))
-   FROM (SELECT oid FROM todo EXCEPT SELECT oid FROM rel) t JOIN pg_class c ON c.oid = t.oid), '[]'),
+   FROM (SELECT oid FROM todo EXCEPT SELECT oid FROM rel) t CROSS JOIN LATERAL (SELECT c.oid, c.ctid FROM pg_class c WHERE c.oid = t.oid OFFSET 0) c), '[]'),
  'scans', COALESCE((SELECT json_agg(json_build_array(k.oid::bigint, pg_stat_get_xact_numscans(k.oid))) FROM known k
    WHERE k.scans >= 0 AND pg_stat_get_xact_numscans(k.oid) <> k.scans), '[]'),
  'targets', COALESCE((SELECT json_agg(json_build_array(c.oid::bigint, CASE WHEN c.relkind = 'r' AND NOT c.relhasrules AND NOT c.relrowsecurity
@@ -285,10 +320,11 @@ todo AS MATERIALIZED (
 // the state before held (locks, lockCode), the relations it knew locked (oid, tid), where their
 // pg_index rows were (itid, "(0,0)" for a relation that is no index), their scan counters (scans, -1
 // for a relation that is no table), the relations with a fast default (missing), the traceCounts then
-// (counts, "" when not known), the mark the read before left (expect, "" when not known) and the
-// table an INSERT of literal rows named (target, and its schema when the INSERT names one).
+// (counts, "" when not known), the mark the read before left (expect, "" when not known), the
+// table an INSERT of literal rows named (target, and its schema when the INSERT names one) and where
+// the pg_namespace rows were (nsp).
 type traceInput struct {
-	locks, oid, tid, itid, scans, missing, counts, expect, target, targetNsp string
+	locks, oid, tid, itid, scans, missing, counts, expect, target, targetNsp, nsp string
 }
 
 func readTraceState(ctx context.Context, conn *pgx.Conn) (*traceState, error) {
@@ -352,7 +388,7 @@ func readSpared(ctx context.Context, conn *pgx.Conn, query string, in traceInput
 		seqscan = traceSeqScan
 	}
 	batch.Queue(traceInputSQL, orEmpty(in.oid), orEmpty(in.tid), orEmpty(in.itid), orEmpty(in.scans), orEmpty(in.missing),
-		in.counts, in.target, in.targetNsp, orEmpty(in.locks), in.expect, mark, seqscan)
+		in.counts, in.target, in.targetNsp, orEmpty(in.locks), in.expect, mark, seqscan, orEmpty(in.nsp))
 	batch.Queue(query)
 	batch.Queue(traceRestoreSQL)
 	res := conn.SendBatch(ctx, batch)
@@ -388,7 +424,7 @@ const traceInputSQL = `SELECT set_config('schemagate.trace_oid', $1, true), set_
   set_config('schemagate.trace_missing', $5, true), set_config('schemagate.trace_counts', $6, true),
   set_config('schemagate.trace_target', $7, true), set_config('schemagate.trace_target_nsp', $8, true),
   set_config('schemagate.trace_locks', $9, true), set_config('schemagate.trace_expect', $10, true),
-  set_config('schemagate.trace_next', $11, true),
+  set_config('schemagate.trace_next', $11, true), set_config('schemagate.trace_nsp', $13, true),
   set_config('schemagate.enable_seqscan', current_setting('enable_seqscan'), false),
   set_config('enable_seqscan', CASE WHEN $12 = '' THEN current_setting('enable_seqscan') ELSE $12 END, true)`
 
@@ -397,7 +433,9 @@ const traceInputSQL = `SELECT set_config('schemagate.trace_oid', $1, true), set_
 // locked up by one TID scan: made while pg_class was small (a migration's first read, or Warm during
 // the replay), the plan scanned all of pg_class instead, testing each row against the whole array,
 // 30 ms a statement 100 ADD COLUMNs into a migration. The query's other scans read a few rows an
-// index finds.
+// index finds. Its reads of pg_namespace go by its OID index too (n.oid > 0): a sequential scan, priced as
+// disabled, pushed the plan's cost past jit_above_cost, and compiling it took 50-100 ms a statement
+// where the session has JIT on.
 const traceSeqScan = "off"
 
 // traceRestoreSQL runs after a trace query: it puts the migration's statement_timeout and
@@ -409,6 +447,18 @@ const traceRestoreSQL = "SELECT " + restoreTimeout + ", set_config('enable_seqsc
 // traceStatements are the statements readSpared runs, prepared when a Tracer starts (see prepareSpared).
 func traceStatements() []string {
 	return []string{spareTimeout, traceInputSQL, fullTraceQuery, lockedTraceQuery, traceRestoreSQL, scanCountsQuery, restoreSQL}
+}
+
+// tids is the text of an array of the TIDs ctids.
+func tids(ctids []string) string {
+	b := []byte{'{'}
+	for i, c := range ctids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, c)
+	}
+	return string(append(b, '}'))
 }
 
 // orEmpty is an array's text, or the empty array's.
@@ -486,7 +536,7 @@ func NewTracerFrom(ctx context.Context, conn *pgx.Conn, file string, from *Trace
 		}
 		prev := from.st
 		// The traceCounts are the transaction's: a new one's are not known.
-		st = &traceState{Missing: prev.Missing, Invalid: prev.Invalid, byOID: make(map[uint32]traceRel, len(prev.byOID)), others: prev.others}
+		st = &traceState{Missing: prev.Missing, Invalid: prev.Invalid, Nsps: prev.Nsps, byOID: make(map[uint32]traceRel, len(prev.byOID)), others: prev.others}
 		for _, r := range prev.byOID {
 			r.SeqScan = scans[r.OID]
 			st.byOID[r.OID] = r
@@ -875,9 +925,9 @@ func (st *traceState) knownLocked() traceInput {
 	}
 	array := func(b []byte) string { return "{" + string(b) + "}" }
 	in := traceInput{locks: array(st.in.locks), oid: array(st.in.oid), tid: array(st.in.tid), itid: array(st.in.itid),
-		scans: array(st.in.scans), missing: array(st.in.missing), expect: st.mark}
+		scans: array(st.in.scans), missing: array(st.in.missing), expect: st.mark, nsp: tids(st.Nsps)}
 	if st.Counts != nil {
-		in.counts = fmt.Sprintf("{%d,%d,%d,%d}", st.Counts[0], st.Counts[1], st.Counts[2], st.Counts[3])
+		in.counts = fmt.Sprintf("{%d,%d,%d,%d,%d}", st.Counts[0], st.Counts[1], st.Counts[2], st.Counts[3], st.Counts[4])
 	}
 	return in
 }
@@ -899,7 +949,10 @@ func advanceTrace(prev, locked *traceState, preexisting map[uint32]bool) (*trace
 	for _, o := range locked.Other {
 		covered[o.OID] = true
 	}
-	cur := &traceState{Counts: locked.Counts, mark: locked.mark, held: prev.held, byOID: prev.byOID, others: prev.others, in: prev.in}
+	cur := &traceState{Counts: locked.Counts, Nsps: locked.Nsps, mark: locked.mark, held: prev.held, byOID: prev.byOID, others: prev.others, in: prev.in}
+	if cur.Nsps == nil {
+		cur.Nsps = prev.Nsps
+	}
 	prev.held, prev.byOID, prev.others, prev.in = nil, nil, nil, nil
 	if cur.held == nil {
 		cur.held = map[int64]bool{}
