@@ -441,6 +441,7 @@ func anyForgetsPrepared(scripts []*migrate.Script) bool {
 // migration committed. It forgets them all (pgx's DeallocateAll, whose DEALLOCATE ALL finds none left
 // on the server), and they are prepared again at their next use.
 func forgetPrepared(ctx context.Context, conn *pgx.Conn) error {
+	delete(conn.PgConn().CustomData(), preparedKey)
 	if err := conn.DeallocateAll(ctx); err != nil {
 		return fmt.Errorf("forget the session's prepared statements after the migration's DEALLOCATE or DISCARD ALL: %w", err)
 	}

@@ -351,7 +351,13 @@ func prepareSpared(ctx context.Context, q Querier, sqls ...string) error {
 // There the statements are prepared under pg_catalog's path, set for the transaction by spareTimeout
 // and put back after (two round trips a script; the reads' statements are prepared by the session's
 // first read, outside any block).
+//
+// Once they are all prepared on the session (see notePrepared), it costs no round trip: a Tracer's
+// reads call it for every statement they trace.
 func prepareSafe(ctx context.Context, conn *pgx.Conn, sqls ...string) error {
+	if allPrepared(conn, sqls) {
+		return nil
+	}
 	if conn.PgConn().TxStatus() == 'I' {
 		return prepareSpared(ctx, conn, sqls...)
 	}
@@ -380,7 +386,37 @@ func prepareAll(ctx context.Context, conn *pgx.Conn, sqls []string) error {
 			return err
 		}
 	}
+	notePrepared(conn, sqls)
 	return nil
+}
+
+// preparedKey names, in the connection's CustomData, the set of statements prepareAll prepared on it:
+// pgx keeps its own list but does not show it, and prepareSafe needs to know, without a round trip,
+// that it has nothing to prepare. forgetPrepared empties it with pgx's.
+const preparedKey = "schemagate.prepared"
+
+// notePrepared adds sqls to conn's set of prepared statements.
+func notePrepared(conn *pgx.Conn, sqls []string) {
+	data := conn.PgConn().CustomData()
+	set, _ := data[preparedKey].(map[string]bool)
+	if set == nil {
+		set = map[string]bool{}
+		data[preparedKey] = set
+	}
+	for _, sql := range sqls {
+		set[sql] = true
+	}
+}
+
+// allPrepared tells whether prepareAll prepared every one of sqls on conn since pgx last forgot them.
+func allPrepared(conn *pgx.Conn, sqls []string) bool {
+	set, _ := conn.PgConn().CustomData()[preparedKey].(map[string]bool)
+	for _, sql := range sqls {
+		if !set[sql] {
+			return false
+		}
+	}
+	return true
 }
 
 // sessionSettings are the settings besides search_path by which deparsed text differs: a migration that
