@@ -160,16 +160,18 @@ func readCatalogAs(ctx context.Context, q Querier, path *string, full, lean bool
 // queryWithInput runs one of the inspection queries, which return one JSON document, and hands it
 // its input in the session setting schemagate.inspect, both in one round trip. The queries themselves
 // take no parameters, so the server plans each once per session and keeps the plan (planning them costs
-// more than running them). It also turns JIT compilation off for the session: the planner's cost
-// estimates for these catalog queries pass the JIT thresholds on larger schemas, and compiling them
-// takes up to a second where running them takes milliseconds (on a throwaway database the same holds
-// for the migrations' own statements).
+// more than running them). It also turns JIT compilation off for the session, and leaves it off: the
+// planner's cost estimates for these catalog queries pass the JIT thresholds on larger schemas, and
+// compiling them takes up to a second where running them takes milliseconds (on a throwaway database the
+// same holds for the migrations' own statements, which JIT changes nothing of but their speed).
 //
-// The query runs under the search path a new session has (search_path's reset value), and the session's
-// own is put back after it: deparsed names (format_type, pg_get_viewdef, defaults) are qualified or not
-// by the search path, so a migration that sets it (pg_dump's output empties it) would otherwise read as
-// changing every object outside the path. *path holds that search path once known: reading it from
-// pg_settings costs about a millisecond, more than most incremental reads.
+// The query runs under the search path a new session has (search_path's reset value), and the
+// migration's is put back after it: deparsed names (format_type, pg_get_viewdef, defaults) are qualified
+// or not by the search path, so a migration that sets it (pg_dump's output empties it) would otherwise
+// read as changing every object outside the path. *path holds that search path once known: reading it
+// from pg_settings costs about a millisecond, more than most incremental reads. That path, and the fixed
+// time zone and output styles (sessionSettings), are set for the transaction alone, as spareTimeout sets
+// its own: see pinInputSQL.
 func queryWithInput(ctx context.Context, q Querier, path *string, input any, query string) ([]byte, error) {
 	in, err := json.Marshal(input)
 	if err != nil {
@@ -221,22 +223,25 @@ func queryWithInput(ctx context.Context, q Querier, path *string, input any, que
 	return out, res.Close()
 }
 
-// spareTimeout turns statement_timeout off for what follows it in the same batch, keeping the session's
-// value for restoreTimeout to put back: a migration that sets a short one (SET LOCAL statement_timeout =
+// spareTimeout turns statement_timeout off for what follows it in the same batch, keeping the value in
+// force for restoreTimeout to put back: a migration that sets a short one (SET LOCAL statement_timeout =
 // '20ms') has it for its own statements, not for the catalog reads and lock traces the rehearsal runs
 // between and after them on its session, which it would cancel (a read takes longer as the schema
 // grows). Each statement of a batch gets the timeout in force when it starts, so spareTimeout runs as a
 // statement of its own, before the ones it spares. Both set it for the transaction alone (is_local), so
 // what the migration's transaction ends with is what it would have been: a SET LOCAL of the migration's
-// still ends with the transaction, and a batch outside one ends its own at its end.
+// still ends with the transaction, and a batch outside one ends its own at its end. (The copies it
+// keeps are schemagate's own settings, schemagate.*, set for the session: no statement of a migration
+// reads them.)
 //
 // It also sets search_path, for the transaction alone as well, to pg_catalog then pg_temp, keeping the
-// session's for restoreTimeout (and unpinSQL) to put back: what follows it names the system catalogs and
-// calls their functions and operators unqualified, and the migration's session finds its temporary
-// relations and types first when its search path does not list pg_temp (CREATE TEMP TABLE pg_class ...
-// AS SELECT ... WHERE relname <> 'i' would hide an index from the read), and its schemas before
-// pg_catalog when it lists them first (SET search_path = public, pg_catalog, then a public.pg_class or
-// a public.quote_ident(text)). Its own calls are qualified: it runs under the migration's path.
+// one in force for restoreTimeout (which ends unpinSQL too) to put back: what follows it names the
+// system catalogs and calls their functions and operators unqualified, and the migration's session
+// finds its temporary relations and types first when its search path does not list pg_temp (CREATE
+// TEMP TABLE pg_class ... AS SELECT ... WHERE relname <> 'i' would hide an index from the read), and its
+// schemas before pg_catalog when it lists them first (SET search_path = public, pg_catalog, then a
+// public.pg_class or a public.quote_ident(text)). Its own calls are qualified: it runs under the
+// migration's path.
 const spareTimeout = `SELECT pg_catalog.set_config('schemagate.statement_timeout', pg_catalog.current_setting('statement_timeout'), false),
   pg_catalog.set_config('statement_timeout', '0', true),
   pg_catalog.set_config('schemagate.search_path', pg_catalog.current_setting('search_path'), false),
@@ -272,10 +277,22 @@ const restoreTimeout = `set_config('statement_timeout', current_setting('schemag
 // restoreSQL is restoreTimeout as a statement of its own.
 const restoreSQL = "SELECT " + restoreTimeout
 
-// pinInputSQL is what queryWithInput runs before its query: in this order, it saves the session's
-// settings, pins them, then sets the search path (spareTimeout, before it, saved the session's). unpinSQL,
-// run after the query, puts them back; an input with a token starts the session's change log afresh
-// under it (see Inspector.TrackChanges).
+// pinInputSQL is what queryWithInput runs before its query: in this order, it saves the settings in
+// force (sessionSettings), pins them, then sets the search path (spareTimeout, before it, saved the one in
+// force). unpinSQL, run after the query, puts them back; an input with a token starts the session's change
+// log afresh under it (see Inspector.TrackChanges).
+//
+// Both pin and put back for the transaction alone (set_config's is_local), as spareTimeout and
+// restoreTimeout do: the read runs in a transaction, the migration's or the implicit one of its batch,
+// which ends at the batch's Sync, so what it pinned ends with it. Set for the session, the value put
+// back would become the session's: inside a migration's transaction after SET LOCAL search_path = other
+// or SET LOCAL TIME ZONE 'Asia/Tokyo', the setting in force is the local one, which then outlived the
+// migration's COMMIT, and the session's later statements created their tables in other and read their
+// timestamps in Tokyo's zone. Put back locally, the value in force is the migration's until its
+// transaction ends, and then what it would be without the read: the session's value from before the
+// transaction after a SET LOCAL, the value a SET in the transaction gave (a SET followed by a local
+// setting keeps the SET's value at COMMIT), and no change at all after a ROLLBACK. Of the settings a
+// migration sees, only jit is set for the session, off, as it is meant to stay (see queryWithInput).
 //
 // The reads' search path is $2, or the reset value's schemas between pg_catalog and pg_temp (readPath):
 // pg_catalog comes first, where a new session has it when its path does not list it, so that what a
@@ -284,7 +301,7 @@ const restoreSQL = "SELECT " + restoreTimeout
 // temporary relations and types do not either (CREATE TEMP TABLE pg_index ...). Neither changes the
 // deparsed text of an object but one named like a system catalog's, or hidden by a temporary one of its
 // name: the session's own path would find those first.
-var pinInputSQL = `SELECT set_config('search_path', CASE WHEN $2 <> '' THEN $2 ELSE ` + readPath + ` END, false)
+var pinInputSQL = `SELECT set_config('search_path', CASE WHEN $2 <> '' THEN $2 ELSE ` + readPath + ` END, true)
 FROM (SELECT ` + pinSettings + `, saved.* FROM (SELECT set_config('schemagate.inspect', $1, false), set_config('jit', 'off', false),
   set_config('schemagate.session', json_build_array(` + pinnedSettings + `)::text, false) OFFSET 0) saved OFFSET 0) pinned`
 
@@ -293,7 +310,9 @@ FROM (SELECT ` + pinSettings + `, saved.* FROM (SELECT set_config('schemagate.in
 const readPath = `(SELECT 'pg_catalog, ' || coalesce(nullif(btrim(regexp_replace(reset_val, '(^|,)\s*"?pg_temp(_[0-9]+)?"?\s*(?=,|$)', '', 'g'), ', '), '') || ', ', '') || 'pg_temp'
   FROM pg_settings WHERE name = 'search_path')`
 
-var unpinSQL = `SELECT set_config('search_path', current_setting('schemagate.search_path'), false), ` + restoreSettings + `,
+// unpinSQL puts back, for the transaction, the settings pinInputSQL pinned, and (restoreTimeout) the
+// search path and statement_timeout spareTimeout set aside.
+var unpinSQL = `SELECT ` + restoreSettings + `,
   CASE WHEN current_setting('schemagate.inspect')::jsonb ? 'token'
     THEN set_config('` + changeLog + `', (current_setting('schemagate.inspect')::jsonb->>'token') || '|', false) END,
   ` + restoreTimeout
@@ -422,7 +441,8 @@ func allPrepared(conn *pgx.Conn, sqls []string) bool {
 // sessionSettings are the settings besides search_path by which deparsed text differs: a migration that
 // sets the time zone (SET TIME ZONE 'Asia/Tokyo') would otherwise have the objects read after it print
 // their timestamptz defaults in another zone than the objects read before it. Reads run under fixed
-// values, each of which reads back as the same value; the session's own are put back after.
+// values, each of which reads back as the same value; the migration's own are put back after, both for
+// the transaction alone (see pinInputSQL).
 var sessionSettings = [][2]string{{"TimeZone", "UTC"}, {"DateStyle", "ISO, MDY"}, {"IntervalStyle", "postgres"},
 	{"extra_float_digits", "1"}, {"bytea_output", "hex"}, {"standard_conforming_strings", "on"}}
 
@@ -431,8 +451,8 @@ var pinnedSettings, pinSettings, restoreSettings = func() (string, string, strin
 	var save, pin, restore []string
 	for i, s := range sessionSettings {
 		save = append(save, fmt.Sprintf("current_setting('%s')", s[0]))
-		pin = append(pin, fmt.Sprintf("set_config('%s', '%s', false)", s[0], s[1]))
-		restore = append(restore, fmt.Sprintf("set_config('%s', current_setting('schemagate.session')::json->>%d, false)", s[0], i))
+		pin = append(pin, fmt.Sprintf("set_config('%s', '%s', true)", s[0], s[1]))
+		restore = append(restore, fmt.Sprintf("set_config('%s', current_setting('schemagate.session')::json->>%d, true)", s[0], i))
 	}
 	return strings.Join(save, ", "), strings.Join(pin, ", "), strings.Join(restore, ", ")
 }()
