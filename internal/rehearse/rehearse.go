@@ -278,7 +278,9 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		go func() {
 			defer close(warm)
 			if c, w, err := connectPair(ctx, r.inst.URL); err == nil {
+				r.warming.Store(int32(c.PgConn().PID()))
 				r.insp.Warm(ctx, c)
+				r.warming.Store(0)
 				warmed, warmWatch = c, w
 			}
 		}()
@@ -569,6 +571,10 @@ type run struct {
 	watch    *watchdog
 	canceled atomic.Int64
 	applying atomic.Bool
+	// warming is the backend of the connection that plans the catalog reads beside the replay (see
+	// pg.Inspector.Warm), 0 when none: the watchdog neither reports nor cancels its statements, which
+	// are schemagate's own and no migration's.
+	warming atomic.Int32
 	// ended is the statement whose session the watchdog ended, as it ignored its cancellation.
 	ended atomic.Value
 	// running is what the rehearsal's session runs, for the watchdog's lines (see run.during), and

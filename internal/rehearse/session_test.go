@@ -539,3 +539,33 @@ func (l *progressLog) String() string {
 	defer l.mu.Unlock()
 	return strings.Join(l.lines, "\n")
 }
+
+// TestReplayProgressNamesNoWarmUp: while the history replays, a second connection plans the catalog
+// reads (pg.Inspector.Warm); the watchdog, which reports every statement running longer than
+// StillRunningEvery, reports the replay's and never those, which are schemagate's own: a loaded machine
+// once had it say "still running after 0s: EXPLAIN EXECUTE "stmt_…"" beside the history's progress.
+// Here every statement of more than a millisecond is reported, and the watchdog looks every 10 ms.
+func TestReplayProgressNamesNoWarmUp(t *testing.T) {
+	history := map[string]string{
+		"1_a.up.sql": "CREATE TABLE a (id bigint);\nSELECT pg_sleep(0.6);",
+		"2_b.up.sql": "CREATE TABLE b (id bigint);\nSELECT pg_sleep(0.6);",
+	}
+	base := folderOf(t, migrate.FormatGolangMigrate, history)
+	history["3_c.up.sql"], history["3_c.down.sql"] = "CREATE TABLE c (id bigint);", "DROP TABLE c;"
+	set := folderOf(t, migrate.FormatGolangMigrate, history)
+	var log progressLog
+	rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: set, Base: base, Provider: provider(t), Dir: "db", NoTrace: true,
+		StillRunningEvery: time.Millisecond, Progress: log.add})
+	if err != nil || !rep.OK {
+		t.Fatalf("run: %v %+v", err, rep)
+	}
+	out := log.String()
+	if !strings.Contains(out, "  history migration 1_a at db/1_a.up.sql:2: still running after") {
+		t.Errorf("progress lacks the sleeping statement of 1_a:\n%s", out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "still running") && !strings.Contains(l, " db/") {
+			t.Errorf("progress line %q: want only the migrations' statements named, by file and line", l)
+		}
+	}
+}

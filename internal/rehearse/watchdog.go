@@ -138,19 +138,21 @@ func (r *run) startWatchdog(ctx context.Context, first *pgx.Conn) error {
 				err = fmt.Errorf("%w within %s to the statement watchdog's look at the running statements: %w", errNoAnswer, answerWithin, err)
 			}
 		}()
+		// The backend that plans the catalog reads beside the replay ($6, see run.warming) is left out:
+		// its statements are schemagate's own, neither a migration's to report nor one to cancel.
 		// MATERIALIZED and CASE: the planner may order a WHERE clause's conditions as it likes,
 		// and pg_cancel_backend must run only on the rows the others chose.
 		rows, err := conn.Query(lctx, `WITH slow AS MATERIALIZED (
 			  SELECT a.pid, a.query_start, clock_timestamp() - a.query_start AS running, a.query, a.application_name
 			  FROM pg_stat_activity a
-			  WHERE a.datname = $1 AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
+			  WHERE a.datname = $1 AND a.pid <> pg_backend_pid() AND a.pid <> $6 AND a.backend_type = 'client backend'
 			    AND a.state = 'active' AND clock_timestamp() - a.query_start > $3::interval)
 			SELECT pid, query_start, running, left(query, 2000), coalesce(application_name, ''),
 			  CASE WHEN $4 AND $2::interval > interval '0' AND running > $2::interval THEN pg_cancel_backend(pid) ELSE false END,
 			  -- a statement that outlives its cancellation (a loop that catches query_canceled) has its
 			  -- session ended: a cancel takes effect within milliseconds
 			  CASE WHEN $4 AND $2::interval > interval '0' AND running > $2::interval + $5::interval THEN pg_terminate_backend(pid) ELSE false END
-			FROM slow WHERE $4`, db, limit, threshold, r.applying.Load(), cancelGrace)
+			FROM slow WHERE $4`, db, limit, threshold, r.applying.Load(), cancelGrace, r.warming.Load())
 		if err != nil {
 			return err
 		}
