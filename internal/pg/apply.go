@@ -223,13 +223,47 @@ func EndsIdle(ctx context.Context, conn *pgx.Conn, s *migrate.Script, err error)
 
 // rollBackOpenBlock rolls back the transaction block a script left open, if any.
 func rollBackOpenBlock(ctx context.Context, conn *pgx.Conn) error {
-	if conn.PgConn().TxStatus() == 'I' {
-		return nil
-	}
-	if err := execSimple(context.WithoutCancel(ctx), conn, "ROLLBACK"); err != nil {
+	if err := Rollback(ctx, conn); err != nil {
 		return fmt.Errorf("roll back the transaction block the script left open: %w", err)
 	}
 	return nil
+}
+
+// rollbackAttempts is how many ROLLBACKs Rollback sends at most: the second runs without the limit
+// that canceled the first (see Rollback).
+const rollbackAttempts = 3
+
+// Rollback ends the transaction block open on conn, if any, whatever the context (a canceled run still
+// ends it); nil when none is open any more, or the connection is gone with it.
+//
+// A ROLLBACK runs under the statement_timeout the block set for itself (a migration's SET LOCAL
+// statement_timeout = '1ms'), and a machine busy enough to hold the server's process past it before
+// the ROLLBACK gets to end the block cancels it (57014, "due to statement timeout", or "due to user
+// request" when the limit ran out as the statement before it ended): the block stays open, aborted, and
+// the session's next statement failed with 25P02, "current transaction is aborted" (a rehearsal's next
+// migration, at its session reset). That cancellation rolled back the block's SET LOCAL with the rest
+// of its work, so the ROLLBACK sent again runs without the limit, and ends the block.
+func Rollback(ctx context.Context, conn *pgx.Conn) error {
+	return rollbackWith(ctx, conn, "ROLLBACK")
+}
+
+// rollbackWith is Rollback with rollback for its statement (a test's takes longer than 1 ms to parse).
+func rollbackWith(ctx context.Context, conn *pgx.Conn, rollback string) error {
+	ctx = context.WithoutCancel(ctx)
+	var err error
+	for range rollbackAttempts {
+		if conn.IsClosed() || conn.PgConn().TxStatus() == 'I' {
+			return nil
+		}
+		err = execSimple(ctx, conn, rollback)
+	}
+	if conn.IsClosed() || conn.PgConn().TxStatus() == 'I' {
+		return nil
+	}
+	if err == nil {
+		err = fmt.Errorf("the transaction block is still open (status %c)", conn.PgConn().TxStatus())
+	}
+	return fmt.Errorf("%d ROLLBACKs: %w", rollbackAttempts, err)
 }
 
 // applyStatements is ApplyScript once the session is reset.
@@ -633,10 +667,13 @@ func ApplyMigration(ctx context.Context, conn *pgx.Conn, m *migrate.Migration, s
 		return fmt.Errorf("begin: %w", err)
 	}
 	if err := ApplyScript(ctx, conn, s, opts); err != nil {
-		_ = execSimple(context.WithoutCancel(ctx), conn, "ROLLBACK")
+		_ = Rollback(ctx, conn)
 		return err
 	}
 	if err := execSimple(ctx, conn, "COMMIT"); err != nil {
+		// A COMMIT that failed before it committed (a deferred constraint, the script's own SET LOCAL
+		// statement_timeout running out) leaves the block open and aborted.
+		_ = Rollback(ctx, conn)
 		if s == nil || len(s.Statements) == 0 {
 			return fmt.Errorf("commit: %w", err)
 		}
@@ -824,8 +861,8 @@ func applyJoined(ctx context.Context, conn *pgx.Conn, scripts []*migrate.Script,
 			done++
 		}
 	}
-	if conn.PgConn().TxStatus() != 'I' && !ConnectionLost(err) {
-		_ = execSimple(context.WithoutCancel(ctx), conn, "ROLLBACK")
+	if !ConnectionLost(err) {
+		_ = Rollback(ctx, conn)
 	}
 	if done >= len(places) { // cannot happen: every statement completed, yet the query failed
 		return 0, err

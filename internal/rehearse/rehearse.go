@@ -1138,6 +1138,11 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 			r.recordRoles(ctx, nil, m.Up) // before the COMMIT (see sandbox.Instance.RolesCreated)
 			if err = commitTx(ctx, r.conn, m.Up); err == nil && tr != nil {
 				r.trace = tr.State()
+			} else if err != nil {
+				// A COMMIT canceled before it committed (the migration's SET LOCAL statement_timeout
+				// running out on a busy machine) leaves the transaction open and aborted: the catalog
+				// check that ends the run failed in it (25P02).
+				rollbackTx(ctx, r.conn)
 			}
 		} else {
 			rollbackTx(ctx, r.conn)
@@ -1500,7 +1505,9 @@ func restoreDeferred(ctx context.Context, c *pgx.Conn) error {
 }
 
 func rollbackTx(ctx context.Context, c *pgx.Conn) {
-	_, _ = c.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+	// Not a bare ROLLBACK: the migration's own SET LOCAL statement_timeout can cancel that one and
+	// leave the transaction open and aborted, which failed the next migration's session reset (25P02).
+	_ = pg.Rollback(ctx, c)
 }
 
 // mentionedIn keeps the names that appear in sql (any case): the objects a migration may touch.
