@@ -128,7 +128,7 @@ func (a *applier) run(ctx context.Context, m *migrate.Migration, s *migrate.Scri
 		// What the script SET (a role, search_path, a lifted timeout) must reach neither the history row
 		// nor what the deploy runs next on this session after a failure: its history, a rollback, whose
 		// lock waits the session's own lock_timeout bounds.
-		if rerr := a.reset(context.WithoutCancel(ctx), a.conn); err == nil {
+		if rerr := a.reset(context.WithoutCancel(ctx), a.conn, true); err == nil {
 			err = rerr
 		}
 		if err == nil && inTx != nil {
@@ -141,7 +141,7 @@ func (a *applier) run(ctx context.Context, m *migrate.Migration, s *migrate.Scri
 		st.attempts++
 		st.committing = false
 		err := pgx.BeginFunc(ctx, a.conn, func(tx pgx.Tx) error {
-			if err := a.reset(ctx, tx); err != nil {
+			if err := a.reset(ctx, tx, false); err != nil {
 				return err
 			}
 			if err := a.setTimeouts(ctx, tx, "SET LOCAL"); err != nil {
@@ -152,7 +152,7 @@ func (a *applier) run(ctx context.Context, m *migrate.Migration, s *migrate.Scri
 			}
 			// What the script SET (search_path, a role) must not reach the history row, nor the
 			// next migration.
-			if err := a.reset(ctx, tx); err != nil {
+			if err := a.reset(ctx, tx, true); err != nil {
 				return err
 			}
 			if inTx != nil {
@@ -162,7 +162,7 @@ func (a *applier) run(ctx context.Context, m *migrate.Migration, s *migrate.Scri
 			}
 			if a.own != nil {
 				var xid *int64
-				if err := tx.QueryRow(ctx, "SELECT pg_current_xact_id_if_assigned()::text::bigint").Scan(&xid); err != nil {
+				if err := tx.QueryRow(ctx, ownXIDSQL).Scan(&xid); err != nil {
 					return err
 				}
 				if xid != nil {
@@ -190,7 +190,7 @@ func (a *applier) run(ctx context.Context, m *migrate.Migration, s *migrate.Scri
 // hit a lock timeout (the ones before it stay done).
 func (a *applier) runOutside(ctx context.Context, m *migrate.Migration, s *migrate.Script, st *step) error {
 	st.partly = -1
-	if err := a.reset(ctx, a.conn); err != nil {
+	if err := a.reset(ctx, a.conn, false); err != nil {
 		return err
 	}
 	if err := a.setTimeouts(ctx, a.conn, "SET"); err != nil {
@@ -299,6 +299,16 @@ func (a *applier) runStatement(ctx context.Context, m *migrate.Migration, s *mig
 	return nil
 }
 
+// ownXIDSQL reads the id of the transaction a migration's statements ran in, on their session, where
+// they may have set the search path (SET search_path = public, pg_catalog) or made temporary relations,
+// whose row types the session finds before pg_catalog's types when the path does not list pg_temp
+// (CREATE TEMP TABLE text ...): what it names is pg_catalog's by name. So are the names of the other
+// queries the applier runs between a migration's statements (invalidBefore, dropNewInvalid, exec's read
+// of the timeouts): a temporary view pg_settings that showed statement_timeout within the deploy's limit
+// let a migration's SET statement_timeout = 0 go unseen, and a public.pg_index or public.to_regclass(text)
+// could have had the clean-up of a failed CREATE INDEX CONCURRENTLY drop another index.
+const ownXIDSQL = "SELECT pg_catalog.pg_current_xact_id_if_assigned()::pg_catalog.text::pg_catalog.int8"
+
 // ownTx tells a statement of a non-transactional script that the deploy runs in a transaction block of
 // its own, to learn the transaction's id (see applier.own): one that may write the application's rows
 // (DML, a SELECT or DO block that may call a function that writes, COPY, CREATE TABLE AS, an ALTER TABLE
@@ -330,7 +340,7 @@ func (a *applier) execOwn(ctx context.Context, s *migrate.Script, stmt *sqlparse
 	a.inOwnTx = false
 	if err == nil {
 		var xid *int64
-		if err = a.conn.QueryRow(ctx, "SELECT pg_current_xact_id_if_assigned()::text::bigint").Scan(&xid); err == nil && xid != nil {
+		if err = a.conn.QueryRow(ctx, ownXIDSQL).Scan(&xid); err == nil && xid != nil {
 			a.own(*xid)
 		}
 		if err != nil {
@@ -372,12 +382,13 @@ func (a *applier) invalidBefore(ctx context.Context, st *sqlparse.Statement) (ta
 	}
 	table = rel
 	if isIndex { // the leftover of REINDEX INDEX sits on the index's table
-		err := a.conn.QueryRow(ctx, "SELECT coalesce((SELECT indrelid::regclass::text FROM pg_index WHERE indexrelid = to_regclass($1)), '')", rel).Scan(&table)
+		err := a.conn.QueryRow(ctx, `SELECT coalesce((SELECT indrelid::pg_catalog.regclass::pg_catalog.text FROM pg_catalog.pg_index
+		  WHERE indexrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1)), '')`, rel).Scan(&table)
 		if err != nil || table == "" {
 			return "", nil, err
 		}
 	}
-	rows, err := a.conn.Query(ctx, "SELECT indexrelid FROM pg_index WHERE indrelid = to_regclass($1) AND NOT indisvalid", table)
+	rows, err := a.conn.Query(ctx, "SELECT indexrelid FROM pg_catalog.pg_index WHERE indrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1) AND NOT indisvalid", table)
 	if err != nil {
 		return "", nil, fmt.Errorf("read the INVALID indexes of %s: %w", table, err)
 	}
@@ -387,8 +398,9 @@ func (a *applier) invalidBefore(ctx context.Context, st *sqlparse.Statement) (ta
 
 // dropNewInvalid drops the INVALID indexes of table that were not there before (invalid).
 func (a *applier) dropNewInvalid(ctx context.Context, table string, invalid []uint32) error {
-	rows, err := a.conn.Query(ctx, `SELECT indexrelid::regclass::text FROM pg_index
-		WHERE indrelid = to_regclass($1) AND NOT indisvalid AND NOT indexrelid = ANY($2::oid[])`, table, invalid)
+	rows, err := a.conn.Query(ctx, `SELECT indexrelid::pg_catalog.regclass::pg_catalog.text FROM pg_catalog.pg_index
+		WHERE indrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1) AND NOT indisvalid
+		  AND NOT indexrelid OPERATOR(pg_catalog.=) ANY($2::pg_catalog.oid[])`, table, invalid)
 	if err != nil {
 		return err
 	}
@@ -501,11 +513,17 @@ func (e *windowEndError) Error() string { return e.Err.Error() + "; not retried:
 func (e *windowEndError) Unwrap() error { return e.Err }
 
 // reset puts the session back as it was after the deploy connected (pg.ResetSession, then the deploy's
-// own settings), so that each migration runs as in a session of its own, as the rehearsal ran it.
-func (a *applier) reset(ctx context.Context, x execer) error {
+// own settings), so that each migration runs as in a session of its own, as the rehearsal ran it. after
+// tells a reset after a script ran: the search path is then pinned with pg_catalog first again for what
+// the deploy runs next on the session, its history, its checks, a rollback's reads (see
+// deployer.connect); the reset before a script puts back the path the session started with.
+func (a *applier) reset(ctx context.Context, x execer, after bool) error {
 	q := pg.ResetSession
 	if a.session != "" {
 		q += "; " + a.session
+	}
+	if after {
+		q += "; " + pg.PinCatalogPathSQL
 	}
 	if _, err := x.Exec(ctx, q); err != nil {
 		return fmt.Errorf("reset session: %w", err)
@@ -555,9 +573,9 @@ func (a *applier) exec(ctx context.Context, s *migrate.Script) error {
 		// The settings in one round trip, in milliseconds (0: no limit; transaction_timeout is 0 before
 		// PostgreSQL 17, which has none, and where no limit is in force).
 		var now [3]int64
-		if err := a.conn.QueryRow(ctx, `SELECT (SELECT setting::bigint FROM pg_settings WHERE name = 'lock_timeout'),
-			(SELECT setting::bigint FROM pg_settings WHERE name = 'statement_timeout'),
-			coalesce((SELECT setting::bigint FROM pg_settings WHERE name = 'transaction_timeout'), 0)`).Scan(&now[0], &now[1], &now[2]); err != nil {
+		if err := a.conn.QueryRow(ctx, `SELECT (SELECT setting::pg_catalog.int8 FROM pg_catalog.pg_settings WHERE name OPERATOR(pg_catalog.=) 'lock_timeout'),
+			(SELECT setting::pg_catalog.int8 FROM pg_catalog.pg_settings WHERE name OPERATOR(pg_catalog.=) 'statement_timeout'),
+			coalesce((SELECT setting::pg_catalog.int8 FROM pg_catalog.pg_settings WHERE name OPERATOR(pg_catalog.=) 'transaction_timeout'), 0)`).Scan(&now[0], &now[1], &now[2]); err != nil {
 			return pg.Positioned(s, st, fmt.Errorf("read the timeouts: %w", err))
 		}
 		// A transaction_timeout put back counts from then: the server starts its timer again when the
@@ -571,7 +589,7 @@ func (a *applier) exec(ctx context.Context, s *migrate.Script) error {
 			}
 			// In the block execOwn opened for a statement that runs alone, its SET lasts the session.
 			local := a.conn.PgConn().TxStatus() == 'T' && !a.inOwnTx
-			if _, err := a.conn.Exec(ctx, "SELECT set_config($1, $2, $3)", c.name, fmt.Sprintf("%dms", c.limit.Milliseconds()), local); err != nil {
+			if _, err := a.conn.Exec(ctx, "SELECT pg_catalog.set_config($1, $2, $3)", c.name, fmt.Sprintf("%dms", c.limit.Milliseconds()), local); err != nil {
 				return pg.Positioned(s, st, fmt.Errorf("set %s: %w", c.name, err))
 			}
 			if a.note != nil {

@@ -646,19 +646,19 @@ func (d *deployer) connect(ctx context.Context) error {
 	// Notice a vanished client during long statements (pg_sleep, index builds) so that a killed deploy's
 	// transaction is rolled back soon, not when the statement ends. PostgreSQL 14+.
 	var version int
-	if err := d.conn.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err == nil && version >= 140000 {
+	if err := d.conn.QueryRow(ctx, "SELECT pg_catalog.current_setting('server_version_num')::pg_catalog.int4").Scan(&version); err == nil && version >= 140000 {
 		session = append(session, "SET client_connection_check_interval = '1s'")
 	}
 	// Flyway runs each migration with its default schema in front of the search path.
 	if sp := d.o.Set.SearchPath; sp != "" {
-		session = append(session, "SELECT set_config('search_path', "+quoteLit(sp+", ")+" || current_setting('search_path'), false)")
+		session = append(session, "SELECT pg_catalog.set_config('search_path', pg_catalog.concat("+quoteLit(sp+", ")+", pg_catalog.current_setting('search_path')), false)")
 	}
 	d.session = strings.Join(session, "; ")
 	// The transaction_timeout the session starts with (PostgreSQL 17+), read before keepSessionSQL turns
 	// it off: the server's, the database's or the role's, each migration's limit (see transactionTimeout).
 	var txMS int64
 	var txSource string
-	switch err := d.conn.QueryRow(ctx, "SELECT setting::bigint, source FROM pg_settings WHERE name = 'transaction_timeout'").Scan(&txMS, &txSource); {
+	switch err := d.conn.QueryRow(ctx, "SELECT setting::pg_catalog.int8, source FROM pg_catalog.pg_settings WHERE name OPERATOR(pg_catalog.=) 'transaction_timeout'").Scan(&txMS, &txSource); {
 	case err == nil:
 		d.serverTransactionTimeout, d.serverTransactionSource, d.hasTransactionTimeout = time.Duration(txMS)*time.Millisecond, txSource, true
 	case errors.Is(err, pgx.ErrNoRows): // before PostgreSQL 17
@@ -666,7 +666,15 @@ func (d *deployer) connect(ctx context.Context) error {
 	default:
 		return fmt.Errorf("read the session's transaction_timeout: %w", err)
 	}
-	if _, err := d.conn.Exec(ctx, d.session); err != nil {
+	// Then, for what the deploy runs on the session itself (its history, its baseline and checks, what a
+	// rollback reads), pg_catalog goes first in the search path, and the temporary schema last: the search
+	// path the database or the role gives new sessions (an earlier migration's ALTER DATABASE ... SET
+	// search_path = public, pg_catalog) had a public.pg_constraint view that showed nothing stand in for
+	// pg_catalog's, and the foreign keys a migration broke went unchecked (see pg.PinCatalogPathSQL). The
+	// reset before each script puts back the path the session started with, for the script; the one after
+	// it pins it again (see applier.reset). The user's checks and sqitch verify scripts read under the
+	// session's own (see readOnlyQuery).
+	if _, err := d.conn.Exec(ctx, d.session+"; "+pg.PinCatalogPathSQL); err != nil {
 		return fmt.Errorf("set up the session: %w", err)
 	}
 	// The statement_timeout the session starts with, before the deploy sets any: the server's, the
@@ -674,7 +682,7 @@ func (d *deployer) connect(ctx context.Context) error {
 	// the migrations' limit (see statementTimeout); RESET ALL, before each migration, comes back to it.
 	var ms int64
 	var source string
-	if err := d.conn.QueryRow(ctx, "SELECT setting::bigint, source FROM pg_settings WHERE name = 'statement_timeout'").Scan(&ms, &source); err != nil {
+	if err := d.conn.QueryRow(ctx, "SELECT setting::pg_catalog.int8, source FROM pg_catalog.pg_settings WHERE name OPERATOR(pg_catalog.=) 'statement_timeout'").Scan(&ms, &source); err != nil {
 		return fmt.Errorf("read the session's statement_timeout: %w", err)
 	}
 	d.serverStatementTimeout, d.serverStatementSource = time.Duration(ms)*time.Millisecond, source
@@ -904,12 +912,13 @@ func (d *deployer) dryRun(ctx context.Context) error {
 	if err := checkServer(ctx, conn); err != nil {
 		return err
 	}
-	// Its reads wait for a lock at most lock_timeout, as the deploy's do.
+	// Its reads wait for a lock at most lock_timeout, as the deploy's do, and name pg_catalog's relations
+	// and functions under the search path the deploy's own statements run under (see connect).
 	wait, _, _, err := sessionDefaults(ctx, conn, d.hist.lockTimeout, d.hist.keepStricter)
 	if err != nil {
 		return err
 	}
-	if _, err := conn.Exec(ctx, lockTimeoutSQL(wait)); err != nil {
+	if _, err := conn.Exec(ctx, lockTimeoutSQL(wait)+"; "+pg.PinCatalogPathSQL); err != nil {
 		return fmt.Errorf("set up the session: %w", err)
 	}
 	d.conn = conn
@@ -917,11 +926,11 @@ func (d *deployer) dryRun(ctx context.Context) error {
 	// What the real deploy would stop at, before the plan: a run that did not finish. While another deploy
 	// holds the lock, its run is not dead but running.
 	var free bool
-	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", lockKey).Scan(&free); err != nil {
+	if err := conn.QueryRow(ctx, "SELECT pg_catalog.pg_try_advisory_lock($1)", lockKey).Scan(&free); err != nil {
 		return fmt.Errorf("probe the deploy lock: %w", err)
 	}
 	if free {
-		if _, err := conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", lockKey); err != nil {
+		if _, err := conn.Exec(ctx, "SELECT pg_catalog.pg_advisory_unlock($1)", lockKey); err != nil {
 			return fmt.Errorf("probe the deploy lock: %w", err)
 		}
 	} else {

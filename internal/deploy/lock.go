@@ -157,6 +157,11 @@ func acquireLock(ctx context.Context, url string, hist history, wait time.Durati
 		return nil, 0, fmt.Errorf("parse database url: %w", err)
 	}
 	cfg.RuntimeParams["application_name"] = "schemagate deploy lock"
+	// The lock's session runs none of the migrations' SQL: it names pg_catalog's functions and views
+	// (pg_try_advisory_lock, pg_locks) under pg_catalog's search path, which an earlier migration's ALTER
+	// DATABASE ... SET search_path = public, pg_catalog cannot put a public.pg_try_advisory_lock(bigint)
+	// before: one that answered true had two deploys run at once.
+	cfg = pg.OwnSession(cfg)
 	ceiling := hist.lockTimeout
 	var keep string // the keepalives the session is given, read before (see sessionDefaults)
 	open := func() (*pgx.Conn, error) {
@@ -265,15 +270,15 @@ func lostWhileWaiting(ctx context.Context, err error) error {
 // transaction_timeout again for each migration (see deployer.transactionTimeout). (The driver's dialer
 // sends TCP keepalives every 5 minutes, which tell the deploy of a dead server; keepaliveSQL tells the
 // server of a dead deploy.)
-const keepSessionSQL = `SELECT set_config(name, '0', false) FROM pg_settings
-	WHERE name IN ('idle_session_timeout', 'idle_in_transaction_session_timeout', 'transaction_timeout')`
+const keepSessionSQL = `SELECT pg_catalog.set_config(name, '0', false) FROM pg_catalog.pg_settings
+	WHERE name OPERATOR(pg_catalog.=) ANY (ARRAY['idle_session_timeout', 'idle_in_transaction_session_timeout', 'transaction_timeout'])`
 
 // keepaliveSQL makes the server notice, within about two minutes, that the host at the other end of its
 // session is gone, and end the session (see pg.KeepalivesToSet): the deploy lock's, which would
 // otherwise keep the lock for the kernel's defaults (2h11m on Linux), and the work session's, whose
 // migration may hold a table's lock. A setting the server already has lower stays; on a Unix socket it
 // sets nothing.
-const keepaliveSQL = `SELECT set_config(k.name, k.want::text, false) FROM (` + pg.KeepalivesToSet + `) k`
+const keepaliveSQL = `SELECT pg_catalog.set_config(k.name, k.want::pg_catalog.text, false) FROM (` + pg.KeepalivesToSet + `) k`
 
 // deadHostBound is how long the server of conn's session keeps it after the client's host went silent:
 // TCP keepalives' idle time and probes, bounded by tcp_user_timeout; ok is false for a Unix socket, or

@@ -160,7 +160,7 @@ func lockBlocked(err error) error {
 func sessionDefaults(ctx context.Context, conn *pgx.Conn, ceiling time.Duration, keepStricter bool) (wait time.Duration, from, keep string, err error) {
 	var ms int64
 	var source string
-	if err := conn.QueryRow(ctx, "SELECT setting::bigint, source, ("+pg.KeepaliveOptions+") FROM pg_settings WHERE name = 'lock_timeout'").Scan(&ms, &source, &keep); err != nil {
+	if err := conn.QueryRow(ctx, "SELECT setting::pg_catalog.int8, source, ("+pg.KeepaliveOptions+") FROM pg_catalog.pg_settings WHERE name OPERATOR(pg_catalog.=) 'lock_timeout'").Scan(&ms, &source, &keep); err != nil {
 		return 0, "", "", fmt.Errorf("read the session's lock_timeout and keepalives: %w", err)
 	}
 	if server := time.Duration(ms) * time.Millisecond; keepStricter && server > 0 && server < ceiling {

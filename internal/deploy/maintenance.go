@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/schemagate/schemagate/internal/config"
+	"github.com/schemagate/schemagate/internal/pg"
 	"github.com/schemagate/schemagate/internal/proc"
 	"github.com/schemagate/schemagate/internal/snapshot"
 	"github.com/schemagate/schemagate/internal/sqlparse"
@@ -449,7 +450,7 @@ func (s *SQLAction) Run(ctx context.Context) error {
 		return err
 	}
 	var assigned bool
-	if err := tx.QueryRow(ctx, "SELECT pg_current_xact_id_if_assigned() IS NOT NULL").Scan(&assigned); err != nil {
+	if err := tx.QueryRow(ctx, "SELECT pg_catalog.pg_current_xact_id_if_assigned() IS NOT NULL").Scan(&assigned); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -487,7 +488,8 @@ func watchLockWaits(ctx context.Context, cfg *pgx.ConnConfig, pid uint32, wait t
 	ctx, cancel := context.WithCancel(ctx)
 	w := &lockWatch{cancel: cancel, done: make(chan struct{})}
 	every := min(max(wait/20, 5*time.Millisecond), 100*time.Millisecond)
-	wcfg := cfg.Copy()
+	// The watch runs none of the action's SQL: it reads pg_locks under pg_catalog's search path.
+	wcfg := pg.OwnSession(cfg)
 	wcfg.RuntimeParams["application_name"] = "schemagate maintenance (lock watch)"
 	go func() {
 		defer close(w.done)

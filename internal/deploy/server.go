@@ -41,7 +41,7 @@ func serverSupported(num int, version string) error {
 func checkServer(ctx context.Context, conn *pgx.Conn) error {
 	var num int
 	var version string
-	if err := conn.QueryRow(ctx, "SELECT current_setting('server_version_num')::int, current_setting('server_version')").Scan(&num, &version); err != nil {
+	if err := conn.QueryRow(ctx, "SELECT pg_catalog.current_setting('server_version_num')::pg_catalog.int4, pg_catalog.current_setting('server_version')").Scan(&num, &version); err != nil {
 		return &Blocked{Reason: "read the database server's version: " + err.Error() + "; nothing was changed",
 			Hint: "check the database URL and that the server is up and reachable, then deploy again", Err: err}
 	}

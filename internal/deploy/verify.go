@@ -750,6 +750,12 @@ func readOnlyQuery(ctx context.Context, conn *pgx.Conn, sql string) ([][]string,
 		return nil, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
+	// The check is the user's SQL: it reads under the search path the session started with, as the
+	// migrations ran, not the one the deploy's own queries run under (see deployer.connect), until the
+	// rollback.
+	if _, err := conn.Exec(ctx, pg.UnpinCatalogPathSQL); err != nil {
+		return nil, err
+	}
 	rows, err := queryText(ctx, conn, sql)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == sqlstateReadOnlyTransaction {
@@ -795,6 +801,10 @@ func (v *verifier) sqitchVerify(ctx context.Context, m *migrate.Migration, phase
 		return Check{Name: c.Name, Phase: phase, Message: err.Error()}, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
+	// Under the session's own search path, as a user check (see readOnlyQuery).
+	if _, err := v.conn.Exec(ctx, pg.UnpinCatalogPathSQL); err != nil {
+		return Check{Name: c.Name, Phase: phase, Message: err.Error()}, err
+	}
 	// Discarded: the script's own ROLLBACK, which ends sqitch's verify template (BEGIN; ... ROLLBACK;),
 	// is the end this transaction gets anyway, as in the rehearsal; without it that ROLLBACK failed the
 	// verification and rolled the deploy back.
@@ -839,12 +849,12 @@ func boundLocks(ctx context.Context, conn *pgx.Conn, wait time.Duration) (func()
 		wait = config.DefaultLockTimeout
 	}
 	var was string
-	if err := conn.QueryRow(ctx, "SELECT current_setting('lock_timeout'), set_config('lock_timeout', $1, false)",
+	if err := conn.QueryRow(ctx, "SELECT pg_catalog.current_setting('lock_timeout'), pg_catalog.set_config('lock_timeout', $1, false)",
 		fmt.Sprintf("%dms", wait.Milliseconds())).Scan(&was, new(string)); err != nil {
 		return nil, fmt.Errorf("set lock_timeout: %w", err)
 	}
 	return func() {
-		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT set_config('lock_timeout', $1, false)", was)
+		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_catalog.set_config('lock_timeout', $1, false)", was)
 	}, nil
 }
 

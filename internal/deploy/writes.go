@@ -12,6 +12,7 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/pg"
 	"github.com/schemagate/schemagate/internal/schema"
 	"github.com/schemagate/schemagate/internal/snapshot"
 	"github.com/schemagate/schemagate/internal/sqlparse"
@@ -102,7 +103,9 @@ func startWatch(ctx context.Context, url, session, historySchema string) (*write
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
 	cfg.RuntimeParams["application_name"] = "schemagate deploy"
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	// Its reads name the tables qualified, and pg_catalog's relations and functions unqualified, under
+	// pg_catalog's search path (see pg.OwnSession).
+	conn, err := pgx.ConnectConfig(ctx, pg.OwnSession(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
@@ -530,7 +533,12 @@ func (d *deployer) checkConnAgain(ctx context.Context) (*pgx.Conn, error) {
 
 // checkConn connects a session for the write check.
 func checkConn(ctx context.Context, url, session string) (*pgx.Conn, error) {
-	conn, err := pgx.Connect(ctx, url)
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	// Under pg_catalog's search path, as the watch's session (see startWatch).
+	conn, err := pgx.ConnectConfig(ctx, pg.OwnSession(cfg))
 	if err != nil {
 		return nil, err
 	}

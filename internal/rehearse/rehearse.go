@@ -1021,22 +1021,14 @@ func (r *run) observer(ctx context.Context) (*pgx.Conn, error) {
 
 // connectOwn connects to url for a session of schemagate's own (the observer, the watchdog, the guard,
 // the round trip's admin), which names the system catalogs and calls their functions unqualified: it
-// sets the session's search path to pg_catalog's, which a migration's ALTER DATABASE or ALTER ROLE ...
-// SET search_path = public, pg_catalog (then a public.pg_class, a public.quote_ident(text)) would
-// otherwise give it. Nothing such a session reads is deparsed (names are quoted from the catalog).
+// sets the session's search path to pg_catalog's (see pg.OwnSession). Nothing such a session reads is
+// deparsed (names are quoted from the catalog).
 func connectOwn(ctx context.Context, url string) (*pgx.Conn, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.ConnectConfig(ctx, ownPath(cfg))
-}
-
-// ownPath is cfg for a session of schemagate's own (see connectOwn).
-func ownPath(cfg *pgx.ConnConfig) *pgx.ConnConfig {
-	cfg = cfg.Copy()
-	cfg.RuntimeParams["search_path"] = "pg_catalog, pg_temp"
-	return cfg
+	return pgx.ConnectConfig(ctx, pg.OwnSession(cfg))
 }
 
 func (r *run) finish(started time.Time) *report.Report {

@@ -379,7 +379,7 @@ func adminConn(ctx context.Context, url, work string) (*pgx.Conn, error) {
 	if cfg.Database == work {
 		cfg.Database = "template1"
 	}
-	return pgx.ConnectConfig(ctx, ownPath(cfg))
+	return pgx.ConnectConfig(ctx, pg.OwnSession(cfg))
 }
 
 // database is the rehearsal's database, asked of its connection once per run: the watchdog watches

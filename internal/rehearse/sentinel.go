@@ -95,7 +95,7 @@ func (s *sentinel) ask(ctx context.Context, conn *pgx.Conn) (*pgx.Conn, error) {
 			return nil, err
 		}
 	}
-	conn, err := pgx.ConnectConfig(ctx, ownPath(s.target))
+	conn, err := pgx.ConnectConfig(ctx, pg.OwnSession(s.target))
 	if err != nil {
 		return nil, err
 	}

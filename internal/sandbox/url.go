@@ -245,7 +245,10 @@ func (p *URL) Start(ctx context.Context) (*Instance, error) {
 
 // sessionRoles reads the OIDs of those of names that exist, on the run's own session: inside its
 // transaction when it has one, under a savepoint (a read that fails does not fail the migration's
-// transaction), and without a prepared statement left in the session.
+// transaction), and without a prepared statement left in the session. The session is the migrations',
+// under the search path they set: what the read names is pg_catalog's by name, the operator too, which
+// a migration's public.= (name, name) that holds for any two names, before pg_catalog in its path, would
+// otherwise replace (every role on the server read as one the run made, for Close to drop).
 func sessionRoles(ctx context.Context, session *pgx.Conn, names []string) (map[string]uint32, error) {
 	inTx := session.PgConn().TxStatus() == 'T'
 	if inTx {
@@ -254,7 +257,8 @@ func sessionRoles(ctx context.Context, session *pgx.Conn, names []string) (map[s
 		}
 	}
 	seen := map[string]uint32{}
-	rows, err := session.Query(ctx, "SELECT rolname, oid FROM pg_catalog.pg_roles WHERE rolname = ANY($1)", pgx.QueryExecModeSimpleProtocol, names)
+	rows, err := session.Query(ctx, "SELECT rolname, oid FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.name[])",
+		pgx.QueryExecModeSimpleProtocol, names)
 	if err == nil {
 		var r string
 		var oid uint32

@@ -370,7 +370,7 @@ func (p *PGDump) restore(ctx context.Context, info *Info) error {
 	if err := p.replay(ctx, cl.Tool("pg_restore"), cl.Tool("psql"), list.Name(), path, head, keep); err != nil {
 		return err
 	}
-	c, err := pgx.Connect(ctx, p.URL)
+	c, err := connect(ctx, p.URL)
 	if err != nil {
 		return &Error{Op: "connect after restore", Err: err, Hint: "the snapshot is restored; run ANALYZE to refresh the statistics"}
 	}
@@ -718,7 +718,7 @@ func (p *PGDump) sameComments(ctx context.Context, comments map[string]string) (
 	for i, n := range names {
 		texts[i] = comments[n]
 	}
-	c, err := pgx.Connect(ctx, p.URL)
+	c, err := connect(ctx, p.URL)
 	if err != nil {
 		return nil, err
 	}
@@ -762,7 +762,7 @@ func schemaEntry(line string, names []string) (schema, owner string, ok bool) {
 //     TimescaleDB's): the server refuses to drop it without its extension. pg_dump writes no CREATE
 //     SCHEMA for it, only its objects that are not the extension's.
 func (p *PGDump) extensionSchemas(ctx context.Context, dumped []string, homes map[string]string) ([]string, error) {
-	c, err := pgx.Connect(ctx, p.URL)
+	c, err := connect(ctx, p.URL)
 	if err != nil {
 		return nil, err
 	}
@@ -885,8 +885,12 @@ func (p *PGDump) clearScript(toc string, owned []string, homes map[string]string
 			return "", fmt.Errorf("name %q holds %s", n, tag)
 		}
 	}
+	// The clear names pg_catalog's relations, types and functions unqualified: under pg_catalog's search
+	// path, which the database's or the role's (ALTER DATABASE ... SET search_path = public, pg_catalog,
+	// then a public.pg_namespace) would otherwise replace (the dump's SQL after it sets its own).
 	return fmt.Sprintf(`SET client_min_messages = warning;
 SET standard_conforming_strings = on;
+SET search_path = pg_catalog, pg_temp;
 BEGIN;
 DO %[1]s
 DECLARE
@@ -1124,7 +1128,7 @@ func (p *PGDump) list(ctx context.Context, cl Client, loc string) error {
 // the schemas the restore keeps (Info.KeptSchemas: public, those an extension owns and those an
 // extension is in), and returns the server's major version.
 func (p *PGDump) describe(ctx context.Context, info *Info) (int, error) {
-	c, err := pgx.Connect(ctx, p.URL)
+	c, err := connect(ctx, p.URL)
 	if err != nil {
 		return 0, err
 	}
@@ -1164,7 +1168,7 @@ func (p *PGDump) describe(ctx context.Context, info *Info) (int, error) {
 
 // serverMajor is the major version of the server (17 for 17.6).
 func (p *PGDump) serverMajor(ctx context.Context) (int, error) {
-	c, err := pgx.Connect(ctx, p.URL)
+	c, err := connect(ctx, p.URL)
 	if err != nil {
 		return 0, err
 	}
@@ -1193,7 +1197,7 @@ func quotePattern(name string) string { return `"` + strings.ReplaceAll(name, `"
 // defaults (2h11m on Linux), which would block the next deploy, or the application, for as long. The
 // settings the server gives them lower already are left out, so that they stay; "" on a Unix socket.
 func (p *PGDump) keepalives(ctx context.Context) (string, error) {
-	c, err := pgx.Connect(ctx, p.URL)
+	c, err := connect(ctx, p.URL)
 	if err != nil {
 		return "", err
 	}

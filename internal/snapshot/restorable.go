@@ -3,8 +3,6 @@ package snapshot
 import (
 	"context"
 	"fmt"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // Obstacle is an object of the database that a restore of a snapshot taken now could not drop or
@@ -43,7 +41,7 @@ type Obstacle struct {
 // it is another role, needs CREATE on the object's schema (on the database for a publication). It
 // returns at most limit obstacles (all when limit <= 0) and how many there are. It changes nothing.
 func (p *PGDump) Obstacles(ctx context.Context, limit int) (role string, obs []Obstacle, total int, err error) {
-	c, err := pgx.Connect(ctx, p.URL)
+	c, err := connect(ctx, p.URL)
 	if err != nil {
 		return "", nil, 0, fmt.Errorf("connect: %w", err)
 	}

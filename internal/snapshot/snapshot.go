@@ -9,6 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/pg"
 )
 
 // RestoreFunc puts the database back to the snapshot.
@@ -102,3 +106,21 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// connect opens a session of url for the snapshot's own reads (the manifest's facts, what a restore
+// would meet), which name pg_catalog's relations, functions and operators unqualified: its search path
+// has pg_catalog first and the temporary schema last (see pg.PinCatalogPathSQL), which the search path
+// the database or the role gives new sessions (an earlier migration's ALTER DATABASE ... SET
+// search_path = public, pg_catalog, then a public.pg_namespace) would otherwise not. The schemas that
+// path lists stay in it, after pg_catalog: what the reads deparse (pg_describe_object) reads as before.
+func connect(ctx context.Context, url string) (*pgx.Conn, error) {
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Exec(ctx, pg.PinCatalogPathSQL); err != nil {
+		c.Close(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("set the search path: %w", err)
+	}
+	return c, nil
+}
