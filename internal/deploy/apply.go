@@ -348,14 +348,16 @@ func (a *applier) execOwn(ctx context.Context, s *migrate.Script, stmt *sqlparse
 		}
 	}
 	if err != nil {
-		if a.conn.PgConn().TxStatus() != 'I' && !a.conn.IsClosed() {
-			if _, rerr := a.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
-				return fmt.Errorf("%w; and rolling back its transaction failed: %v", err, rerr)
-			}
+		// pg.Rollback: the statement's own SET LOCAL statement_timeout may cancel one ROLLBACK.
+		if rerr := pg.Rollback(ctx, a.conn); rerr != nil {
+			return fmt.Errorf("%w; and rolling back its transaction failed: %v", err, rerr)
 		}
 		return err
 	}
 	if _, err := a.conn.Exec(ctx, "COMMIT"); err != nil {
+		// A COMMIT canceled before it ran (the statement's SET LOCAL statement_timeout ran out) leaves
+		// the block open and aborted, and the deploy's next statement on the session would fail in it.
+		_ = pg.Rollback(ctx, a.conn)
 		return pg.Positioned(s, stmt, err) // a deferred constraint, as the statement alone would have failed
 	}
 	return nil
@@ -365,10 +367,9 @@ func (a *applier) execOwn(ctx context.Context, s *migrate.Script, stmt *sqlparse
 // statements failed (PostgreSQL aborted it; psql and golang-migrate end it the same way), so that the
 // session is usable for what the deploy does next, and returns err.
 func (a *applier) abandonBlock(err error) error {
-	if a.conn.PgConn().TxStatus() != 'I' {
-		if _, rerr := a.conn.Exec(context.WithoutCancel(context.Background()), "ROLLBACK"); rerr != nil {
-			return fmt.Errorf("%w; and rolling back its transaction block failed: %v", err, rerr)
-		}
+	// pg.Rollback sends it again when the block's own SET LOCAL statement_timeout canceled it.
+	if rerr := pg.Rollback(context.Background(), a.conn); rerr != nil {
+		return fmt.Errorf("%w; and rolling back its transaction block failed: %v", err, rerr)
 	}
 	return err
 }
