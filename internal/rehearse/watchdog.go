@@ -178,6 +178,11 @@ func (r *run) startWatchdog(ctx context.Context, first *pgx.Conn) error {
 			// names.
 			at := "  "
 			if pid == int(rehearsal.PID()) {
+				if !end && !canceled && r.running.Load() == nil {
+					// The migrations' statements stopped running since the look began (applying was read
+					// as it was sent): this is schemagate's own, a catalog read after them, no line's.
+					continue
+				}
 				where, st := r.runningAt(app)
 				if where != "" {
 					at += where + ": "

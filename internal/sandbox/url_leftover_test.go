@@ -109,11 +109,7 @@ func TestURLRemovesLeftovers(t *testing.T) {
 	if slices.Contains(left, own) {
 		t.Errorf("the run's own database %s is left", own)
 	}
-	rows, _ := conn.Query(t.Context(), `SELECT rolname FROM pg_roles WHERE rolname LIKE 'sg\_%' ORDER BY 1`)
-	roles, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
+	roles := rolesLike(t, conn, `sg\_%`)
 	// sg_shared: the live run's mark names it too.
 	if want := []string{"sg_app_role", "sg_live", "sg_recent_other", "sg_shared", "sg_someone"}; !slices.Equal(roles, want) {
 		t.Errorf("roles left %v, want %v\n%s", roles, want, logs.String())
@@ -125,6 +121,17 @@ func TestURLRemovesLeftovers(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// rolesLike returns the names of the server's roles that match the LIKE pattern, in order.
+func rolesLike(t *testing.T, conn *pgx.Conn, like string) []string {
+	t.Helper()
+	rows, _ := conn.Query(t.Context(), "SELECT rolname FROM pg_catalog.pg_roles WHERE rolname LIKE $1 ORDER BY 1", like)
+	roles, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return roles
+}
 
 // roleOIDs returns the OIDs of those of the roles that exist.
 func roleOIDs(t *testing.T, conn *pgx.Conn, roles ...string) map[string]uint32 {
@@ -186,11 +193,7 @@ func TestURLLeftoverRolesItDidNotCreate(t *testing.T) {
 	if slices.Contains(databases(t, server), "schemagate_0000000dead2") {
 		t.Errorf("the dead run's database is left\n%s", logs.String())
 	}
-	rows, _ := conn.Query(t.Context(), `SELECT rolname FROM pg_roles WHERE rolname LIKE 'sg\_%' ORDER BY 1`)
-	roles, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
+	roles := rolesLike(t, conn, `sg\_%`)
 	if want := []string{"sg_planned", "sg_recreated"}; !slices.Equal(roles, want) {
 		t.Errorf("roles left %v, want %v (sg_made dropped)\n%s", roles, want, logs.String())
 	}

@@ -59,11 +59,7 @@ func TestURLRolesCreatedUnderAShadowingSearchPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
-	rows, _ := conn.Query(t.Context(), "SELECT rolname FROM pg_roles WHERE rolname LIKE 'sg\\_shadow\\_%' ORDER BY 1")
-	left, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
+	left := rolesLike(t, conn, `sg\_shadow\_%`)
 	if want := []string{"sg_shadow_bystander"}; !slices.Equal(left, want) {
 		t.Errorf("roles left %v, want %v", left, want)
 	}

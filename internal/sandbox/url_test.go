@@ -331,11 +331,7 @@ func TestURLDropsTheRolesItsMigrationsCreated(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
-	rows, _ := conn.Query(t.Context(), "SELECT rolname FROM pg_roles WHERE rolname LIKE 'sg\\_%' ORDER BY 1")
-	left, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
+	left := rolesLike(t, conn, `sg\_%`)
 	if want := []string{"sg_before_run", "sg_someone_else", "sg_taken"}; !slices.Equal(left, want) {
 		t.Errorf("roles left %v, want %v\n%s", left, want, logs.String())
 	}
