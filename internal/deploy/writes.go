@@ -533,12 +533,8 @@ func (d *deployer) checkConnAgain(ctx context.Context) (*pgx.Conn, error) {
 
 // checkConn connects a session for the write check.
 func checkConn(ctx context.Context, url, session string) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		return nil, err
-	}
 	// Under pg_catalog's search path, as the watch's session (see startWatch).
-	conn, err := pgx.ConnectConfig(ctx, pg.OwnSession(cfg))
+	conn, err := pg.ConnectOwn(ctx, url)
 	if err != nil {
 		return nil, err
 	}

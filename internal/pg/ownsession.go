@@ -1,6 +1,10 @@
 package pg
 
-import "github.com/jackc/pgx/v5"
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+)
 
 // OwnSession is cfg for a session of schemagate's own, one that runs none of the migrations' SQL (the
 // rehearsal's observer and watchdog, the deploy lock's session, the snapshot's reads): it starts with
@@ -13,6 +17,17 @@ func OwnSession(cfg *pgx.ConnConfig) *pgx.ConnConfig {
 	cfg = cfg.Copy()
 	cfg.RuntimeParams["search_path"] = "pg_catalog, pg_temp"
 	return cfg
+}
+
+// ConnectOwn connects to url for a session of schemagate's own (the rehearsal's observer, watchdog and
+// guard, the deploy's write watch and its checks), under pg_catalog's search path (see OwnSession).
+// Nothing such a session reads is deparsed: names are quoted from the catalog.
+func ConnectOwn(ctx context.Context, url string) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.ConnectConfig(ctx, OwnSession(cfg))
 }
 
 // PinCatalogPathSQL puts pg_catalog first in the session's search path, and its temporary schema last,

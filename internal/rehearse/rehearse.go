@@ -843,7 +843,7 @@ func connectPair(ctx context.Context, url string) (conn, watch *pgx.Conn, err er
 	opened := make(chan struct{})
 	go func() {
 		defer close(opened)
-		watch, werr = connectOwn(ctx, url)
+		watch, werr = pg.ConnectOwn(ctx, url)
 	}()
 	conn, err = pgx.Connect(ctx, url)
 	<-opened
@@ -1011,24 +1011,12 @@ func (r *run) observer(ctx context.Context) (*pgx.Conn, error) {
 	if r.observe != nil {
 		return r.observe, nil
 	}
-	c, err := connectOwn(ctx, r.inst.URL)
+	c, err := pg.ConnectOwn(ctx, r.inst.URL)
 	if err != nil {
 		return nil, fmt.Errorf("connect observer: %w", r.refusedAtLogin(ctx, err))
 	}
 	r.observe = c
 	return c, nil
-}
-
-// connectOwn connects to url for a session of schemagate's own (the observer, the watchdog, the guard,
-// the round trip's admin), which names the system catalogs and calls their functions unqualified: it
-// sets the session's search path to pg_catalog's (see pg.OwnSession). Nothing such a session reads is
-// deparsed (names are quoted from the catalog).
-func connectOwn(ctx context.Context, url string) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.ConnectConfig(ctx, pg.OwnSession(cfg))
 }
 
 func (r *run) finish(started time.Time) *report.Report {

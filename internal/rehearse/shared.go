@@ -16,6 +16,7 @@ import (
 
 	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/pg"
 	"github.com/schemagate/schemagate/internal/report"
 	"github.com/schemagate/schemagate/internal/sandbox"
 	"github.com/schemagate/schemagate/internal/sqlparse"
@@ -620,7 +621,7 @@ func (g *serverGuard) fingerprint() (map[string]string, []string, error) {
 	defer cancel()
 	for attempt := 0; ; attempt++ {
 		if g.conn == nil {
-			c, err := connectOwn(ctx, g.url)
+			c, err := pg.ConnectOwn(ctx, g.url)
 			if err != nil {
 				return nil, nil, fmt.Errorf("connect to fingerprint the shared server: %w", goneOr(err))
 			}

@@ -17,12 +17,7 @@ func TestURLRolesCreatedUnderAShadowingSearchPath(t *testing.T) {
 	t.Parallel()
 	server := existingServer(t)
 	execSQL(t, server, "CREATE ROLE sg_shadow_bystander")
-	t.Cleanup(func() {
-		if c, err := pgx.Connect(context.Background(), server); err == nil {
-			_, _ = c.Exec(context.Background(), "DROP ROLE IF EXISTS sg_shadow_bystander")
-			c.Close(context.Background())
-		}
-	})
+	cleanupSQL(t, server, "DROP ROLE IF EXISTS sg_shadow_bystander")
 	inst, err := NewURL(Options{DatabaseURL: server}).Start(t.Context())
 	if err != nil {
 		t.Fatal(err)

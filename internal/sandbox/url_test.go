@@ -46,6 +46,16 @@ func execSQL(t *testing.T, dsn string, sql ...string) {
 	}
 }
 
+// cleanupSQL runs sql on dsn when the test ends, whether it passed or not, as far as it can.
+func cleanupSQL(t *testing.T, dsn, sql string) {
+	t.Cleanup(func() {
+		if c, err := pgx.Connect(context.Background(), dsn); err == nil {
+			_, _ = c.Exec(context.Background(), sql)
+			c.Close(context.Background())
+		}
+	})
+}
+
 func databases(t *testing.T, dsn string) []string {
 	t.Helper()
 	conn, err := pgx.Connect(t.Context(), dsn)
@@ -469,12 +479,7 @@ func TestURLRollsBackItsPreparedTransactions(t *testing.T) {
 	execSQL(t, server, "CREATE DATABASE keepme")
 	execSQL(t, withDatabase(t, server, "keepme"), "BEGIN", "CREATE TABLE k (id int)", "PREPARE TRANSACTION 'theirs'")
 	keepme := withDatabase(t, server, "keepme")
-	t.Cleanup(func() {
-		if c, err := pgx.Connect(context.Background(), keepme); err == nil {
-			_, _ = c.Exec(context.Background(), "ROLLBACK PREPARED 'theirs'")
-			c.Close(context.Background())
-		}
-	})
+	cleanupSQL(t, keepme, "ROLLBACK PREPARED 'theirs'")
 
 	inst, err := NewURL(Options{DatabaseURL: server}).Start(t.Context())
 	if err != nil {
