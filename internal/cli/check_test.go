@@ -201,7 +201,7 @@ func TestGenerateDownAndRollbackScript(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"001": "DROP TABLE", "002": "DROP TABLE", "010": "DROP INDEX orders_customer_id_idx"}
+	want := map[string]string{"001": "DROP TABLE", "002": "DROP TABLE", "010": "DROP INDEX CONCURRENTLY orders_customer_id_idx"}
 	for _, m := range rep.Migrations {
 		gd := m.GeneratedDown
 		if gd == nil || !gd.Verified || !strings.Contains(gd.SQL, want[m.Version]) {

@@ -177,6 +177,54 @@ func TestGeneratedDownRunsAsItsToolRunsIt(t *testing.T) {
 	}
 }
 
+// TestGeneratedDownDropsIndexesConcurrently: the down written for an up that adds an index to a table
+// it keeps drops the index CONCURRENTLY (a plain DROP INDEX takes ACCESS EXCLUSIVE on the table) where
+// the folder's tool runs it outside a transaction block: golang-migrate a down of that one statement,
+// psql a plain folder's statements one by one, goose an up marked NO TRANSACTION (its down too). Where
+// the tool would wrap it in one, it drops the index plainly. Each is proven.
+func TestGeneratedDownDropsIndexesConcurrently(t *testing.T) {
+	table := "CREATE TABLE t (id int, v text);\n"
+	for _, tc := range []struct {
+		name       string
+		format     migrate.Format
+		files      map[string]string
+		concurrent bool
+	}{
+		{"golang-migrate, one step", migrate.FormatGolangMigrate, map[string]string{
+			"1_t.up.sql": table, "1_t.down.sql": "DROP TABLE t;",
+			"2_idx.up.sql": "CREATE INDEX CONCURRENTLY t_v_idx ON t (v);"}, true},
+		{"golang-migrate, two steps", migrate.FormatGolangMigrate, map[string]string{
+			"1_t.up.sql": table, "1_t.down.sql": "DROP TABLE t;",
+			"2_idx.up.sql": "ALTER TABLE t ADD COLUMN note text;\nCREATE INDEX t_v_idx ON t (v);"}, false},
+		{"plain", migrate.FormatPlain, map[string]string{
+			"1_t.sql":   table,
+			"2_idx.sql": "ALTER TABLE t ADD COLUMN note text;\nCREATE INDEX CONCURRENTLY t_v_idx ON t (v);"}, true},
+		{"goose, no transaction", migrate.FormatGoose, map[string]string{
+			"1_t.sql":   "-- +goose Up\n" + table + "-- +goose Down\nDROP TABLE t;\n",
+			"2_idx.sql": "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY t_v_idx ON t (v);\n"}, true},
+		{"goose, in a transaction", migrate.FormatGoose, map[string]string{
+			"1_t.sql":   "-- +goose Up\n" + table + "-- +goose Down\nDROP TABLE t;\n",
+			"2_idx.sql": "-- +goose Up\nCREATE INDEX t_v_idx ON t (v);\n"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: folderOf(t, tc.format, tc.files), Provider: provider(t), GenerateDown: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gd := rep.Migrations[1].GeneratedDown
+			if gd == nil || !gd.Verified {
+				t.Fatalf("generated down not verified: %+v", gd)
+			}
+			if !strings.Contains(gd.SQL, "DROP INDEX") {
+				t.Fatalf("the down drops no index:\n%s", gd.SQL)
+			}
+			if got := strings.Contains(gd.SQL, "DROP INDEX CONCURRENTLY t_v_idx"); got != tc.concurrent || gd.NoTransaction != tc.concurrent {
+				t.Errorf("CONCURRENTLY %v (no transaction %v), want %v:\n%s", got, gd.NoTransaction, tc.concurrent, gd.SQL)
+			}
+		})
+	}
+}
+
 // TestTransactionalDownOfANonTransactionalUp: sql-migrate marks each direction apart, so a down without
 // notransaction runs in a transaction even when its up runs outside one: there DROP INDEX CONCURRENTLY
 // fails, as it does under sql-migrate. The round trip on the database copy used to run it in autocommit

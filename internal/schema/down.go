@@ -3,6 +3,7 @@ package schema
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -36,6 +37,26 @@ type Step struct {
 	// converted marks a data-loss step that casts values back (they are kept, maybe not as they were),
 	// unlike one that re-creates a table or column empty.
 	converted bool
+}
+
+// concurrentlyNamed names the statements of steps that cannot run in a transaction block, for the
+// script's first line: "CREATE INDEX CONCURRENTLY", "DROP INDEX CONCURRENTLY" or both.
+func concurrentlyNamed(steps []Step) string {
+	var names []string
+	for _, st := range steps {
+		if !st.NoTransaction {
+			continue
+		}
+		name := "CREATE INDEX CONCURRENTLY"
+		if strings.HasPrefix(st.SQL, "DROP INDEX CONCURRENTLY ") {
+			name = "DROP INDEX CONCURRENTLY"
+		}
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return strings.Join(names, " and ")
 }
 
 // Empty reports whether the script has nothing to do.
@@ -249,7 +270,7 @@ func (g *downGen) script() *DownScript {
 		b.WriteString(asUserLine + "\n")
 	}
 	if s.NoTransaction {
-		b.WriteString("-- Run outside a transaction block: CREATE INDEX CONCURRENTLY cannot run inside one.\n")
+		b.WriteString("-- Run outside a transaction block: " + concurrentlyNamed(g.steps) + " cannot run inside one.\n")
 	}
 	for i, st := range g.steps {
 		if i > 0 || s.NoTransaction || g.asUser {

@@ -139,7 +139,20 @@ func (g *downGen) dropDependents() {
 		}
 		if bx := b.Indexes[k]; bx == nil || bx.Definition != x.Definition || bx.Constraint != "" {
 			g.dropIdx[k] = true
-			g.add("drop index "+display(k), "DROP INDEX "+qkey(k))
+			// Without CONCURRENTLY, DROP INDEX takes ACCESS EXCLUSIVE on the table, which waits for every
+			// query on it and holds up every one after: the rollback of a CREATE INDEX CONCURRENTLY would
+			// do what the up was written to avoid. As re-created indexes are built concurrently (see
+			// createDependents), one on a table the down keeps is dropped so when the down may run
+			// outside a transaction block; never on a partitioned table (PostgreSQL refuses it there), nor
+			// on one the down drops and creates again anyway.
+			rel := x.QTable()
+			concurrent := !g.opts.InTransaction && !rebuilt[rel] && !g.replacedTable(rel) &&
+				(a.Tables[rel] != nil && !a.Tables[rel].Partitioned || a.Views[rel] != nil && a.Views[rel].Materialized)
+			sql := "DROP INDEX " + qkey(k)
+			if concurrent {
+				sql = "DROP INDEX CONCURRENTLY " + qkey(k)
+			}
+			g.add("drop index "+display(k), sql).NoTransaction = concurrent
 		}
 	}
 }

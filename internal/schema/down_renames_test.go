@@ -329,7 +329,7 @@ func TestGenerateDownRenamesOntoTakenNames(t *testing.T) {
 		}, want: []string{
 			"ALTER INDEX orders_note RENAME TO orders_note_down_tmp",
 			"ALTER INDEX orders_note_old RENAME TO orders_note",
-			"DROP INDEX orders_note_down_tmp",
+			"DROP INDEX CONCURRENTLY orders_note_down_tmp",
 		}},
 		{name: "enum values swapped", up: func(c *Catalog) {
 			c.Enums["public.status"].Values = []string{"paid", "new"}

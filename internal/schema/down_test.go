@@ -104,6 +104,50 @@ func TestGenerateDownIndexConcurrently(t *testing.T) {
 	}
 }
 
+// TestGenerateDownDropIndexConcurrently: an index the up added to a table the down keeps is dropped
+// CONCURRENTLY (a plain DROP INDEX takes ACCESS EXCLUSIVE on the table), outside a transaction block;
+// plainly where the down runs in one, or where PostgreSQL refuses CONCURRENTLY (a partitioned table).
+func TestGenerateDownDropIndexConcurrently(t *testing.T) {
+	idx := &Index{OID: 800, Schema: "public", Table: "orders", Name: "orders_note_idx",
+		Definition: "CREATE INDEX orders_note_idx ON public.orders USING btree (note)", Valid: true}
+	after := shop()
+	after.Indexes["public.orders_note_idx"] = idx
+	d := GenerateDown(shop(), after)
+	if !d.NoTransaction || len(d.Steps) != 1 || d.Steps[0].SQL != "DROP INDEX CONCURRENTLY orders_note_idx" || !d.Steps[0].NoTransaction {
+		t.Fatalf("got %+v", d)
+	}
+	if !strings.Contains(d.SQL, "-- Run outside a transaction block: DROP INDEX CONCURRENTLY cannot run inside one.") {
+		t.Errorf("the script must say why it runs outside a transaction block:\n%s", d.SQL)
+	}
+	d = GenerateDownWith(shop(), after, DownOptions{InTransaction: true})
+	if d.NoTransaction || len(d.Steps) != 1 || d.Steps[0].SQL != "DROP INDEX orders_note_idx" {
+		t.Fatalf("in a transaction: got %+v", d)
+	}
+	// A changed definition: dropped concurrently, built again concurrently, and the script names both.
+	before := shop()
+	before.Indexes["public.orders_note_idx"] = &Index{OID: 799, Schema: "public", Table: "orders", Name: "orders_note_idx",
+		Definition: "CREATE INDEX orders_note_idx ON public.orders USING hash (note)", Valid: true}
+	d = GenerateDown(before, after)
+	if drop, create := stepIndex(d, "DROP INDEX CONCURRENTLY orders_note_idx"), stepIndex(d, "CREATE INDEX CONCURRENTLY orders_note_idx"); drop < 0 || create < drop {
+		t.Fatalf("changed definition: got\n%s", d.SQL)
+	}
+	if !strings.Contains(d.SQL, "CREATE INDEX CONCURRENTLY and DROP INDEX CONCURRENTLY cannot run inside one.") {
+		t.Errorf("the script must name both statements:\n%s", d.SQL)
+	}
+	// On a partitioned table PostgreSQL refuses DROP INDEX CONCURRENTLY.
+	partBefore, partAfter := shop(), shop()
+	for _, c := range []*Catalog{partBefore, partAfter} {
+		tb := *c.Tables["public.orders"]
+		tb.Partitioned = true
+		c.Tables["public.orders"] = &tb
+	}
+	partAfter.Indexes["public.orders_note_idx"] = idx
+	d = GenerateDown(partBefore, partAfter)
+	if d.NoTransaction || len(d.Steps) != 1 || d.Steps[0].SQL != "DROP INDEX orders_note_idx" {
+		t.Fatalf("partitioned table: got %+v", d)
+	}
+}
+
 func TestGenerateDownEnumValues(t *testing.T) {
 	before, after := shop(), shop()
 	after.Enums["public.status"].Values = []string{"new", "refunded", "paid"}
