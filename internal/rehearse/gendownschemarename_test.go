@@ -8,33 +8,57 @@ import (
 	"github.com/schemagate/schemagate/internal/rehearse"
 )
 
-// TestGeneratedDownOfASchemaRename: the down of ALTER SCHEMA a RENAME TO b moves each object of b back
-// to schema a, which it must create first: it moved them before it created the schema, and failed
-// (schema "a" does not exist), not verified. The schema is now made before anything is moved back, and
-// the down, which keeps the table and its rows, is verified. (Without the trace: its incremental read
-// misses the rename of a schema, which moves no pg_class row, and its self-check stops the run.)
+// TestGeneratedDownOfASchemaRename: the down of ALTER SCHEMA a RENAME TO b renames the schema back,
+// before any step that names what is in it: its objects follow, whatever their kind, without a lock on
+// any, and the steps after name them in a (an index, a column and a table the up added there are dropped
+// as a.*). It once moved each object back into a schema a made anew (ALTER TABLE b.t SET SCHEMA a, an
+// ACCESS EXCLUSIVE lock each) and dropped b, which still does where the rename cannot come first: an
+// event trigger the up added would fire on it. Both downs keep the table and its rows, and are verified.
+// (Without the trace: its incremental read misses the rename of a schema, which moves no pg_class row,
+// and its self-check stops the run.)
 func TestGeneratedDownOfASchemaRename(t *testing.T) {
 	t.Parallel()
-	files := map[string]string{
-		"1_base.sql": "CREATE SCHEMA a;\nCREATE TABLE a.t (id int PRIMARY KEY, n int);\nINSERT INTO a.t VALUES (1, 2);\n" +
-			"CREATE INDEX t_n ON a.t (n);\nCREATE VIEW a.v AS SELECT id FROM a.t;\nCREATE SEQUENCE a.s;\n" +
-			"CREATE TYPE a.e AS ENUM ('x');\nCREATE FUNCTION a.f() RETURNS int LANGUAGE sql AS 'SELECT 1';\n",
-		"2_up.sql": "ALTER SCHEMA a RENAME TO b;\n",
-	}
-	rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: folderOf(t, migrate.FormatPlain, files), Provider: provider(t), GenerateDown: true, NoTrace: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	gd := migration(t, rep, "2").GeneratedDown
-	if gd == nil || !gd.Verified || gd.DataLoss {
-		t.Fatalf("generated down %+v, want a verified one without data loss", gd)
-	}
-	at := 0
-	for _, want := range []string{"CREATE SCHEMA a;", "ALTER TABLE b.t SET SCHEMA a;", "DROP SCHEMA b;"} {
-		i := strings.Index(gd.SQL[at:], want)
-		if i < 0 {
-			t.Fatalf("the down lacks %q after offset %d:\n%s", want, at, gd.SQL)
-		}
-		at += i + len(want)
+	base := "CREATE SCHEMA a;\nCREATE TABLE a.t (id int PRIMARY KEY, n int);\nINSERT INTO a.t VALUES (1, 2);\n" +
+		"CREATE INDEX t_n ON a.t (n);\nCREATE VIEW a.v AS SELECT id FROM a.t;\nCREATE SEQUENCE a.s;\n" +
+		"CREATE TYPE a.e AS ENUM ('x');\nCREATE FUNCTION a.f() RETURNS int LANGUAGE sql AS 'SELECT 1';\n" +
+		"CREATE FUNCTION a.g() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN END$$;\n"
+	for _, tc := range []struct {
+		name string
+		up   string
+		want []string // in this order
+		not  []string
+	}{
+		{"renamed back", "ALTER SCHEMA a RENAME TO b;\nCREATE TABLE b.added (id int);\nALTER TABLE b.t ADD COLUMN note text;\nCREATE INDEX t_note ON b.t (note);\n",
+			[]string{"ALTER SCHEMA b RENAME TO a;", "DROP INDEX CONCURRENTLY a.t_note;", "DROP TABLE a.added"},
+			[]string{"SET SCHEMA", "CREATE SCHEMA", "DROP SCHEMA", "b.t", "b.added"}},
+		{"an event trigger added", "ALTER SCHEMA a RENAME TO b;\nCREATE EVENT TRIGGER et ON ddl_command_end EXECUTE FUNCTION b.g();\n",
+			[]string{"DROP EVENT TRIGGER et;", "CREATE SCHEMA a;", "ALTER TABLE b.t SET SCHEMA a;", "DROP SCHEMA b;"},
+			[]string{"ALTER SCHEMA"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			files := map[string]string{"1_base.sql": base, "2_up.sql": tc.up}
+			rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: folderOf(t, migrate.FormatPlain, files), Provider: provider(t), GenerateDown: true, NoTrace: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gd := migration(t, rep, "2").GeneratedDown
+			if gd == nil || !gd.Verified || gd.DataLoss {
+				t.Fatalf("generated down %+v, want a verified one without data loss", gd)
+			}
+			at := 0
+			for _, want := range tc.want {
+				i := strings.Index(gd.SQL[at:], want)
+				if i < 0 {
+					t.Fatalf("the down lacks %q after offset %d:\n%s", want, at, gd.SQL)
+				}
+				at += i + len(want)
+			}
+			for _, not := range tc.not {
+				if strings.Contains(gd.SQL, not) {
+					t.Errorf("the down has %q:\n%s", not, gd.SQL)
+				}
+			}
+		})
 	}
 }

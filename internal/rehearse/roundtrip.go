@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -419,10 +420,14 @@ func (r *run) generateDown(ctx context.Context, m *migrate.Migration, rm *report
 	// outside a transaction (CREATE INDEX CONCURRENTLY) follows it.
 	wrap := format == migrate.FormatSqitch && !m.NoTransaction
 	opts.InTransaction = wrap
-	ds := schema.GenerateDownWith(before.Catalog(), after.Catalog(), opts)
+	afterCat, err := r.schemasRenamedBack(ctx, before.Catalog(), after.Catalog(), &opts)
+	if err != nil {
+		return err
+	}
+	ds := schema.GenerateDownWith(before.Catalog(), afterCat, opts)
 	if ds.NoTransaction && !concurrentDownRuns(format, m, ds) {
 		opts.InTransaction = true
-		ds = schema.GenerateDownWith(before.Catalog(), after.Catalog(), opts)
+		ds = schema.GenerateDownWith(before.Catalog(), afterCat, opts)
 	}
 	if wrap && strings.TrimSpace(ds.SQL) != "" {
 		ds.SQL = "BEGIN;\n\n" + strings.TrimRight(ds.SQL, "\n") + "\n\nCOMMIT;\n"
@@ -485,6 +490,49 @@ func (r *run) generateDown(ctx context.Context, m *migrate.Migration, rm *report
 	gd.Problems = append(gd.Problems, rt.Problems...)
 	gd.Error = rt.Error
 	return nil
+}
+
+// schemasRenamedBack gives a down the schemas the up renamed to rename back first (see
+// schema.DownOptions.SchemaRenames), and returns the catalog as it is once they are: read in a
+// transaction that renames them and is rolled back. Where that cannot be (an event trigger the up added
+// would fire on the renames, which the down drops before them; the renames or the read fail, for want
+// of a privilege), it returns after and leaves opts as they were: the down moves each object back.
+func (r *run) schemasRenamedBack(ctx context.Context, before, after *schema.Catalog, opts *schema.DownOptions) (*schema.Catalog, error) {
+	renames := schema.SchemaRenamesBack(before, after)
+	if len(renames) == 0 || r.insp.Mode == pg.InspectLog {
+		// (The change log's marks are settings of the session, which a rolled-back read would undo.)
+		return after, nil
+	}
+	for k, t := range after.EventTriggers {
+		if !reflect.DeepEqual(t, before.EventTriggers[k]) {
+			return after, nil
+		}
+	}
+	renamed, err := func() (*schema.Catalog, error) {
+		if _, err := r.conn.Exec(ctx, "BEGIN"); err != nil {
+			return nil, err
+		}
+		defer rollbackTx(context.WithoutCancel(ctx), r.conn)
+		for _, rn := range renames {
+			if _, err := r.conn.Exec(ctx, "ALTER SCHEMA "+ident(rn.From)+" RENAME TO "+ident(rn.To)); err != nil {
+				return nil, err
+			}
+		}
+		m, err := r.insp.Inspect(ctx, r.conn)
+		if err != nil {
+			return nil, err
+		}
+		return m.Catalog(), nil
+	}()
+	if err != nil {
+		if isToolError(ctx, err) {
+			return nil, fmt.Errorf("read the catalog with the schemas the up renamed renamed back: %w", err)
+		}
+		r.opts.Logger.Debug("the generated down moves the objects of renamed schemas one by one", "reason", err)
+		return after, nil
+	}
+	opts.SchemaRenames = renames
+	return renamed, nil
 }
 
 // errorParticulars is " (DETAIL: ...; HINT: ...)" for an error that has a detail or a hint, on one

@@ -153,10 +153,42 @@ type DownOptions struct {
 	// at every line that ends with ';', a function body's too, unless it is inside
 	// StatementBegin/StatementEnd (migrate.StatementBlock).
 	Block func(stmt string) (begin, end string)
+	// SchemaRenames are schemas the up renamed (see SchemaRenamesBack) that the down renames back
+	// (ALTER SCHEMA … RENAME TO), before any step that names what is in them, which their objects
+	// follow whatever their kind, under their OIDs, without a lock on any. The after-catalog is then
+	// the catalog as it is once they are renamed back (the rehearsal reads it so, in a transaction it
+	// rolls back): the steps after name what is in them by the schemas' old names. Without them, each
+	// object is moved back into a schema of the old name made anew, and the one of the new name dropped.
+	SchemaRenames []SchemaRename
 	// ServerVersion is the server_version_num of the server the down runs on (0 when not known): from
 	// 170000 a generated column's expression is set back in place (ALTER COLUMN … SET EXPRESSION AS),
 	// where before the column is dropped and added again.
 	ServerVersion int
+}
+
+// SchemaRename is a schema an up renamed: From is its name after the up, To its name before.
+type SchemaRename struct{ From, To string }
+
+// SchemaRenamesBack are the schemas the up renamed (the same OID under another name after it) that a down
+// can rename back before anything else: those whose old name no schema has after the up, and whose new
+// name none had before it. A swap or chain of names is left to the down's moves of each object.
+func SchemaRenamesBack(before, after *Catalog) []SchemaRename {
+	byOID := map[uint32]string{}
+	for k, s := range before.Schemas {
+		if s.OID != 0 {
+			byOID[s.OID] = k
+		}
+	}
+	var out []SchemaRename
+	for _, k := range sortedKeys(after.Schemas) {
+		s := after.Schemas[k]
+		old, ok := byOID[s.OID]
+		if s.OID == 0 || !ok || old == k || after.Schemas[old] != nil || before.Schemas[k] != nil {
+			continue
+		}
+		out = append(out, SchemaRename{From: k, To: old})
+	}
+	return out
 }
 
 // GenerateDownWith is GenerateDown for a down run as opts says.
@@ -177,6 +209,11 @@ func GenerateDownWith(before, after *Catalog, opts DownOptions) *DownScript {
 	// Event triggers first: one the up added must not fire on the down's own commands.
 	g.eventTriggerRenames()
 	g.dropEventTriggers()
+	// Schemas renamed back before anything names what is in them (and after the event triggers the
+	// up added are gone: one would fire on ALTER SCHEMA).
+	for _, r := range opts.SchemaRenames {
+		g.add(fmt.Sprintf("rename schema %s back to %s", r.From, r.To), "ALTER SCHEMA "+Ident(r.From)+" RENAME TO "+Ident(r.To))
+	}
 	g.extensionMembers()
 	g.createSchemas()
 	g.renames()

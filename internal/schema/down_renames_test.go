@@ -371,3 +371,32 @@ func TestGenerateDownRenamesOntoTakenNames(t *testing.T) {
 		})
 	}
 }
+
+// TestSchemaRenamesBack: a schema found under its OID with another name is renamed back first, unless
+// its old name is taken after the up or its new one was taken before (a swap), which the down's moves
+// of each object handle.
+func TestSchemaRenamesBack(t *testing.T) {
+	cat := func(schemas map[string]uint32) *Catalog {
+		c := NewCatalog()
+		for name, oid := range schemas {
+			c.Schemas[name] = &Schema{OID: oid, Name: name}
+		}
+		return c
+	}
+	for _, tc := range []struct {
+		name          string
+		before, after map[string]uint32
+		want          []SchemaRename
+	}{
+		{"renamed", map[string]uint32{"a": 1, "keep": 2}, map[string]uint32{"b": 1, "keep": 2}, []SchemaRename{{From: "b", To: "a"}}},
+		{"two renamed", map[string]uint32{"a": 1, "c": 3}, map[string]uint32{"b": 1, "d": 3}, []SchemaRename{{From: "b", To: "a"}, {From: "d", To: "c"}}},
+		{"old name taken again", map[string]uint32{"a": 1}, map[string]uint32{"b": 1, "a": 5}, nil},
+		{"swapped", map[string]uint32{"a": 1, "b": 2}, map[string]uint32{"b": 1, "a": 2}, nil},
+		{"dropped and created", map[string]uint32{"a": 1}, map[string]uint32{"b": 4}, nil},
+		{"no OID", map[string]uint32{"a": 0}, map[string]uint32{"b": 0}, nil},
+	} {
+		if got := SchemaRenamesBack(cat(tc.before), cat(tc.after)); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
