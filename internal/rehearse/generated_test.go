@@ -162,14 +162,7 @@ func TestGeneratedDownRunsAsItsToolRunsIt(t *testing.T) {
 			"2_d.sql": "-- +migrate Up\nDROP INDEX t_v_idx;\n-- +migrate Down notransaction\n"}, true},
 	} {
 		t.Run(string(tc.format), func(t *testing.T) {
-			rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: folderOf(t, tc.format, tc.files), Provider: provider(t), GenerateDown: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			gd := rep.Migrations[1].GeneratedDown
-			if gd == nil || !gd.Verified {
-				t.Fatalf("generated down not verified: %+v", gd)
-			}
+			gd := verifiedSecondDown(t, tc.format, tc.files)
 			if got := strings.Contains(gd.SQL, "CREATE INDEX CONCURRENTLY"); got != tc.concurrent || gd.NoTransaction != tc.concurrent {
 				t.Errorf("CONCURRENTLY %v (no transaction %v), want %v:\n%s", got, gd.NoTransaction, tc.concurrent, gd.SQL)
 			}
@@ -207,14 +200,7 @@ func TestGeneratedDownDropsIndexesConcurrently(t *testing.T) {
 			"2_idx.sql": "-- +goose Up\nCREATE INDEX t_v_idx ON t (v);\n"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: folderOf(t, tc.format, tc.files), Provider: provider(t), GenerateDown: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			gd := rep.Migrations[1].GeneratedDown
-			if gd == nil || !gd.Verified {
-				t.Fatalf("generated down not verified: %+v", gd)
-			}
+			gd := verifiedSecondDown(t, tc.format, tc.files)
 			if !strings.Contains(gd.SQL, "DROP INDEX") {
 				t.Fatalf("the down drops no index:\n%s", gd.SQL)
 			}
@@ -223,6 +209,21 @@ func TestGeneratedDownDropsIndexesConcurrently(t *testing.T) {
 			}
 		})
 	}
+}
+
+// verifiedSecondDown rehearses the folder of files with generated downs and returns the one written for
+// its second migration, failing the test unless the rehearsal proved it.
+func verifiedSecondDown(t *testing.T, format migrate.Format, files map[string]string) *report.GeneratedDown {
+	t.Helper()
+	rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: folderOf(t, format, files), Provider: provider(t), GenerateDown: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gd := rep.Migrations[1].GeneratedDown
+	if gd == nil || !gd.Verified {
+		t.Fatalf("generated down not verified: %+v", gd)
+	}
+	return gd
 }
 
 // TestTransactionalDownOfANonTransactionalUp: sql-migrate marks each direction apart, so a down without
