@@ -41,13 +41,20 @@ func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, s
 	return code, out.String(), errb.String()
 }
 
+// configFile writes text to the file name in dir and returns its path.
+func configFile(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestWindowCommand(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	cfg := filepath.Join(dir, "schemagate.yml")
-	if err := os.WriteFile(cfg, []byte(windowConfig), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg := configFile(t, dir, "schemagate.yml", windowConfig)
 	code, out, errs := runCLI(t, nil, "window", "--env", "prod", "--config", cfg, "--count", "3", "--now", "2026-03-28T12:00:00Z")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -70,11 +77,8 @@ func TestWindowCommand(t *testing.T) {
 	}
 
 	// Windows that name their own zone are shown in it, not in the environment's (UTC here).
-	own := filepath.Join(dir, "own.yml")
-	if err := os.WriteFile(own, []byte("environments:\n  d:\n    snapshot: {kind: none}\n    windows:\n"+
-		"      - {cron: \"30 2 * * *\", duration: 90m, time_zone: America/New_York}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	own := configFile(t, dir, "own.yml", "environments:\n  d:\n    snapshot: {kind: none}\n    windows:\n"+
+		"      - {cron: \"30 2 * * *\", duration: 90m, time_zone: America/New_York}\n")
 	code, out, errs = runCLI(t, nil, "window", "--env", "d", "--config", own, "--count", "1", "--now", "2026-12-01T12:00:00Z")
 	if code != ExitOK || !strings.Contains(out, "Wed 2026-12-02 02:30 EST  to  Wed 2026-12-02 04:00 EST  (1h30m0s; UTC 2026-12-02 07:30)") {
 		t.Errorf("window in its own zone: exit %d\n%s%s", code, out, errs)
@@ -82,11 +86,8 @@ func TestWindowCommand(t *testing.T) {
 
 	// Windows in different zones: each is shown in its own (tester A's F10b: the New York one was shown
 	// in the environment's Berlin time).
-	mixed := filepath.Join(dir, "mixed.yml")
-	if err := os.WriteFile(mixed, []byte("environments:\n  d:\n    snapshot: {kind: none}\n    time_zone: Europe/Berlin\n    windows:\n"+
-		"      - {cron: \"0 22 * * 1-4\", duration: 2h}\n      - {cron: \"30 2 * * *\", duration: 1h, time_zone: America/New_York}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	mixed := configFile(t, dir, "mixed.yml", "environments:\n  d:\n    snapshot: {kind: none}\n    time_zone: Europe/Berlin\n    windows:\n"+
+		"      - {cron: \"0 22 * * 1-4\", duration: 2h}\n      - {cron: \"30 2 * * *\", duration: 1h, time_zone: America/New_York}\n")
 	code, out, errs = runCLI(t, nil, "window", "--env", "d", "--config", mixed, "--count", "2", "--now", "2026-12-03T06:00:00Z")
 	for _, want := range []string{"Thu 2026-12-03 02:30 EST  to  Thu 2026-12-03 03:30 EST  (1h0m0s; UTC 2026-12-03 07:30)",
 		"Thu 2026-12-03 22:00 CET  to  Fri 2026-12-04 00:00 CET  (2h0m0s; UTC 2026-12-03 21:00)"} {
@@ -96,22 +97,16 @@ func TestWindowCommand(t *testing.T) {
 	}
 
 	// Without windows, the period until a blackout starts now: its length in whole seconds (F10i).
-	bk := filepath.Join(dir, "blackout.yml")
-	if err := os.WriteFile(bk, []byte("environments:\n  d:\n    snapshot: {kind: none}\n    time_zone: Pacific/Pago_Pago\n    blackouts:\n"+
-		"      - {from: 2026-12-03, to: 2026-12-04}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	bk := configFile(t, dir, "blackout.yml", "environments:\n  d:\n    snapshot: {kind: none}\n    time_zone: Pacific/Pago_Pago\n    blackouts:\n"+
+		"      - {from: 2026-12-03, to: 2026-12-04}\n")
 	code, out, errs = runCLI(t, nil, "window", "--env", "d", "--config", bk, "--count", "1", "--now", "2026-12-03T06:25:46.869969980Z")
 	if code != ExitOK || !strings.Contains(out, "Wed 2026-12-02 19:25 SST  to  Thu 2026-12-03 00:00 SST  (4h34m13s; UTC 2026-12-03 06:25)") {
 		t.Errorf("period until a blackout: exit %d\n%s%s", code, out, errs)
 	}
 
 	// With min_window_left, an open window with less left says that no migration starts in it.
-	short := filepath.Join(dir, "short.yml")
-	if err := os.WriteFile(short, []byte("environments:\n  d:\n    snapshot: {kind: none}\n    min_window_left: 20m\n    windows:\n"+
-		"      - {cron: \"0 3 * * *\", duration: 1h}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	short := configFile(t, dir, "short.yml", "environments:\n  d:\n    snapshot: {kind: none}\n    min_window_left: 20m\n    windows:\n"+
+		"      - {cron: \"0 3 * * *\", duration: 1h}\n")
 	for now, says := range map[string]bool{"2026-12-01T03:30:00Z": false, "2026-12-01T03:45:00Z": true} {
 		code, out, errs = runCLI(t, nil, "window", "--env", "d", "--config", short, "--count", "1", "--now", now)
 		if code != ExitOK || !strings.Contains(out, "open now") || strings.Contains(out, "less than min_window_left (20m0s) is left: no migration starts in it") != says {
@@ -270,24 +265,32 @@ environments:
 	}
 }
 
+// deployWork is a deploy test's database and folders: the URL of a database of its own, a connection
+// to it (closed with the test), a work folder, and the migration folder in it.
+func deployWork(t *testing.T) (url string, conn *pgx.Conn, work, migs string) {
+	t.Helper()
+	url = pgtest.URL(t)
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	work = t.TempDir()
+	migs = filepath.Join(work, "migrations")
+	if err := os.MkdirAll(migs, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return url, conn, work, migs
+}
+
 // TestDeployRollsBackWithAGeneratedDown: migration 1 has no down and no snapshot is configured. With
 // generated_downs the deploy proves a generated down before it starts, and when migration 2 fails it
 // undoes migration 1 with it; without, the failed deploy cannot be undone and needs a person.
 func TestDeployRollsBackWithAGeneratedDown(t *testing.T) {
 	for _, generated := range []bool{true, false} {
 		t.Run(map[bool]string{true: "generated", false: "none"}[generated], func(t *testing.T) {
-			url := pgtest.URL(t)
+			url, conn, work, migs := deployWork(t)
 			ctx := t.Context()
-			conn, err := pgx.Connect(ctx, url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close(context.Background())
-			work := t.TempDir()
-			migs := filepath.Join(work, "migrations")
-			if err := os.MkdirAll(migs, 0o700); err != nil {
-				t.Fatal(err)
-			}
 			cfg := filepath.Join(work, "schemagate.yml")
 			yml := "dir: " + migs + "\nformat: golang-migrate\nenvironments:\n  prod:\n    snapshot: {kind: none}\n"
 			if generated {
@@ -349,18 +352,8 @@ func TestDeployRollsBackWithAGeneratedDown(t *testing.T) {
 // values (text to integer USING length(code)), so the deploy keeps the snapshot as that migration's
 // rollback, and the values come back as they were.
 func TestDeployGeneratedDownOfALossyTypeChange(t *testing.T) {
-	url := pgtest.URL(t)
+	url, conn, work, migs := deployWork(t)
 	ctx := t.Context()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	work := t.TempDir()
-	migs := filepath.Join(work, "migrations")
-	if err := os.MkdirAll(migs, 0o700); err != nil {
-		t.Fatal(err)
-	}
 	cfg := filepath.Join(work, "schemagate.yml")
 	writeFile(t, cfg, []byte("dir: "+migs+"\nformat: golang-migrate\nenvironments:\n  prod:\n    generated_downs: true\n"+
 		"    snapshot: {kind: pg_dump, dir: "+filepath.Join(work, "snaps")+"}\n"))
