@@ -499,8 +499,9 @@ func (r *run) generateDown(ctx context.Context, m *migrate.Migration, rm *report
 // of a privilege), it returns after and leaves opts as they were: the down moves each object back.
 func (r *run) schemasRenamedBack(ctx context.Context, before, after *schema.Catalog, opts *schema.DownOptions) (*schema.Catalog, error) {
 	renames := schema.SchemaRenamesBack(before, after)
-	if len(renames) == 0 || r.insp.Mode == pg.InspectLog {
-		// (The change log's marks are settings of the session, which a rolled-back read would undo.)
+	if len(renames) == 0 || r.insp.Mode == pg.InspectLog || r.conn.PgConn().TxStatus() != 'I' {
+		// (The change log's marks are settings of the session, which a rolled-back read would undo; a
+		// block left open is no place to begin one that is rolled back.)
 		return after, nil
 	}
 	for k, t := range after.EventTriggers {
