@@ -41,20 +41,10 @@ func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, s
 	return code, out.String(), errb.String()
 }
 
-// configFile writes text to the file name in dir and returns its path.
-func configFile(t *testing.T, dir, name, text string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func TestWindowCommand(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	cfg := configFile(t, dir, "schemagate.yml", windowConfig)
+	cfg := writeSQL(t, dir, "schemagate.yml", windowConfig)
 	code, out, errs := runCLI(t, nil, "window", "--env", "prod", "--config", cfg, "--count", "3", "--now", "2026-03-28T12:00:00Z")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -77,7 +67,7 @@ func TestWindowCommand(t *testing.T) {
 	}
 
 	// Windows that name their own zone are shown in it, not in the environment's (UTC here).
-	own := configFile(t, dir, "own.yml", "environments:\n  d:\n    snapshot: {kind: none}\n    windows:\n"+
+	own := writeSQL(t, dir, "own.yml", "environments:\n  d:\n    snapshot: {kind: none}\n    windows:\n"+
 		"      - {cron: \"30 2 * * *\", duration: 90m, time_zone: America/New_York}\n")
 	code, out, errs = runCLI(t, nil, "window", "--env", "d", "--config", own, "--count", "1", "--now", "2026-12-01T12:00:00Z")
 	if code != ExitOK || !strings.Contains(out, "Wed 2026-12-02 02:30 EST  to  Wed 2026-12-02 04:00 EST  (1h30m0s; UTC 2026-12-02 07:30)") {
@@ -86,7 +76,7 @@ func TestWindowCommand(t *testing.T) {
 
 	// Windows in different zones: each is shown in its own (tester A's F10b: the New York one was shown
 	// in the environment's Berlin time).
-	mixed := configFile(t, dir, "mixed.yml", "environments:\n  d:\n    snapshot: {kind: none}\n    time_zone: Europe/Berlin\n    windows:\n"+
+	mixed := writeSQL(t, dir, "mixed.yml", "environments:\n  d:\n    snapshot: {kind: none}\n    time_zone: Europe/Berlin\n    windows:\n"+
 		"      - {cron: \"0 22 * * 1-4\", duration: 2h}\n      - {cron: \"30 2 * * *\", duration: 1h, time_zone: America/New_York}\n")
 	code, out, errs = runCLI(t, nil, "window", "--env", "d", "--config", mixed, "--count", "2", "--now", "2026-12-03T06:00:00Z")
 	for _, want := range []string{"Thu 2026-12-03 02:30 EST  to  Thu 2026-12-03 03:30 EST  (1h0m0s; UTC 2026-12-03 07:30)",
@@ -97,7 +87,7 @@ func TestWindowCommand(t *testing.T) {
 	}
 
 	// Without windows, the period until a blackout starts now: its length in whole seconds (F10i).
-	bk := configFile(t, dir, "blackout.yml", "environments:\n  d:\n    snapshot: {kind: none}\n    time_zone: Pacific/Pago_Pago\n    blackouts:\n"+
+	bk := writeSQL(t, dir, "blackout.yml", "environments:\n  d:\n    snapshot: {kind: none}\n    time_zone: Pacific/Pago_Pago\n    blackouts:\n"+
 		"      - {from: 2026-12-03, to: 2026-12-04}\n")
 	code, out, errs = runCLI(t, nil, "window", "--env", "d", "--config", bk, "--count", "1", "--now", "2026-12-03T06:25:46.869969980Z")
 	if code != ExitOK || !strings.Contains(out, "Wed 2026-12-02 19:25 SST  to  Thu 2026-12-03 00:00 SST  (4h34m13s; UTC 2026-12-03 06:25)") {
@@ -105,7 +95,7 @@ func TestWindowCommand(t *testing.T) {
 	}
 
 	// With min_window_left, an open window with less left says that no migration starts in it.
-	short := configFile(t, dir, "short.yml", "environments:\n  d:\n    snapshot: {kind: none}\n    min_window_left: 20m\n    windows:\n"+
+	short := writeSQL(t, dir, "short.yml", "environments:\n  d:\n    snapshot: {kind: none}\n    min_window_left: 20m\n    windows:\n"+
 		"      - {cron: \"0 3 * * *\", duration: 1h}\n")
 	for now, says := range map[string]bool{"2026-12-01T03:30:00Z": false, "2026-12-01T03:45:00Z": true} {
 		code, out, errs = runCLI(t, nil, "window", "--env", "d", "--config", short, "--count", "1", "--now", now)

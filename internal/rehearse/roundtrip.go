@@ -510,7 +510,7 @@ func (r *run) schemasRenamedBack(ctx context.Context, before, after *schema.Cata
 		}
 	}
 	renamed, err := func() (*schema.Catalog, error) {
-		if _, err := r.conn.Exec(ctx, "BEGIN"); err != nil {
+		if err := r.begin(ctx); err != nil {
 			return nil, err
 		}
 		defer rollbackTx(context.WithoutCancel(ctx), r.conn)
