@@ -278,6 +278,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		go func() {
 			defer close(warm)
 			if c, w, err := connectPair(ctx, r.inst.URL); err == nil {
+				r.warmed.Store(int32(c.PgConn().PID()))
 				r.warming.Store(int32(c.PgConn().PID()))
 				r.insp.Warm(ctx, c)
 				r.warming.Store(0)
@@ -575,6 +576,9 @@ type run struct {
 	// pg.Inspector.Warm), 0 when none: the watchdog neither reports nor cancels its statements, which
 	// are schemagate's own and no migration's.
 	warming atomic.Int32
+	// warmed is that backend, kept once the warm-up is over: a look sent before the warm-up began (with
+	// warming still 0) may be answered while it runs, and the watchdog leaves its rows out too.
+	warmed atomic.Int32
 	// ended is the statement whose session the watchdog ended, as it ignored its cancellation.
 	ended atomic.Value
 	// running is what the rehearsal's session runs, for the watchdog's lines (see run.during), and

@@ -176,6 +176,11 @@ func (r *run) startWatchdog(ctx context.Context, first *pgx.Conn) error {
 			// does not tell the up's statement from the re-up's, nor a history batch's from another.
 			// A history batch's text is that of all its scripts: the statement is the one its mark
 			// names.
+			if pid != int(rehearsal.PID()) && pid == int(r.warmed.Load()) {
+				// The warm-up's backend, read by a look sent before it was known ($6 was 0 then) and
+				// answered once it ran: schemagate's own too.
+				continue
+			}
 			at := "  "
 			if pid == int(rehearsal.PID()) {
 				if !end && !canceled && r.running.Load() == nil {
