@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -99,6 +100,7 @@ func BenchmarkRehearse500With5New(b *testing.B) {
 	base := &migrate.Set{Format: set.Format, Migrations: set.Migrations[:495]}
 	p := provider(b)
 	b.ResetTimer()
+	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
 		rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Base: base, Provider: p})
 		if err != nil {
@@ -119,6 +121,7 @@ func BenchmarkRoundtrip500(b *testing.B) {
 	set := readDir(b, dir, migrate.FormatGolangMigrate)
 	p := provider(b)
 	b.ResetTimer()
+	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
 		rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Provider: p})
 		if err != nil {
@@ -139,6 +142,7 @@ func BenchmarkRoundtrip500NoTrace(b *testing.B) {
 	set := readDir(b, dir, migrate.FormatGolangMigrate)
 	p := provider(b)
 	b.ResetTimer()
+	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
 		rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Provider: p, NoTrace: true})
 		if err != nil {
@@ -159,6 +163,7 @@ func BenchmarkRoundtrip500Floor(b *testing.B) {
 	p := provider(b)
 	ctx := context.Background()
 	b.ResetTimer()
+	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
 		inst, err := p.Start(ctx)
 		if err != nil {
@@ -240,6 +245,7 @@ func BenchmarkPsqlApply500(b *testing.B) {
 	psql := psqlPath(b)
 	p := provider(b)
 	b.ResetTimer()
+	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
 		inst, err := p.Start(context.Background())
 		if err != nil {
@@ -311,6 +317,7 @@ func BenchmarkRehearseSeed(b *testing.B) {
 	p := provider(b)
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
 		set := readDir(b, dir, migrate.FormatGolangMigrate)
 		rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Provider: p})
@@ -334,6 +341,7 @@ func BenchmarkPsqlSeed(b *testing.B) {
 	psql := psqlPath(b)
 	p := provider(b)
 	b.ResetTimer()
+	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
 		inst, err := p.Start(context.Background())
 		if err != nil {
@@ -346,6 +354,36 @@ func BenchmarkPsqlSeed(b *testing.B) {
 			b.Fatalf("psql: %v\n%s", err, out)
 		}
 	}
+}
+
+// reportCPU, deferred after b.ResetTimer, reports the CPU time a run took, user and system
+// ("cpu-s/op"): this process's, and that of its children once they have ended, which counts the servers
+// the provider started and stopped, with their backends, and psql. On the 2-core VM the rehearsal keeps
+// both cores busy (the warm-up plans the catalog reads beside the replay) where psql -f keeps about one,
+// so its time against psql's moves with how much of the second core the machine gives, which varies
+// from day to day: the CPU a run needs does not.
+// Of it, "go-cpu-s/op" is this process's own: the rest is the servers' and psql's.
+func reportCPU(b *testing.B) func() {
+	self, all := cpuSeconds(b)
+	return func() {
+		self2, all2 := cpuSeconds(b)
+		b.ReportMetric((all2-all)/float64(b.N), "cpu-s/op")
+		b.ReportMetric((self2-self)/float64(b.N), "go-cpu-s/op")
+	}
+}
+
+// cpuSeconds is the CPU time this process has used (self) and, with it, its ended children (all).
+func cpuSeconds(b *testing.B) (self, all float64) {
+	var own, children syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &own); err != nil {
+		b.Fatal(err)
+	}
+	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &children); err != nil {
+		b.Fatal(err)
+	}
+	sec := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	self = sec(own.Utime) + sec(own.Stime)
+	return self, self + sec(children.Utime) + sec(children.Stime)
 }
 
 func envOr(k, d string) string {
