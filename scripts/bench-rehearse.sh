@@ -8,8 +8,8 @@
 #     without tracing and the floor: the same SQL (up; down and up again, rolled back) with no catalog
 #     read at all.
 # With each time, the CPU a run took (user and system, the servers' and psql's included) and its ratio
-# to psql's: on this 2-core VM the rehearsal keeps both cores busy where psql -f keeps about one, so the
-# time ratio moves with how much of the second core the machine gives; the CPU ratio does not.
+# to psql's: on this 2-core VM the rehearsal keeps more than one core busy where psql -f keeps about one,
+# so the time ratio moves with how much of the second core the machine gives; the CPU ratio does not.
 #
 # Usage: scripts/bench-rehearse.sh [pairs]   (default 5 pairs; each pair takes about 20 s)
 set -euo pipefail

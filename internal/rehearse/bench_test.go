@@ -357,12 +357,12 @@ func BenchmarkPsqlSeed(b *testing.B) {
 }
 
 // reportCPU, deferred after b.ResetTimer, reports the CPU time a run took, user and system
-// ("cpu-s/op"): this process's, and that of its children once they have ended, which counts the servers
-// the provider started and stopped, with their backends, and psql. On the 2-core VM the rehearsal keeps
-// both cores busy (the warm-up plans the catalog reads beside the replay) where psql -f keeps about one,
-// so its time against psql's moves with how much of the second core the machine gives, which varies
-// from day to day: the CPU a run needs does not.
-// Of it, "go-cpu-s/op" is this process's own: the rest is the servers' and psql's.
+// ("cpu-s/op"): this process's, and that of its children once they have ended, which counts the local
+// provider's servers (each stopped and waited for by the end of its run), with their backends, and
+// psql. On the 2-core VM the rehearsal keeps more than one core busy (the warm-up plans the catalog
+// reads beside the replay) where psql -f keeps about one, so its time against psql's moves with how
+// much of the second core the machine gives, which varies from day to day: the CPU a run needs does
+// not. Of it, "go-cpu-s/op" is this process's own: the rest is the servers' and psql's.
 func reportCPU(b *testing.B) func() {
 	self, all := cpuSeconds(b)
 	return func() {
