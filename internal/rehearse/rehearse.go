@@ -299,6 +299,9 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		} else if err := r.switchTo(ctx, warmed, warmWatch); err != nil {
 			return nil, "", err
 		}
+		// Its backend runs nothing of the warm-up's any more: the rehearsal's now, or closed, when a
+		// later session of the run may get its process ID, which the watchdog must not leave out.
+		r.warmed.Store(0)
 	}
 	for _, m := range history[:n] {
 		if rm := &rep.Migrations[index[m]]; rm.Status != report.StatusFailed && !rerunBase[m] {
@@ -576,8 +579,9 @@ type run struct {
 	// pg.Inspector.Warm), 0 when none: the watchdog neither reports nor cancels its statements, which
 	// are schemagate's own and no migration's.
 	warming atomic.Int32
-	// warmed is that backend, kept once the warm-up is over: a look sent before the warm-up began (with
-	// warming still 0) may be answered while it runs, and the watchdog leaves its rows out too.
+	// warmed is that backend, kept once the warm-up is over until the rehearsal goes on on it or closes
+	// it: a look sent before the warm-up began (with warming still 0) may be answered while it runs, and
+	// the watchdog leaves its rows out too.
 	warmed atomic.Int32
 	// ended is the statement whose session the watchdog ended, as it ignored its cancellation.
 	ended atomic.Value
