@@ -13,7 +13,8 @@ import (
 // lock it may wait for and does no work that grows with the data: it only touches relations the
 // transaction holds ACCESS EXCLUSIVE on already, or objects new to the migration, and is one of the
 // forms known to stay in the catalog (an ADD COLUMN without a rewrite, a COMMENT, a CREATE TABLE, an
-// index on a new table, an UPDATE of a column the migration added by a key lookup). why says what it
+// index on a new table, an UPDATE of a column the migration added by a key lookup, a DROP CONSTRAINT of a
+// CHECK, such as the one that proved a SET NOT NULL before it). why says what it
 // is, for the message. Anything else, or any doubt, is not cheap: a statement that may wait for a lock
 // on another pre-existing relation holds the ACCESS EXCLUSIVE for as long as it waits, and a scan,
 // rewrite, backfill, index build or validation for as long as it works.
@@ -92,6 +93,13 @@ func (a *analyzer) cheapAlter(key string, c *pg_query.AlterTableCmd) bool {
 	switch c.Subtype {
 	case pg_query.AlterTableType_AT_ColumnDefault, pg_query.AlterTableType_AT_DropNotNull:
 		return true
+	case pg_query.AlterTableType_AT_DropConstraint:
+		// A CHECK is a catalog row: dropping it takes ACCESS EXCLUSIVE on its table alone, already held,
+		// and reads no row (measured on 15). Not one the table's children have too: their copies go with
+		// it, under locks of their own.
+		t := a.st.known(key)
+		return t != nil && a.st.complete && c.Behavior != pg_query.DropBehavior_DROP_CASCADE && t.checks[c.Name] != nil &&
+			len(a.st.children(key)) == 0
 	case pg_query.AlterTableType_AT_DropColumn:
 		t := a.st.known(key)
 		if c.Behavior == pg_query.DropBehavior_DROP_CASCADE || !a.st.complete || t == nil {

@@ -41,6 +41,10 @@ func TestAfterAccessExclusiveLocksOnServer(t *testing.T) {
 			schema: "CREATE TABLE customers (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint REFERENCES customers, note text);\n",
 			first:  "ALTER TABLE orders ADD COLUMN y int", locks: map[string]string{"orders": "AccessExclusiveLock"},
 			then: "ALTER TABLE orders DROP COLUMN note"},
+		{name: "DROP CONSTRAINT of a CHECK locks nothing more",
+			schema: "CREATE TABLE customers (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint REFERENCES customers, note text, CONSTRAINT note_nn CHECK (note IS NOT NULL));\nINSERT INTO orders VALUES (5, NULL, 'x');\n",
+			first:  "ALTER TABLE orders ALTER COLUMN note SET NOT NULL", locks: map[string]string{"orders": "AccessExclusiveLock"},
+			then: "ALTER TABLE orders DROP CONSTRAINT note_nn"},
 		{name: "ADD COLUMN serial rewrites the table",
 			schema: "CREATE TABLE orders (id bigint PRIMARY KEY);\nINSERT INTO orders VALUES (5);\n",
 			first:  "ALTER TABLE orders ADD COLUMN y int", locks: map[string]string{"orders": "AccessExclusiveLock"},
@@ -161,5 +165,47 @@ func TestDropColumnAfterAccessExclusiveNeedsTheHistory(t *testing.T) {
 	f := find(AnalyzeScript(script(src), true, Config{}), "statement-after-access-exclusive")
 	if f == nil || f.Risk != Dangerous {
 		t.Errorf("statement-after-access-exclusive %v, want dangerous", f)
+	}
+}
+
+// TestDropCheckAfterAccessExclusive: the end of the NOT NULL recipe, DROP CONSTRAINT of the CHECK that
+// proved SET NOT NULL, in the same transaction, holds the ACCESS EXCLUSIVE little longer (caution, see
+// TestAfterAccessExclusiveLocksOnServer), and multiple-alter-same-table does not ask to fold VALIDATE
+// or that DROP into the SET NOT NULL's ALTER TABLE, where PostgreSQL would validate under ACCESS
+// EXCLUSIVE or drop the CHECK first and scan. A CASCADE, a foreign key's drop (it locks the referenced
+// table) or a CHECK the table's partitions have too (their copies go with it) stay dangerous.
+func TestDropCheckAfterAccessExclusive(t *testing.T) {
+	t.Parallel()
+	const schema = "CREATE TABLE customers (id bigint PRIMARY KEY);\n" +
+		"CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint CONSTRAINT orders_customer_fk REFERENCES customers, note text);\n" +
+		"ALTER TABLE orders ADD CONSTRAINT note_nn CHECK (note IS NOT NULL) NOT VALID;\n" +
+		"CREATE TABLE events (id bigint, at date, CONSTRAINT at_nn CHECK (at IS NOT NULL)) PARTITION BY RANGE (at);\n" +
+		"CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\n"
+	const head = "SET lock_timeout = '2s';\nSET statement_timeout = '30s';\n"
+	for _, tt := range []struct {
+		name, src string
+		want      Risk
+	}{
+		{"the recipe's drop", "ALTER TABLE orders VALIDATE CONSTRAINT note_nn;\nALTER TABLE orders ALTER COLUMN note SET NOT NULL;\nALTER TABLE orders DROP CONSTRAINT note_nn;\n", Caution},
+		{"cascade", "ALTER TABLE orders VALIDATE CONSTRAINT note_nn;\nALTER TABLE orders ALTER COLUMN note SET NOT NULL;\nALTER TABLE orders DROP CONSTRAINT note_nn CASCADE;\n", Dangerous},
+		{"a foreign key", "ALTER TABLE orders ALTER COLUMN id SET NOT NULL;\nALTER TABLE orders DROP CONSTRAINT orders_customer_fk;\n", Dangerous},
+		{"a CHECK the partitions have", "ALTER TABLE events ALTER COLUMN at SET NOT NULL;\nALTER TABLE events DROP CONSTRAINT at_nn;\n", Dangerous},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fs := AnalyzeScript(script(head+tt.src), true, Config{Schema: schema})
+			f := find(fs, "statement-after-access-exclusive")
+			if f == nil || f.Risk != tt.want {
+				t.Errorf("statement-after-access-exclusive %v, want %v (all: %v)", f, tt.want, rulesOf(fs))
+			}
+			if tt.want == Caution {
+				if m := find(fs, "multiple-alter-same-table"); m != nil {
+					t.Errorf("multiple-alter-same-table at line %d: %s; VALIDATE and the DROP of the proving CHECK belong in statements of their own", m.Line, m.Message)
+				}
+				if find(fs, "set-not-null-proven") == nil {
+					t.Errorf("no set-not-null-proven (all: %v)", rulesOf(fs))
+				}
+			}
+		})
 	}
 }

@@ -167,8 +167,11 @@ type analyzer struct {
 	// subcommand of ALTER TABLE), where its findings stand; 0 while the statement as a whole is. parts is
 	// where the first of its parts starts (what comes before is the statement's head).
 	part, parts int
-	first       int       // index in out of the statement's first finding
-	lock        lockLevel // strongest lock the statement takes on a pre-existing relation
+	// dropping are the CHECKs of the table an ALTER TABLE alters that the same statement drops, by DROP
+	// CONSTRAINT or by dropping a column they use (see droppedChecks); nil outside an ALTER TABLE.
+	dropping map[string]bool
+	first    int       // index in out of the statement's first finding
+	lock     lockLevel // strongest lock the statement takes on a pre-existing relation
 	// strongRels are the pre-existing relations the statement takes SHARE ROW EXCLUSIVE or stronger on,
 	// as far as it says (see strongOn).
 	strongRels []heldLock
@@ -597,14 +600,17 @@ func (a *analyzer) takesOn(l lockLevel, kind string) {
 
 // takesKnown is takes(l) for a lock on rv that no finding will claim: the rehearsal's sight of it is
 // explained (stmtFacts.known).
-func (a *analyzer) takesKnown(l lockLevel, rv *pg_query.RangeVar) {
+func (a *analyzer) takesKnown(l lockLevel, rv *pg_query.RangeVar) { a.takesKnownKey(l, a.st.rel(rv)) }
+
+// takesKnownKey is takesKnown for the relation of state key key.
+func (a *analyzer) takesKnownKey(l lockLevel, key string) {
 	a.takes(l)
 	k := [2]int{a.stmt.Pos.Line, a.stmt.Pos.Column}
 	sf := a.facts.stmts[k]
 	if sf.known == nil {
 		sf.known = map[string]lockLevel{}
 	}
-	rel := traceName(a.st.rel(rv))
+	rel := traceName(key)
 	sf.known[rel] = max(sf.known[rel], l)
 	a.facts.stmts[k] = sf
 }

@@ -487,7 +487,11 @@ var catalog = []Rule{
 		Good:       "-- +goose NO TRANSACTION\n-- +goose Up\nALTER TABLE events DETACH PARTITION events_2024 CONCURRENTLY;",
 		Notes: "With a DEFAULT partition, DETACH PARTITION also takes ACCESS EXCLUSIVE on it, and PostgreSQL refuses CONCURRENTLY " +
 			"(\"cannot detach partitions concurrently when a default partition exists\", also for the DEFAULT partition itself): when the history shows one, " +
-			"the finding names it, suggests no CONCURRENTLY, and DETACH PARTITION … CONCURRENTLY outside a transaction is reported as failing (lock: — (ERROR))."},
+			"the finding names it, suggests no CONCURRENTLY, and DETACH PARTITION … CONCURRENTLY outside a transaction is reported as failing (lock: — (ERROR)). " +
+			"A table whose foreign key references the partitioned table loses the foreign key's copy for the partition: PostgreSQL scans it under SHARE for rows that " +
+			"point into the partition, then takes ACCESS EXCLUSIVE on it (measured on 15), with or without CONCURRENTLY (in its second transaction). The finding names " +
+			"each such table, also for DETACH PARTITION … CONCURRENTLY, which spares the partitioned table's readers and writers but not theirs, and its " +
+			"missing-lock-timeout is dangerous."},
 	{ID: "attach-partition-scan", Risk: Caution, Lock: "SHARE UPDATE EXCLUSIVE on parent, ACCESS EXCLUSIVE on partition (+default)", Rewrite: false, Scan: true,
 		Summary:    "ATTACH PARTITION without a validated CHECK implying the bound, or with a DEFAULT partition",
 		Suggestion: "add a CHECK matching the bound, with key IS NOT NULL in it unless the key columns are NOT NULL (CHECK (ts IS NOT NULL AND ts >= … AND ts < …)), NOT VALID, VALIDATE, then attach, then drop check; with a DEFAULT partition, also add a validated CHECK to it that excludes the new bound (CHECK (NOT (ts IS NOT NULL AND ts >= … AND ts < …))); when the partitioned table has indexes, create the matching index CONCURRENTLY on the table before attaching",

@@ -85,7 +85,7 @@ func (a *analyzer) alterEffects(at *pg_query.AlterTableStmt, rel, key string, fr
 			}
 		}
 	}
-	if !fresh && !nothing {
+	if !fresh && !nothing && !a.separateByDesign(key, at) {
 		a.alters[key]++
 		if a.alters[key] == 2 {
 			a.add("multiple-alter-same-table", fmt.Sprintf("second ALTER TABLE on %s in this migration: combine the subcommands into one statement so the table is locked (and scanned or rewritten) once", rel))
@@ -95,6 +95,8 @@ func (a *analyzer) alterEffects(at *pg_query.AlterTableStmt, rel, key string, fr
 	if parts != nil {
 		a.parts = parts[0]
 	}
+	a.dropping = a.droppedChecks(key, at)
+	defer func() { a.dropping = nil }()
 	for i, c := range at.Cmds {
 		if cmd := c.GetAlterTableCmd(); cmd != nil {
 			if parts != nil {
@@ -164,7 +166,9 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 		if fresh {
 			return
 		}
-		var proof *check // a validated CHECK that implies name IS NOT NULL
+		// proof is a validated CHECK that implies name IS NOT NULL; gone is one the same ALTER TABLE
+		// drops, when no other proves it.
+		var proof, gone *check
 		if t := a.st.known(key); t != nil {
 			if c := t.cols[name]; c != nil && c.notNull {
 				// PostgreSQL (every version) leaves a NOT NULL column as it is: no scan, no change;
@@ -172,7 +176,8 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 				a.add("set-not-null-proven", fmt.Sprintf("%s.%s is already NOT NULL: SET NOT NULL changes nothing and scans nothing, it only takes a brief ACCESS EXCLUSIVE on %s", rel, name, rel))
 				return
 			}
-			proof = t.nullProof(name)
+			proof = t.nullProofExcept(name, a.dropping)
+			gone = t.nullProofExcept(name, nil)
 		}
 		proven := proof != nil
 		// Without ONLY, PostgreSQL sets the column NOT NULL in the tables below too, each proven by its own
@@ -206,7 +211,15 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 		if ac := a.added[colKey(key, name)]; ac != nil && a.setNotNullAdded(rv, key, name, ac) {
 			return
 		}
-		f := a.add("set-not-null", fmt.Sprintf("SET NOT NULL on %s.%s scans the whole table while holding ACCESS EXCLUSIVE", rel, name))
+		msg := fmt.Sprintf("SET NOT NULL on %s.%s scans the whole table while holding ACCESS EXCLUSIVE", rel, name)
+		if gone != nil && a.cfg.Major() >= 12 {
+			which := "the validated CHECK that proves it"
+			if gone.name != "" {
+				which = "the validated CHECK " + quoteIdent(gone.name) + ", which proves it,"
+			}
+			msg += fmt.Sprintf(": %s is dropped by the same ALTER TABLE, and PostgreSQL runs its drops before it sets NOT NULL, whatever the order they are written in", which)
+		}
+		f := a.add("set-not-null", msg)
 		f.subject = rel + "." + name
 		if rv.GetInh() {
 			f.below = a.tracedBelow(key)
@@ -371,20 +384,35 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 			} else if !refused && !fresh && !a.st.isNew(a.st.rel(pc.GetName())) {
 				// Its second transaction takes ACCESS EXCLUSIVE on the partition: the rehearsal sees it.
 				a.takesKnown(lockAE, pc.GetName())
-				a.queue = detachConcurrentlyQueue(rel, relName(pc.GetName()))
+				refs := a.detachReferencing(key)
+				a.queue = detachConcurrentlyQueue(rel, relName(pc.GetName()), refs)
+				if len(refs) > 0 {
+					f := a.add("detach-partition-blocking", fmt.Sprintf("DETACH PARTITION … CONCURRENTLY still takes ACCESS EXCLUSIVE on %s, which %s %s by foreign key: PostgreSQL drops the foreign key's copy for the partition there, after scanning %s under SHARE (writes blocked) for rows that point into it; CONCURRENTLY spares %s's readers and writers, not %s",
+						andList(refs), refer(refs), rel, andList(refs), rel, andList(refs)))
+					f.Scan = true
+					f.Suggestion = fmt.Sprintf("run it at a quiet time under a short lock_timeout, with retries; one that times out in its second transaction leaves %s detach-pending, which ALTER TABLE %s DETACH PARTITION %s FINALIZE completes", relName(pc.GetName()), rel, relName(pc.GetName()))
+				}
 			}
 		} else if !fresh {
+			var f *Finding
 			if def != "" && def != a.st.rel(pc.GetName()) {
 				if !a.st.isNew(def) {
 					a.takes(lockAE) // the DEFAULT partition
 				}
-				f := a.add("detach-partition-blocking", fmt.Sprintf("DETACH PARTITION takes ACCESS EXCLUSIVE on %s, the partition and its DEFAULT partition %s", rel, bare(def)))
+				f = a.add("detach-partition-blocking", fmt.Sprintf("DETACH PARTITION takes ACCESS EXCLUSIVE on %s, the partition and its DEFAULT partition %s", rel, bare(def)))
 				f.Suggestion = fmt.Sprintf("CONCURRENTLY is refused while %s has a DEFAULT partition (%s): run it under a short lock_timeout, with retries, at a quiet time", rel, bare(def))
 			} else if def != "" {
-				f := a.add("detach-partition-blocking", fmt.Sprintf("DETACH PARTITION takes ACCESS EXCLUSIVE on %s and the partition", rel))
+				f = a.add("detach-partition-blocking", fmt.Sprintf("DETACH PARTITION takes ACCESS EXCLUSIVE on %s and the partition", rel))
 				f.Suggestion = fmt.Sprintf("CONCURRENTLY is refused for a DEFAULT partition (%s): run it under a short lock_timeout, with retries, at a quiet time", bare(def))
 			} else {
-				a.add("detach-partition-blocking", fmt.Sprintf("DETACH PARTITION takes ACCESS EXCLUSIVE on %s and the partition", rel))
+				f = a.add("detach-partition-blocking", fmt.Sprintf("DETACH PARTITION takes ACCESS EXCLUSIVE on %s and the partition", rel))
+			}
+			if refs := a.detachReferencing(key); len(refs) > 0 && f != nil {
+				f.Scan = true
+				f.Message += fmt.Sprintf(", and on %s, which %s %s by foreign key: PostgreSQL drops the foreign key's copy for the partition there, after scanning %s under SHARE for rows that point into it", andList(refs), refer(refs), rel, andList(refs))
+				if def == "" {
+					f.Suggestion = fmt.Sprintf("CONCURRENTLY spares %s's readers and writers but still takes ACCESS EXCLUSIVE on %s: run it at a quiet time under a short lock_timeout, with retries", rel, andList(refs))
+				}
 			}
 		}
 	case pg_query.AlterTableType_AT_DetachPartitionFinalize:
@@ -1411,4 +1439,62 @@ func (a *analyzer) compositeUsedBy(key string) string {
 		}
 	}
 	return ""
+}
+
+// separateByDesign tells an ALTER TABLE that multiple-alter-same-table must not ask to combine with
+// another: one that only validates constraints (alone, VALIDATE CONSTRAINT scans under SHARE UPDATE
+// EXCLUSIVE; in an ALTER TABLE with other subcommands, under their stronger lock), or only drops CHECKs
+// that prove a column NOT NULL (in the ALTER TABLE of the SET NOT NULL they prove, PostgreSQL drops them
+// first and the SET NOT NULL scans the table).
+func (a *analyzer) separateByDesign(key string, at *pg_query.AlterTableStmt) bool {
+	t := a.st.known(key)
+	if len(at.Cmds) == 0 {
+		return false
+	}
+	for _, c := range at.Cmds {
+		cmd := c.GetAlterTableCmd()
+		switch cmd.GetSubtype() {
+		case pg_query.AlterTableType_AT_ValidateConstraint:
+		case pg_query.AlterTableType_AT_DropConstraint:
+			ck := (*check)(nil)
+			if t != nil {
+				ck = t.checks[cmd.Name]
+			}
+			if ck == nil || !slices.ContainsFunc(ck.cols, func(col string) bool { return provesNotNull(ck.expr, col) }) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// detachReferencing are the pre-existing tables other than partitioned table key whose foreign keys
+// reference it, by their names as messages show them: DETACH PARTITION, with or without CONCURRENTLY,
+// drops the foreign key's copy for the partition on each (ACCESS EXCLUSIVE, measured on 15), after
+// checking under SHARE that none of their rows points into the partition. It notes the locks.
+func (a *analyzer) detachReferencing(key string) []string {
+	var refs []string
+	for _, r := range a.st.referencing(key) {
+		if r == key || a.st.isNew(r) {
+			continue
+		}
+		name := bare(r)
+		if keySchema(r) != keySchema(key) {
+			name = traceName(r)
+		}
+		refs = append(refs, name)
+		a.takesKnownKey(lockAE, r)
+		a.strongOn(lockAE, name)
+	}
+	return refs
+}
+
+// refer is "references" or "reference", for the tables of a message.
+func refer(tables []string) string {
+	if len(tables) == 1 {
+		return "references"
+	}
+	return "reference"
 }

@@ -159,15 +159,22 @@ func queuedBehind(l lockLevel, kind string) string {
 // behind a transaction that read the partition), and lock_timeout bounds these waits, the wait for the
 // older transactions too. One that times out leaves the partition detach-pending, which ALTER TABLE …
 // DETACH PARTITION … FINALIZE completes. Caution, as DROP INDEX CONCURRENTLY: queries through the
-// partitioned table go on.
-func detachConcurrentlyQueue(parent, part string) *lockQueue {
-	return &lockQueue{risk: Caution,
+// partitioned table go on. refs are the tables whose foreign keys reference parent (see detachReferencing):
+// it takes ACCESS EXCLUSIVE on them too, and queries on them queue behind that wait: dangerous.
+func detachConcurrentlyQueue(parent, part string, refs []string) *lockQueue {
+	q := &lockQueue{risk: Caution,
 		msg: fmt.Sprintf("DETACH PARTITION %s CONCURRENTLY without an earlier SET lock_timeout: after marking the partition detached it waits for "+
 			"every transaction that uses %s, then takes ACCESS EXCLUSIVE on %s: while it waits for that lock, every later query that names %s "+
 			"queues behind it (queries through %s leave it out by then), and VACUUM, ANALYZE, index builds and DDL on either table queue behind its "+
 			"SHARE UPDATE EXCLUSIVE", part, parent, part, part, parent),
 		suggestion: fmt.Sprintf("SET lock_timeout before it (it bounds the waits for older transactions too); one that times out leaves %s "+
 			"detach-pending, which ALTER TABLE %s DETACH PARTITION %s FINALIZE completes", part, parent, part)}
+	if len(refs) > 0 {
+		// and ACCESS EXCLUSIVE on each table whose foreign key references parent (see detachReferencing)
+		q.risk = Dangerous
+		q.msg += fmt.Sprintf("; it also takes ACCESS EXCLUSIVE on %s, whose foreign key references %s: while it waits for that, every later query on %s queues behind it", andList(refs), parent, andList(refs))
+	}
+	return q
 }
 
 // dropIndexConcurrentlyQueue is what waits behind DROP INDEX CONCURRENTLY of index (as written) while it

@@ -125,9 +125,12 @@ func (s *state) unprovenBelow(key, col string) []string {
 
 // nullProof returns the validated CHECK of t that proves its column col IS NOT NULL, the first by name
 // (a stable message), or nil when none does.
-func (t *table) nullProof(col string) *check {
+func (t *table) nullProof(col string) *check { return t.nullProofExcept(col, nil) }
+
+// nullProofExcept is nullProof without the CHECKs named in dropped.
+func (t *table) nullProofExcept(col string, dropped map[string]bool) *check {
 	for _, k := range slices.Sorted(maps.Keys(t.checks)) {
-		if ck := t.checks[k]; ck.validated && provesNotNull(ck.expr, col) {
+		if ck := t.checks[k]; ck.validated && !dropped[k] && provesNotNull(ck.expr, col) {
 			return ck
 		}
 	}
@@ -331,4 +334,38 @@ func (a *analyzer) setNotNullAdded(rv *pg_query.RangeVar, key, name string, ac *
 		f.below = a.tracedBelow(key)
 	}
 	return true
+}
+
+// droppedChecks are the CHECKs of table key that ALTER TABLE at drops: by DROP CONSTRAINT, or by
+// DROP COLUMN of a column they use (PostgreSQL drops such a constraint with the column). PostgreSQL
+// runs an ALTER TABLE's drops before its other subcommands (AT_PASS_DROP), so a SET NOT NULL in it,
+// written before or after, is no longer proven by them.
+func (a *analyzer) droppedChecks(key string, at *pg_query.AlterTableStmt) map[string]bool {
+	t := a.st.known(key)
+	if t == nil || len(t.checks) == 0 {
+		return nil
+	}
+	var dropped map[string]bool
+	for _, c := range at.Cmds {
+		cmd := c.GetAlterTableCmd()
+		switch cmd.GetSubtype() {
+		case pg_query.AlterTableType_AT_DropConstraint:
+			if t.checks[cmd.Name] != nil {
+				if dropped == nil {
+					dropped = map[string]bool{}
+				}
+				dropped[cmd.Name] = true
+			}
+		case pg_query.AlterTableType_AT_DropColumn:
+			for k, ck := range t.checks {
+				if slices.Contains(ck.cols, cmd.Name) {
+					if dropped == nil {
+						dropped = map[string]bool{}
+					}
+					dropped[k] = true
+				}
+			}
+		}
+	}
+	return dropped
 }

@@ -117,6 +117,22 @@ func TestSetNotNullProofMatchesServer(t *testing.T) {
 			"CREATE TABLE m (c int CHECK (c IS NOT NULL AND c > 0), d int);\nALTER TABLE m RENAME CONSTRAINT m_c_check TO positive;\n"},
 		{"renamed check dropped by its new name", "", false, "scans the whole table",
 			"CREATE TABLE m (c int CONSTRAINT k CHECK (c IS NOT NULL), d int);\nALTER TABLE m RENAME CONSTRAINT k TO k2;\nALTER TABLE m DROP CONSTRAINT k2;\n"},
+		// PostgreSQL runs an ALTER TABLE's drops first (AT_PASS_DROP), whatever their place in it: a CHECK
+		// the same statement drops, by its name or with a column it uses, proves nothing (srcs has their
+		// statements).
+		{"check dropped by the same statement", "CONSTRAINT k CHECK (c IS NOT NULL)", false,
+			"the validated CHECK k, which proves it, is dropped by the same ALTER TABLE", ""},
+		{"check dropped before it in the same statement", "CONSTRAINT k CHECK (c IS NOT NULL)", false, "is dropped by the same ALTER TABLE", ""},
+		{"check dropped with another column it uses", "CONSTRAINT k CHECK (c IS NOT NULL AND d > 0)", false, "is dropped by the same ALTER TABLE", ""},
+		{"another check still proves it", "", true, "the validated CHECK k2",
+			"CREATE TABLE m (c int CONSTRAINT k CHECK (c IS NOT NULL), d int, CONSTRAINT k2 CHECK (c IS NOT NULL AND c > 0));\n"},
+	}
+	// srcs are the ALTER TABLEs of the cases that do more than SET NOT NULL.
+	srcs := map[string]string{
+		"check dropped by the same statement":           "ALTER TABLE m ALTER COLUMN c SET NOT NULL, DROP CONSTRAINT k;\n",
+		"check dropped before it in the same statement": "ALTER TABLE m DROP CONSTRAINT k, ALTER COLUMN c SET NOT NULL;\n",
+		"check dropped with another column it uses":     "ALTER TABLE m ALTER COLUMN c SET NOT NULL, DROP COLUMN d;\n",
+		"another check still proves it":                 "ALTER TABLE m DROP CONSTRAINT k, ALTER COLUMN c SET NOT NULL;\n",
 	}
 	conn := pgtest.Conn(t)
 	ctx := t.Context()
@@ -131,7 +147,10 @@ func TestSetNotNullProofMatchesServer(t *testing.T) {
 					schema += "ALTER TABLE m VALIDATE CONSTRAINT k;\n"
 				}
 			}
-			const src = "ALTER TABLE m ALTER COLUMN c SET NOT NULL;\n"
+			src := "ALTER TABLE m ALTER COLUMN c SET NOT NULL;\n"
+			if x, ok := srcs[tt.name]; ok {
+				src = x
+			}
 			if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
 				t.Fatal(err)
 			}

@@ -783,3 +783,28 @@ func TestSchemaSQLFunctionBodyAfterItsTable(t *testing.T) {
 	}
 	exec(t, pgtest.Conn(t), got)
 }
+
+// TestSchemaSQLTablesReferencingAPartitionedTable: the schema the risk rules read for a migration that
+// names a partitioned table has the tables whose foreign keys reference it, with those foreign keys:
+// DETACH PARTITION takes ACCESS EXCLUSIVE on them and scans them (detach-partition-blocking), though
+// the migration does not name them. A table referencing a plain table does not come along.
+func TestSchemaSQLTablesReferencingAPartitionedTable(t *testing.T) {
+	t.Parallel()
+	conn := pgtest.Conn(t)
+	exec(t, conn, `CREATE TABLE p (id bigint NOT NULL, d date NOT NULL, PRIMARY KEY (id, d)) PARTITION BY RANGE (d);
+		CREATE TABLE p1 PARTITION OF p FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+		CREATE TABLE tr (id bigint PRIMARY KEY, p_id bigint, pd date, CONSTRAINT tr_p_fk FOREIGN KEY (p_id, pd) REFERENCES p);
+		CREATE TABLE plain (id bigint PRIMARY KEY);
+		CREATE TABLE tp (id bigint PRIMARY KEY, plain_id bigint REFERENCES plain)`)
+	c := inspect(t, conn)
+	got := c.SchemaSQL(func(name string) bool { return name == "p" || name == "p1" || name == "plain" })
+	for _, want := range []string{"CREATE TABLE tr (", "ADD CONSTRAINT tr_p_fk FOREIGN KEY (p_id, pd) REFERENCES p(id, d)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("schema SQL has no %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "CREATE TABLE tp") {
+		t.Errorf("schema SQL has tp, which references a plain table the migration names:\n%s", got)
+	}
+	exec(t, pgtest.Conn(t), got)
+}

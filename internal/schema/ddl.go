@@ -340,6 +340,15 @@ func (c *Catalog) SchemaSQL(keep func(name string) bool) string {
 			tables[k] = true
 		}
 	}
+	// The tables whose foreign keys reference a kept partitioned table come along: DETACH PARTITION
+	// drops the foreign key's copy for the partition on each, under ACCESS EXCLUSIVE, after scanning it.
+	for _, x := range c.Constraints {
+		if x.Type == "f" && !x.Inherited && tables[x.References] {
+			if t := c.Tables[x.References]; t != nil && t.PartitionKey != "" {
+				tables[x.QTable()] = true
+			}
+		}
+	}
 	// The triggers of the kept tables, and the functions they execute, come along too, as do the
 	// functions whose body names a kept table: PostgreSQL does not track the columns such a body
 	// names, so the rules read it to tell what a DROP COLUMN breaks.
