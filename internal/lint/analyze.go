@@ -170,8 +170,13 @@ type analyzer struct {
 	// dropping are the CHECKs of the table an ALTER TABLE alters that the same statement drops, by DROP
 	// CONSTRAINT or by dropping a column they use (see droppedChecks); nil outside an ALTER TABLE.
 	dropping map[string]bool
-	first    int       // index in out of the statement's first finding
-	lock     lockLevel // strongest lock the statement takes on a pre-existing relation
+	// fkScans are the add-foreign-key findings of the ALTER TABLE being judged, by index in out, with the
+	// referenced table: their lock is restated once every subcommand is judged (see alterEffects).
+	fkScans []fkScan
+	// atCmds are the subcommands of the ALTER TABLE being judged; nil outside one.
+	atCmds []*pg_query.Node
+	first  int       // index in out of the statement's first finding
+	lock   lockLevel // strongest lock the statement takes on a pre-existing relation
 	// strongRels are the pre-existing relations the statement takes SHARE ROW EXCLUSIVE or stronger on,
 	// as far as it says (see strongOn).
 	strongRels []heldLock
@@ -622,6 +627,12 @@ type lockMark struct {
 }
 
 // heldLock is a lock a transaction holds on a relation, named as the script wrote it.
+// fkScan is an add-foreign-key finding (out[at]) of an ALTER TABLE, referencing table ref.
+type fkScan struct {
+	at  int
+	ref string
+}
+
 type heldLock struct {
 	rel  string
 	lock lockLevel

@@ -150,6 +150,13 @@ func (a *analyzer) identityCmd(rv *pg_query.RangeVar, rel, name string, cmd *pg_
 	setval := setvalSuggestion(seq, relIdent(rv), col)
 	switch cmd.Subtype {
 	case pg_query.AlterTableType_AT_AddIdentity:
+		if a.nullableForIdentity(rv, name) {
+			f := a.add("add-identity-existing-column", fmt.Sprintf("ADD GENERATED … AS IDENTITY on %s.%s fails: the column is nullable, and PostgreSQL refuses an identity on it (\"column %q of relation %q must be declared NOT NULL before identity can be added\"), so the deploy stops here",
+				rel, name, name, rv.Relname))
+			f.Risk, f.Lock = Dangerous, "— (ERROR)"
+			f.Suggestion = fmt.Sprintf("SET NOT NULL on %s.%s first (in the same ALTER TABLE, or before it; with a validated CHECK (%s IS NOT NULL) it scans nothing), then add the identity and move its sequence past the existing ids: %s", rel, name, col, setval)
+			return
+		}
 		f := a.add("add-identity-existing-column", fmt.Sprintf("ADD GENERATED … AS IDENTITY on %s.%s: the new identity's sequence starts at 1 (or its START), under the ids the table already holds", rel, name))
 		f.Suggestion = "SET lock_timeout first; then move the new identity's sequence past the existing ids: " + setval
 	case pg_query.AlterTableType_AT_DropIdentity:
@@ -539,4 +546,24 @@ func qualifiedName(s string) *pg_query.RangeVar {
 		return &pg_query.RangeVar{Schemaname: parts[len(parts)-2], Relname: parts[len(parts)-1]}
 	}
 	return nil
+}
+
+// nullableForIdentity tells a column the state knows is nullable, which no SET NOT NULL of the same
+// ALTER TABLE (in any order: PostgreSQL takes both) makes NOT NULL: ADD GENERATED … AS IDENTITY on it
+// fails.
+func (a *analyzer) nullableForIdentity(rv *pg_query.RangeVar, name string) bool {
+	t := a.st.known(a.st.rel(rv))
+	if t == nil || !a.st.complete {
+		return false
+	}
+	c := t.cols[name]
+	if c == nil || c.notNull {
+		return false
+	}
+	for _, n := range a.atCmds {
+		if cmd := n.GetAlterTableCmd(); cmd.GetSubtype() == pg_query.AlterTableType_AT_SetNotNull && cmd.Name == name {
+			return false
+		}
+	}
+	return true
 }

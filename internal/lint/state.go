@@ -49,10 +49,13 @@ type state struct {
 	viewCols map[string]map[string][]string
 	// viewOut maps each view to its output columns, in order (see viewOutput): a CREATE OR REPLACE VIEW
 	// may only add columns at the end.
-	viewOut     map[string][]string
-	indexCols   map[string][]string // index -> key columns
-	indexTable  map[string]string   // index -> its table, for the indexes in indexCols
-	partitioned map[string][]string // partitioned table -> partition key columns
+	viewOut   map[string][]string
+	indexCols map[string][]string // index -> key columns
+	// usingRefused says, for an index in indexCols, why ADD CONSTRAINT … USING INDEX of it fails, in
+	// PostgreSQL's words ("" for none; see usingIndexRefusal).
+	usingRefused map[string]string
+	indexTable   map[string]string   // index -> its table, for the indexes in indexCols
+	partitioned  map[string][]string // partitioned table -> partition key columns
 	// boundable are the partitioned tables whose partition bounds a CHECK on the key columns can imply:
 	// partitioned by RANGE or LIST on plain columns (not on expressions, not by HASH).
 	boundable   map[string]bool
@@ -173,7 +176,7 @@ type check struct {
 const defaultSchema = "public"
 
 func newState() *state {
-	return &state{created: map[string]bool{}, change: map[string]string{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, domainChecks: map[string][]string{}, domainDefaults: map[string]*pg_query.Node{}, domainBase: map[string]*pg_query.TypeName{}, viewCols: map[string]map[string][]string{}, viewOut: map[string][]string{}, indexCols: map[string][]string{},
+	return &state{created: map[string]bool{}, change: map[string]string{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, domainChecks: map[string][]string{}, domainDefaults: map[string]*pg_query.Node{}, domainBase: map[string]*pg_query.TypeName{}, viewCols: map[string]map[string][]string{}, viewOut: map[string][]string{}, indexCols: map[string][]string{}, usingRefused: map[string]string{},
 		indexTable: map[string]string{}, partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, partOf: map[string]string{},
 		inherits: map[string][]string{}, schema: defaultSchema,
 		kinds: map[string]string{}, filled: map[string]string{}, owned: map[string]string{},
@@ -235,6 +238,7 @@ func (s *state) drops(name string) []string {
 	s.know(name, false)
 	delete(s.tables, name)
 	delete(s.indexCols, name)
+	delete(s.usingRefused, name)
 	delete(s.indexTable, name)
 	delete(s.viewCols, name)
 	delete(s.viewOut, name)
@@ -804,6 +808,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				return // CREATE INDEX IF NOT EXISTS of an index that (may) exist
 			}
 			s.indexCols[ix] = colNames(is.IndexParams)
+			s.usingRefused[ix] = usingIndexRefusal(is, bare(ix))
 			s.setIndexTable(ix, rel)
 		} else {
 			s.autoIndex(rel, indexAutoName(is))
@@ -1127,6 +1132,7 @@ func (s *state) moves(old, nw string) {
 	}
 	s.movesKey(old, nw)
 	rekey(s.indexCols, old, nw)
+	rekey(s.usingRefused, old, nw)
 	ixs := s.indexesOn(old)
 	rekey(s.indexTable, old, nw)
 	if t, ok := s.indexTable[nw]; ok {
@@ -1398,4 +1404,33 @@ func walkReflect(r protoreflect.Message, fn func(proto.Message), depth int) {
 		}
 		return true
 	})
+}
+
+// usingIndexRefusal is PostgreSQL's error for ADD CONSTRAINT … UNIQUE or PRIMARY KEY USING INDEX of the
+// index is creates (named name), "" when it takes it (transformIndexConstraint, PostgreSQL 15): it must
+// be a unique btree index, without expressions or a predicate, each column in its default sort order.
+// An operator class or collation of its own is refused too unless it is the column's default, which the
+// statement alone does not tell: left to the rehearsal.
+func usingIndexRefusal(is *pg_query.IndexStmt, name string) string {
+	switch {
+	case !is.Unique:
+		return fmt.Sprintf("%q is not a unique index", name)
+	case is.AccessMethod != "" && !strings.EqualFold(is.AccessMethod, "btree"):
+		return fmt.Sprintf("index %q is not a btree", name)
+	}
+	for _, p := range is.IndexParams {
+		if p.GetIndexElem().GetExpr() != nil {
+			return fmt.Sprintf("index %q contains expressions", name)
+		}
+	}
+	if is.WhereClause != nil {
+		return fmt.Sprintf("%q is a partial index", name)
+	}
+	for i, p := range is.IndexParams {
+		e := p.GetIndexElem()
+		if e.GetOrdering() == pg_query.SortByDir_SORTBY_DESC || e.GetNullsOrdering() == pg_query.SortByNulls_SORTBY_NULLS_FIRST {
+			return fmt.Sprintf("index %q column number %d does not have default sorting behavior", name, i+1)
+		}
+	}
+	return ""
 }
