@@ -297,6 +297,9 @@ var incrementalCases = []string{
 	`ALTER STATISTICS inc_mvs SET STATISTICS 50; COMMENT ON STATISTICS inc_mvs IS NULL`,
 	`ALTER MATERIALIZED VIEW inc_mv RENAME COLUMN b TO bb`,
 	`DROP STATISTICS inc_mvs; ALTER MATERIALIZED VIEW inc_mv ALTER COLUMN a SET STORAGE EXTENDED, ALTER COLUMN a RESET (n_distinct)`,
+	// ... and its TOAST table's storage parameters, which write only the TOAST table's pg_class row.
+	`ALTER MATERIALIZED VIEW inc_mv SET (toast.autovacuum_enabled = false, fillfactor = 60)`,
+	`ALTER MATERIALIZED VIEW inc_mv RESET (toast.autovacuum_enabled); ALTER MATERIALIZED VIEW inc_mv SET (toast.autovacuum_vacuum_threshold = 100)`,
 	// Objects marked as depending on an extension (pg_depend deptype 'x'), which a DROP EXTENSION drops.
 	`CREATE EXTENSION IF NOT EXISTS hstore; CREATE TABLE inc_xt (a int); CREATE INDEX inc_xi ON inc_xt (a);
 	 CREATE FUNCTION inc_xf() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';

@@ -1162,7 +1162,10 @@ SELECT json_build_object(
         JOIN pg_namespace dn ON dn.oid = dc.relnamespace
         WHERE rw.ev_class = r.oid AND dc.oid <> r.oid AND dc.relkind IN ('r', 'p', 'v', 'm', 'f')),
     'owner', pg_get_userbyid(r.relowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(r.relacl, acldefault('r', r.relowner))) a),
-    'options', coalesce(array_to_string(ARRAY(SELECT unnest(r.reloptions) ORDER BY 1), ', '), ''),
+    -- a materialized view's TOAST table's options too (toast.autovacuum_enabled...), as a table's
+    'options', coalesce(array_to_string(ARRAY(SELECT unnest(r.reloptions) ORDER BY 1)
+        || ARRAY(SELECT 'toast.' || o FROM pg_class tc CROSS JOIN LATERAL unnest(tc.reloptions) o
+            WHERE r.reltoastrelid <> 0 AND tc.oid = r.reltoastrelid ORDER BY 1), ', '), ''),
     'no_data', r.relkind = 'm' AND NOT r.relispopulated,
     -- a view's rules besides _RETURN (its definition), as a table's
     ` + rulesSQL + `,
