@@ -116,6 +116,10 @@ var incrementalCases = []string{
 	// An identity's sequence changed directly: its options are the column's.
 	`CREATE TABLE ids (id int GENERATED ALWAYS AS IDENTITY, v text)`,
 	`ALTER SEQUENCE ids_id_seq INCREMENT BY 5 CACHE 3`,
+	// ... its data type and persistence.
+	`ALTER SEQUENCE ids_id_seq AS smallint; ALTER SEQUENCE ids_id_seq SET UNLOGGED`,
+	`ALTER SEQUENCE ids_id_seq AS integer`,
+	`ALTER SEQUENCE ids_id_seq SET LOGGED`,
 	// ... its privileges, comment and name too, which change only its own pg_class and pg_description rows.
 	`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO schemagate_reader`,
 	`COMMENT ON SEQUENCE ids_id_seq IS 'ids'`,

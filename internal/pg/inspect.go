@@ -1049,6 +1049,7 @@ cols AS (
         -- a foreign table column's options (ALTER FOREIGN TABLE ... ALTER COLUMN ... OPTIONS)
         'foreign_options', CASE WHEN cardinality(a.attfdwoptions) > 0 THEN to_json(ARRAY(SELECT o FROM unnest(a.attfdwoptions) o ORDER BY 1)) END,
         -- the identity sequence's options that differ from the defaults GENERATED ... AS IDENTITY gives
+        -- (the defaults of the sequence's data type, which identity_sequence has when not the column's)
         'identity_options', CASE WHEN a.attidentity <> '' THEN (SELECT nullif(concat_ws(' ',
               CASE WHEN s.seqstart <> CASE WHEN s.seqincrement > 0 THEN s.seqmin ELSE s.seqmax END THEN 'START WITH ' || s.seqstart END,
               CASE WHEN s.seqincrement <> 1 THEN 'INCREMENT BY ' || s.seqincrement END,
@@ -1062,8 +1063,12 @@ cols AS (
             WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = a.attrelid AND d.refobjsubid = a.attnum
               AND d.classid = 'pg_class'::regclass AND d.deptype = 'i' LIMIT 1) END,
         -- the identity sequence's name (kept only when it is not the one PostgreSQL gives, see
-        -- catalog), its privileges when they are not the owner's defaults, and its comment
+        -- catalog), its privileges when they are not the owner's defaults, its comment, whether it is
+        -- unlogged (ALTER SEQUENCE ... SET UNLOGGED) and its data type when not the column's (ALTER
+        -- SEQUENCE ... AS, which GENERATED ... AS IDENTITY (AS ...) refuses)
         'identity_sequence', CASE WHEN a.attidentity <> '' THEN (SELECT json_build_object('name', sc.relname,
+              'unlogged', CASE WHEN sc.relpersistence = 'u' THEN true END,
+              'type', (SELECT format_type(s.seqtypid, NULL) FROM pg_sequence s WHERE s.seqrelid = sc.oid AND s.seqtypid <> a.atttypid),
               'privileges', CASE WHEN sc.relacl IS NOT NULL THEN nullif(
                   (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(sc.relacl) x),
                   (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(acldefault('s', sc.relowner)) x)) END,
