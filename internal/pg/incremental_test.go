@@ -126,6 +126,10 @@ var incrementalCases = []string{
 	`ALTER SEQUENCE ids_id_seq RENAME TO ids_seq`,
 	`REVOKE ALL ON SEQUENCE ids_seq FROM schemagate_reader; COMMENT ON SEQUENCE ids_seq IS NULL`,
 	`ALTER TABLE ids RENAME TO idents`,
+	// An aggregate's moving-aggregate final function's MFINALFUNC_MODIFY, replaced in place.
+	`CREATE AGGREGATE inc_msum(int) (SFUNC = int4pl, STYPE = int, MSFUNC = int4pl, MINVFUNC = int4mi, MSTYPE = int, MFINALFUNC = int4abs)`,
+	`CREATE OR REPLACE AGGREGATE inc_msum(int) (SFUNC = int4pl, STYPE = int, MSFUNC = int4pl, MINVFUNC = int4mi, MSTYPE = int,
+	 MFINALFUNC = int4abs, MFINALFUNC_MODIFY = SHAREABLE)`,
 	// A dropped domain constraint leaves only its lock.
 	`CREATE DOMAIN pct AS int CONSTRAINT pct_min CHECK (VALUE >= 0) CONSTRAINT pct_max CHECK (VALUE <= 100)`,
 	`ALTER DOMAIN pct DROP CONSTRAINT pct_max`,

@@ -1215,6 +1215,8 @@ SELECT json_build_object(
           || CASE WHEN ag.aggmtransspace <> 0 THEN ', MSSPACE = ' || ag.aggmtransspace ELSE '' END
           || CASE WHEN ag.aggmfinalfn <> 0 THEN ', MFINALFUNC = ' || ag.aggmfinalfn::regproc ELSE '' END
           || CASE WHEN ag.aggmfinalextra THEN ', MFINALFUNC_EXTRA' ELSE '' END
+          || CASE WHEN ag.aggmfinalfn <> 0 AND ag.aggmfinalmodify <> CASE ag.aggkind WHEN 'n' THEN 'r' ELSE 'w' END
+              THEN ', MFINALFUNC_MODIFY = ' || CASE ag.aggmfinalmodify WHEN 'r' THEN 'READ_ONLY' WHEN 's' THEN 'SHAREABLE' ELSE 'READ_WRITE' END ELSE '' END
           || coalesce(', MINITCOND = ' || quote_literal(ag.aggminitval), '')
           || CASE WHEN ag.aggsortop <> 0 THEN ', SORTOP = ' || ag.aggsortop::regoper ELSE '' END
           || CASE WHEN ag.aggkind = 'h' THEN ', HYPOTHETICAL' ELSE '' END || ')'
