@@ -116,12 +116,20 @@ var incrementalCases = []string{
 	// An identity's sequence changed directly: its options are the column's.
 	`CREATE TABLE ids (id int GENERATED ALWAYS AS IDENTITY, v text)`,
 	`ALTER SEQUENCE ids_id_seq INCREMENT BY 5 CACHE 3`,
+	// ... its data type and persistence.
+	`ALTER SEQUENCE ids_id_seq AS smallint; ALTER SEQUENCE ids_id_seq SET UNLOGGED`,
+	`ALTER SEQUENCE ids_id_seq AS integer`,
+	`ALTER SEQUENCE ids_id_seq SET LOGGED`,
 	// ... its privileges, comment and name too, which change only its own pg_class and pg_description rows.
 	`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO schemagate_reader`,
 	`COMMENT ON SEQUENCE ids_id_seq IS 'ids'`,
 	`ALTER SEQUENCE ids_id_seq RENAME TO ids_seq`,
 	`REVOKE ALL ON SEQUENCE ids_seq FROM schemagate_reader; COMMENT ON SEQUENCE ids_seq IS NULL`,
 	`ALTER TABLE ids RENAME TO idents`,
+	// An aggregate's moving-aggregate final function's MFINALFUNC_MODIFY, replaced in place.
+	`CREATE AGGREGATE inc_msum(int) (SFUNC = int4pl, STYPE = int, MSFUNC = int4pl, MINVFUNC = int4mi, MSTYPE = int, MFINALFUNC = int4abs)`,
+	`CREATE OR REPLACE AGGREGATE inc_msum(int) (SFUNC = int4pl, STYPE = int, MSFUNC = int4pl, MINVFUNC = int4mi, MSTYPE = int,
+	 MFINALFUNC = int4abs, MFINALFUNC_MODIFY = SHAREABLE)`,
 	// A dropped domain constraint leaves only its lock.
 	`CREATE DOMAIN pct AS int CONSTRAINT pct_min CHECK (VALUE >= 0) CONSTRAINT pct_max CHECK (VALUE <= 100)`,
 	`ALTER DOMAIN pct DROP CONSTRAINT pct_max`,
@@ -297,6 +305,9 @@ var incrementalCases = []string{
 	`ALTER STATISTICS inc_mvs SET STATISTICS 50; COMMENT ON STATISTICS inc_mvs IS NULL`,
 	`ALTER MATERIALIZED VIEW inc_mv RENAME COLUMN b TO bb`,
 	`DROP STATISTICS inc_mvs; ALTER MATERIALIZED VIEW inc_mv ALTER COLUMN a SET STORAGE EXTENDED, ALTER COLUMN a RESET (n_distinct)`,
+	// ... and its TOAST table's storage parameters, which write only the TOAST table's pg_class row.
+	`ALTER MATERIALIZED VIEW inc_mv SET (toast.autovacuum_enabled = false, fillfactor = 60)`,
+	`ALTER MATERIALIZED VIEW inc_mv RESET (toast.autovacuum_enabled); ALTER MATERIALIZED VIEW inc_mv SET (toast.autovacuum_vacuum_threshold = 100)`,
 	// Objects marked as depending on an extension (pg_depend deptype 'x'), which a DROP EXTENSION drops.
 	`CREATE EXTENSION IF NOT EXISTS hstore; CREATE TABLE inc_xt (a int); CREATE INDEX inc_xi ON inc_xt (a);
 	 CREATE FUNCTION inc_xf() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';

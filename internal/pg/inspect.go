@@ -1049,6 +1049,7 @@ cols AS (
         -- a foreign table column's options (ALTER FOREIGN TABLE ... ALTER COLUMN ... OPTIONS)
         'foreign_options', CASE WHEN cardinality(a.attfdwoptions) > 0 THEN to_json(ARRAY(SELECT o FROM unnest(a.attfdwoptions) o ORDER BY 1)) END,
         -- the identity sequence's options that differ from the defaults GENERATED ... AS IDENTITY gives
+        -- (the defaults of the sequence's data type, which identity_sequence has when not the column's)
         'identity_options', CASE WHEN a.attidentity <> '' THEN (SELECT nullif(concat_ws(' ',
               CASE WHEN s.seqstart <> CASE WHEN s.seqincrement > 0 THEN s.seqmin ELSE s.seqmax END THEN 'START WITH ' || s.seqstart END,
               CASE WHEN s.seqincrement <> 1 THEN 'INCREMENT BY ' || s.seqincrement END,
@@ -1062,8 +1063,12 @@ cols AS (
             WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = a.attrelid AND d.refobjsubid = a.attnum
               AND d.classid = 'pg_class'::regclass AND d.deptype = 'i' LIMIT 1) END,
         -- the identity sequence's name (kept only when it is not the one PostgreSQL gives, see
-        -- catalog), its privileges when they are not the owner's defaults, and its comment
+        -- catalog), its privileges when they are not the owner's defaults, its comment, whether it is
+        -- unlogged (ALTER SEQUENCE ... SET UNLOGGED) and its data type when not the column's (ALTER
+        -- SEQUENCE ... AS, which GENERATED ... AS IDENTITY (AS ...) refuses)
         'identity_sequence', CASE WHEN a.attidentity <> '' THEN (SELECT json_build_object('name', sc.relname,
+              'unlogged', CASE WHEN sc.relpersistence = 'u' THEN true END,
+              'type', (SELECT format_type(s.seqtypid, NULL) FROM pg_sequence s WHERE s.seqrelid = sc.oid AND s.seqtypid <> a.atttypid),
               'privileges', CASE WHEN sc.relacl IS NOT NULL THEN nullif(
                   (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(sc.relacl) x),
                   (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(acldefault('s', sc.relowner)) x)) END,
@@ -1162,7 +1167,10 @@ SELECT json_build_object(
         JOIN pg_namespace dn ON dn.oid = dc.relnamespace
         WHERE rw.ev_class = r.oid AND dc.oid <> r.oid AND dc.relkind IN ('r', 'p', 'v', 'm', 'f')),
     'owner', pg_get_userbyid(r.relowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(r.relacl, acldefault('r', r.relowner))) a),
-    'options', coalesce(array_to_string(ARRAY(SELECT unnest(r.reloptions) ORDER BY 1), ', '), ''),
+    -- a materialized view's TOAST table's options too (toast.autovacuum_enabled...), as a table's
+    'options', coalesce(array_to_string(ARRAY(SELECT unnest(r.reloptions) ORDER BY 1)
+        || ARRAY(SELECT 'toast.' || o FROM pg_class tc CROSS JOIN LATERAL unnest(tc.reloptions) o
+            WHERE r.reltoastrelid <> 0 AND tc.oid = r.reltoastrelid ORDER BY 1), ', '), ''),
     'no_data', r.relkind = 'm' AND NOT r.relispopulated,
     -- a view's rules besides _RETURN (its definition), as a table's
     ` + rulesSQL + `,
@@ -1207,6 +1215,8 @@ SELECT json_build_object(
           || CASE WHEN ag.aggmtransspace <> 0 THEN ', MSSPACE = ' || ag.aggmtransspace ELSE '' END
           || CASE WHEN ag.aggmfinalfn <> 0 THEN ', MFINALFUNC = ' || ag.aggmfinalfn::regproc ELSE '' END
           || CASE WHEN ag.aggmfinalextra THEN ', MFINALFUNC_EXTRA' ELSE '' END
+          || CASE WHEN ag.aggmfinalfn <> 0 AND ag.aggmfinalmodify <> CASE ag.aggkind WHEN 'n' THEN 'r' ELSE 'w' END
+              THEN ', MFINALFUNC_MODIFY = ' || CASE ag.aggmfinalmodify WHEN 'r' THEN 'READ_ONLY' WHEN 's' THEN 'SHAREABLE' ELSE 'READ_WRITE' END ELSE '' END
           || coalesce(', MINITCOND = ' || quote_literal(ag.aggminitval), '')
           || CASE WHEN ag.aggsortop <> 0 THEN ', SORTOP = ' || ag.aggsortop::regoper ELSE '' END
           || CASE WHEN ag.aggkind = 'h' THEN ', HYPOTHETICAL' ELSE '' END || ')'

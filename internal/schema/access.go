@@ -320,9 +320,9 @@ func (g *downGen) tablespace(kind, key, keyword, target, want string) {
 }
 
 // identitySequence restores what the identity sequence of column c of table t (as the before-catalog
-// has them) had of its own: its name, privileges and comment. ac is the column as it is now: an empty
-// Column when the down made it (or its table) again, whose sequence then has the name PostgreSQL gives
-// and nothing else; at is its table.
+// has them) had of its own: its name, privileges, comment, persistence and data type. ac is the column
+// as it is now: an empty Column when the down made it (or its table) again, whose sequence then has
+// the name PostgreSQL gives and nothing else; at is its table.
 func (g *downGen) identitySequence(t *Table, c *Column, at *Table, ac *Column) {
 	want, have := c.IdentitySequence, ac.IdentitySequence
 	if want == nil {
@@ -349,6 +349,23 @@ func (g *downGen) identitySequence(t *Table, c *Column, at *Table, ac *Column) {
 	}
 	if have.Comment != want.Comment {
 		g.add(fmt.Sprintf("restore the comment on the identity sequence of column %s", where), commentSQL("SEQUENCE "+target, want.Comment))
+	}
+	if have.Unlogged != want.Unlogged {
+		mode := "LOGGED"
+		if want.Unlogged {
+			mode = "UNLOGGED"
+		}
+		g.add(fmt.Sprintf("restore the persistence of the identity sequence of column %s", where), "ALTER SEQUENCE "+target+" SET "+mode)
+	}
+	// Its data type: a column the down changes back to its type gives it that type (ALTER COLUMN TYPE
+	// changes the identity sequence's too).
+	haveType := have.Type
+	if ac.Type != c.Type {
+		haveType = ""
+	}
+	if haveType != want.Type {
+		// Min and max that are the defaults of the type it has become those of the type it gets.
+		g.add(fmt.Sprintf("restore the data type of the identity sequence of column %s", where), "ALTER SEQUENCE "+target+" AS "+or(want.Type, c.Type))
 	}
 }
 

@@ -267,7 +267,8 @@ type Column struct {
 	// Compression is the column's compression method when set (pglz or lz4).
 	Compression string `json:"compression,omitempty"`
 	// IdentityOptions are the identity sequence's options that differ from an identity's defaults, as
-	// GENERATED ... AS IDENTITY (...) takes them, e.g. "START WITH 100 INCREMENT BY 10 CACHE 5".
+	// GENERATED ... AS IDENTITY (...) takes them, e.g. "START WITH 100 INCREMENT BY 10 CACHE 5" (the
+	// defaults of the sequence's data type, see IdentitySequence.Type).
 	IdentityOptions string `json:"identity_options,omitempty"`
 	// IdentitySequence is what the identity sequence has of its own beyond its options; nil when it is as
 	// GENERATED ... AS IDENTITY leaves it. The sequence is no object of the catalog (it comes and goes
@@ -287,6 +288,11 @@ type IdentitySequence struct {
 	// Privileges are the sequence's ACL entries as in Access, set when they are not the owner's defaults.
 	Privileges string `json:"privileges,omitempty"`
 	Comment    string `json:"comment,omitempty"`
+	// Unlogged is set when the sequence is unlogged (ALTER SEQUENCE ... SET UNLOGGED, PostgreSQL 15).
+	Unlogged bool `json:"unlogged,omitempty"`
+	// Type is the sequence's data type when it is not the column's (ALTER SEQUENCE ... AS integer on a
+	// bigint column; GENERATED ... AS IDENTITY gives it the column's, and refuses an AS of its own).
+	Type string `json:"type,omitempty"`
 }
 
 // IdentitySequenceName is the name PostgreSQL gives the identity sequence of column of table (as

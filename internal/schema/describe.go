@@ -232,6 +232,13 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 	case "persistence":
 		// Empty: logged.
 		return fmt.Sprintf("%s is %s %s, was %s", s, or(pc.New, "logged"), when, or(pc.Old, "logged"))
+	case "identity sequence type":
+		// Empty: the column's type.
+		const dflt = "the column's"
+		return fmt.Sprintf("%s has identity sequence type %s %s, was %s", s, or(pc.New, dflt), when, or(pc.Old, dflt))
+	case "identity sequence persistence":
+		// Empty: logged.
+		return fmt.Sprintf("%s has its identity sequence %s %s, was %s", s, or(pc.New, "logged"), when, or(pc.Old, "logged"))
 	case "collation":
 		// Empty: the default collation (the type's, or the database's).
 		coll := func(v string) string {
