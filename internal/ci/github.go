@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
+
+	"github.com/schemagate/schemagate/internal/repofs"
 )
 
 // GitHub event names schemagate acts on (GITHUB_EVENT_NAME).
@@ -216,7 +217,7 @@ func ReadGitHubEvent(name, path string) (*GitHubEvent, error) {
 	if path == "" {
 		return nil, errors.New("read event: GITHUB_EVENT_PATH is not set")
 	}
-	b, err := os.ReadFile(path)
+	b, err := repofs.ReadRegular(path)
 	if err != nil {
 		return nil, fmt.Errorf("read event: %w", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -18,6 +17,7 @@ import (
 	"github.com/schemagate/schemagate/internal/forge"
 	"github.com/schemagate/schemagate/internal/forge/github"
 	"github.com/schemagate/schemagate/internal/gate"
+	"github.com/schemagate/schemagate/internal/repofs"
 	"github.com/schemagate/schemagate/internal/report"
 )
 
@@ -91,7 +91,7 @@ SCHEMAGATE_DIR, else the default; a report for another folder is refused (exit 2
 
 // readReport reads and sanity-checks a JSON report; it may come from an untrusted workflow artifact.
 func readReport(path string) (*report.Report, error) {
-	b, err := os.ReadFile(path)
+	b, err := repofs.ReadRegular(path)
 	if err != nil {
 		return nil, fmt.Errorf("read report: %w", err)
 	}

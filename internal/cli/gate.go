@@ -27,6 +27,7 @@ import (
 	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/rehearse"
+	"github.com/schemagate/schemagate/internal/repofs"
 	"github.com/schemagate/schemagate/internal/report"
 )
 
@@ -634,7 +635,7 @@ func (a *App) gateConfig(o *GateOptions) (*config.Config, string, error) {
 // unjudged.
 func (a *App) gateReport(ctx context.Context, o *GateOptions, cfg *config.Config, configFile, folderHint string) (*report.Report, error) {
 	if o.Report != "" {
-		data, err := os.ReadFile(o.Report)
+		data, err := repofs.ReadRegular(o.Report)
 		if err != nil {
 			return nil, usageErr(fmt.Errorf("read report: %w", err))
 		}
@@ -864,7 +865,7 @@ func readGitHubEvent(path string) (*githubEvent, error) {
 	if path == "" {
 		return ev, nil
 	}
-	data, err := os.ReadFile(path)
+	data, err := repofs.ReadRegular(path)
 	if err != nil {
 		return nil, fmt.Errorf("read GITHUB_EVENT_PATH: %w", err)
 	}

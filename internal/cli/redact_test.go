@@ -163,3 +163,47 @@ func TestRedactWriterHidesASecretSplitOverWrites(t *testing.T) {
 		t.Errorf("wrote %q, want %q", b.String(), want)
 	}
 }
+
+// TestReportsHideASecretCutShort: a secret in a statement long enough for its excerpt to be cut
+// (findings quote 200 bytes) is hidden in check's Markdown and JSON reports and in lint --json, the part
+// of it left before the cut too: 28 of this password's 30 bytes were published before.
+func TestReportsHideASecretCutShort(t *testing.T) {
+	requirePG(t)
+	const pw = "Hunter2_Sup3rS3cret_Pr0d_2024!"
+	dir := t.TempDir()
+	mig := filepath.Join(dir, "db")
+	if err := os.Mkdir(mig, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(mig, "0001_set_reporting_password.up.sql"), []byte("DO $$ BEGIN PERFORM set_config('app.reporting_service_password_for_the_nightly_revenue_and_inventory_reconciliation_jobs_in_eu_west"+
+		strings.Repeat("_", 34)+"', '"+pw+"', false); END $$;\n"))
+	writeFile(t, filepath.Join(mig, "0001_set_reporting_password.down.sql"), []byte("SELECT 1;\n"))
+	env := map[string]string{"APP_DB_PASSWORD": pw, "PATH": os.Getenv("PATH"), "HOME": os.Getenv("HOME")}
+	md, js := filepath.Join(dir, "r.md"), filepath.Join(dir, "r.json")
+	code, out, errOut := runEnviron(t, env, "check", "--dir", mig, "--report-md", md, "--report-json", js)
+	if code != ExitOK {
+		t.Fatalf("check: exit %d\n%s\n%s", code, out, errOut)
+	}
+	lcode, lout, lerr := runEnviron(t, env, "lint", "--dir", mig, "--json")
+	if lcode != ExitOK {
+		t.Fatalf("lint: exit %d\n%s\n%s", lcode, lout, lerr)
+	}
+	outputs := map[string]string{"check's log": out + errOut, "lint --json": lout + lerr}
+	for _, f := range []string{md, js} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outputs[filepath.Base(f)] = string(b)
+	}
+	cut := false
+	for name, text := range outputs {
+		if strings.Contains(text, pw[:8]) {
+			t.Errorf("the %s shows the password's beginning:\n%s", name, text)
+		}
+		cut = cut || strings.Contains(text, "'***...")
+	}
+	if !cut {
+		t.Errorf("no excerpt cut within the password: the case tests nothing\n%v", outputs)
+	}
+}

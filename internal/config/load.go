@@ -181,8 +181,11 @@ func Parse(file string, data []byte, cfg *Config) error {
 	cfg.file, cfg.lines, cfg.places = file, lines, places
 	// A major version written with its minor (pg_version: 14.2) would be cut to 14 without a word.
 	if v := nodeAt(&root, "database", "pg_version"); v != nil && v.Kind == yaml.ScalarNode && v.Tag == "!!float" {
-		major, _, _ := strings.Cut(v.Value, ".")
-		probs = append(probs, Problem{File: file, Line: v.Line, Column: v.Column, Msg: fmt.Sprintf("database.pg_version: %s is not a major version (write %s)", v.Value, major)})
+		msg := fmt.Sprintf("database.pg_version: %s is not a PostgreSQL major version such as 15", v.Value)
+		if major, minor, ok := strings.Cut(v.Value, "."); ok && digits(major) && digits(minor) {
+			msg = fmt.Sprintf("database.pg_version: %s is not a major version (write %s)", v.Value, major)
+		}
+		probs = append(probs, Problem{File: file, Line: v.Line, Column: v.Column, Msg: msg})
 	}
 	// The decoder cuts a number with a fraction to a whole one (approvals: 1.5 is 1, keep: 0.5 is 0, no
 	// limit) and reads 015 as octal 13: a whole number written otherwise is refused where it is.
@@ -201,7 +204,12 @@ func Parse(file string, data []byte, cfg *Config) error {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
 			for _, e := range te.Errors {
-				probs = append(probs, decodeProblem(file, &root, e))
+				// A value refused above already (pg_version: 99999999999999999999, a float to YAML) is not
+				// reported twice.
+				p := decodeProblem(file, &root, e)
+				if !slices.ContainsFunc(probs, func(q Problem) bool { return q.File == p.File && q.Line == p.Line && q.Column == p.Column && q.Line > 0 }) {
+					probs = append(probs, p)
+				}
 			}
 		} else {
 			probs = append(probs, decodeProblem(file, &root, err.Error()))
@@ -928,4 +936,9 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 		c.Format = strings.ToLower(strings.TrimSpace(v))
 	}
 	return nil
+}
+
+// digits tells a non-empty run of ASCII digits.
+func digits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }

@@ -94,3 +94,19 @@ func TestPGVersionWithMinor(t *testing.T) {
 		t.Errorf("16: %v", err)
 	}
 }
+
+// TestPGVersionNotANumberOfAVersion: a pg_version YAML reads as a float that is no major.minor (1e1, .5,
+// a number too large for an int) is refused as no major version, once, without advice to write it
+// again as it is ("1e1 is not a major version (write 1e1)" before, and the decoder's error beside it).
+func TestPGVersionNotANumberOfAVersion(t *testing.T) {
+	for _, v := range []string{"1e1", ".5", "99999999999999999999"} {
+		err := Parse("schemagate.yml", []byte("database:\n  pg_version: "+v+"\n"), Default())
+		if err == nil || !strings.Contains(err.Error(), "schemagate.yml:2:15: database.pg_version: "+v+" is not a PostgreSQL major version such as 15") {
+			t.Errorf("%s: %v", v, err)
+			continue
+		}
+		if strings.Contains(err.Error(), "(write") || strings.Count(err.Error(), "schemagate.yml:2:15") != 1 {
+			t.Errorf("%s: %v, want one problem without advice", v, err)
+		}
+	}
+}

@@ -45,6 +45,7 @@ type Redactor struct {
 	mu      sync.RWMutex
 	secrets []string // as given, for Add
 	repl    *strings.Replacer
+	cuts    []cutForm // every secret's forms (see Forms), for cut
 	hidden  atomic.Bool
 }
 
@@ -88,6 +89,16 @@ func (r *Redactor) Add(secrets ...string) {
 		args = append(args, f, Mask)
 	}
 	r.repl = strings.NewReplacer(args...)
+	r.cuts = r.cuts[:0]
+	for _, s := range r.secrets {
+		for i, f := range Forms(s) {
+			m := minEncoded
+			if i == 0 {
+				m = MinLen // the secret as given
+			}
+			r.cuts = append(r.cuts, cutForm{f, m})
+		}
+	}
 }
 
 // Forms are the ways secret s is written down where a server or a file may show it: as it is, URL
@@ -130,11 +141,12 @@ func (r *Redactor) String(s string) string {
 		return s
 	}
 	r.mu.RLock()
-	repl := r.repl
+	repl, cuts := r.repl, r.cuts
 	r.mu.RUnlock()
 	out := s
 	if repl != nil {
 		out = repl.Replace(out)
+		out = cut(out, cuts)
 	}
 	if mayHoldShape(out) {
 		out = shapes.ReplaceAllStringFunc(out, func(m string) string {
@@ -279,4 +291,92 @@ func (r *Redactor) walk(v reflect.Value) bool {
 		return changed
 	}
 	return false
+}
+
+// cutMarks are what text cut short ends or starts with (an excerpt of a long statement, a value).
+var cutMarks = []string{"…", "..."}
+
+// cutForm is a form of a secret (see Forms) and the shortest part of it cut hides: MinLen bytes of the
+// secret as given, minEncoded of an encoding.
+type cutForm struct {
+	text string
+	min  int
+}
+
+// cut hides what is left of a secret where s was cut short: text is often shortened before it is
+// redacted (a finding's excerpt of a long statement, a trace's statement, an error's value), and a
+// secret cut in two no longer matches whole, so the part of a form that ends right before a cut mark,
+// or starts right after one, is replaced with Mask too.
+func cut(s string, forms []cutForm) string {
+	if len(forms) == 0 || !strings.Contains(s, "…") && !strings.Contains(s, "...") {
+		return s
+	}
+	var b strings.Builder
+	rest := s
+	for {
+		at, mark := -1, ""
+		for _, m := range cutMarks {
+			if i := strings.Index(rest, m); i >= 0 && (at < 0 || i < at) {
+				at, mark = i, m
+			}
+		}
+		if at < 0 {
+			b.WriteString(rest)
+			return b.String()
+		}
+		before, after := rest[:at], rest[at+len(mark):]
+		if n := cutPart(before, forms, true); n > 0 {
+			before = before[:len(before)-n] + Mask
+		}
+		b.WriteString(before)
+		b.WriteString(mark)
+		if n := cutPart(after, forms, false); n > 0 {
+			b.WriteString(Mask)
+			after = after[n:]
+		}
+		rest = after
+	}
+}
+
+// cutPart is the length of the longest part of one of forms, shorter than the form and no shorter
+// than its min, that s ends with (tail: the form's beginning) or starts with (the form's end); 0 for
+// none. It looks only where the form's first (last) min bytes stand, so a long secret costs little.
+func cutPart(s string, forms []cutForm, tail bool) int {
+	best := 0
+	for _, f := range forms {
+		if len(f.text) <= f.min || len(s) < f.min {
+			continue
+		}
+		if tail {
+			// s's last len(f)-1 bytes, from the first place f's beginning stands in them: the longest first.
+			w := s[max(0, len(s)-(len(f.text)-1)):]
+			for off := 0; off <= len(w)-f.min; {
+				i := strings.Index(w[off:], f.text[:f.min])
+				if i < 0 {
+					break
+				}
+				if cand := w[off+i:]; strings.HasPrefix(f.text, cand) {
+					best = max(best, len(cand))
+					break
+				}
+				off += i + 1
+			}
+			continue
+		}
+		// The first place in f (after its first byte) where s's first min bytes stand, from which f's
+		// end is s's beginning: the longest first.
+		head := s[:f.min]
+		for off := 1; off <= len(f.text)-f.min; {
+			i := strings.Index(f.text[off:], head)
+			if i < 0 {
+				break
+			}
+			if end := f.text[off+i:]; strings.HasPrefix(s, end) {
+				best = max(best, len(end))
+				break
+			}
+			off += i + 1
+		}
+	}
+	return best
 }

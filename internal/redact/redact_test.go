@@ -181,3 +181,35 @@ func TestMayHoldShapeMissesNoMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestStringHidesASecretCutShort: text is often cut short before it is redacted (a finding's excerpt
+// of a long statement ends in "...", a trace's statement in "…"), and what is left of a secret at the
+// cut, at its end or, for text cut at the front, at its start, is hidden too: 28 of a 30-byte password
+// were published before. A part shorter than MinLen, text that only looks like a cut, and a cut far
+// from any secret stay as they are.
+func TestStringHidesASecretCutShort(t *testing.T) {
+	const pw = "Hunter2_Sup3rS3cret_Pr0d_2024!"
+	r := New(pw)
+	for _, tt := range []struct{ in, want string }{
+		{"DO $$ BEGIN PERFORM set_config('app.x', '" + pw[:28] + "...", "DO $$ BEGIN PERFORM set_config('app.x', '***..."},
+		{"SELECT '" + pw[:10] + "…", "SELECT '***…"},
+		{"…" + pw[12:] + "', false)", "…***', false)"},
+		{"…" + pw[25:] + "', false)", "…***', false)"},
+		{"SELECT 'Hun...", "SELECT 'Hun..."},
+		{"SELECT 'Hunter2_Sup3r' || 'x'", "SELECT 'Hunter2_Sup3r' || 'x'"},
+		{"a cut… of nothing ... here", "a cut… of nothing ... here"},
+		{"both '" + pw + "' and '" + pw[:6] + "...", "both '***' and '***..."},
+	} {
+		if got := r.String(tt.in); got != tt.want {
+			t.Errorf("String(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	// An encoding cut short: at least minEncoded bytes of it.
+	b64 := Forms(pw)[3]
+	if got := r.String("auth " + b64[:minEncoded] + "..."); got != "auth ***..." {
+		t.Errorf("a cut encoding: %q", got)
+	}
+	if got := r.String("auth " + b64[:minEncoded-1] + "..."); got != "auth "+b64[:minEncoded-1]+"..." {
+		t.Errorf("a cut encoding shorter than %d bytes was hidden: %q", minEncoded, got)
+	}
+}

@@ -1516,3 +1516,42 @@ func TestFailedStatementKeptWhole(t *testing.T) {
 		t.Errorf("comment lacks %q or the statement's first 4,000 characters:\n%s", note, md)
 	}
 }
+
+// TestDeletedDownOfAnAppliedMigration: against its base, a migration whose down was deleted (or left
+// without a statement) is said to have lost it, not to have a down that "differs" and that "a rollback
+// runs": the finding and the round trip's note say a rollback has nothing to run now, and the
+// suggestion names the base's file.
+func TestDeletedDownOfAnAppliedMigration(t *testing.T) {
+	baseFiles := map[string]string{
+		"10_a.up.sql": "CREATE TABLE a (id bigint PRIMARY KEY);", "10_a.down.sql": "DROP TABLE a;",
+		"20_b.up.sql": "CREATE TABLE b (id bigint PRIMARY KEY);", "20_b.down.sql": "DROP TABLE b;",
+	}
+	for _, tt := range []struct {
+		name, down, finding, note string
+	}{
+		{"deleted", "", "the down script of migration 10_a was deleted after the base applied the migration", "the down was deleted after the base applied the migration"},
+		{"emptied", "-- nothing to undo\n", "the down script of migration 10_a no longer has a statement since the base applied the migration", "the down no longer has a statement"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			curFiles := map[string]string{"10_a.up.sql": baseFiles["10_a.up.sql"], "20_b.up.sql": baseFiles["20_b.up.sql"], "20_b.down.sql": baseFiles["20_b.down.sql"]}
+			if tt.down != "" {
+				curFiles["10_a.down.sql"] = tt.down
+			}
+			base := folderOf(t, migrate.FormatGolangMigrate, baseFiles)
+			set := folderOf(t, migrate.FormatGolangMigrate, curFiles)
+			rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Base: base, Provider: provider(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := migration(t, rep, "10")
+			if len(m.Findings) != 1 || m.Findings[0].Rule != "edited-applied-migration" || !strings.Contains(m.Findings[0].Message, tt.finding) ||
+				!strings.Contains(m.Findings[0].Message, "a rollback of it has no down script to run now") || strings.Contains(m.Findings[0].Message, "differs") ||
+				!strings.Contains(m.Findings[0].Suggestion, "10_a.down.sql") {
+				t.Errorf("findings %+v, want one saying %q", m.Findings, tt.finding)
+			}
+			if m.Roundtrip == nil || len(m.Roundtrip.Problems) != 1 || !strings.HasPrefix(m.Roundtrip.Problems[0], tt.note) {
+				t.Errorf("round trip %+v, want a note starting %q", m.Roundtrip, tt.note)
+			}
+		})
+	}
+}

@@ -226,7 +226,12 @@ func (sp Split) Mark(m *migrate.Migration, rm *report.Migration) {
 		f := editedFinding(m, b, sp.set)
 		rm.New, rm.Findings = true, []lint.Finding{f}
 		problem := "the down changed after the base applied the migration: the history replays it, so the new down is not rehearsed here; `schemagate check` without --base rehearses every migration's down"
-		if migrate.SameScript(m.Down, b.Down) {
+		if m.Down.Empty() && !b.Down.Empty() {
+			problem = "the down was deleted after the base applied the migration: a rollback of it has no down script to run now"
+			if m.Down != nil {
+				problem = "the down no longer has a statement since the base applied the migration: a rollback of it has nothing to run now"
+			}
+		} else if migrate.SameScript(m.Down, b.Down) {
 			problem = "the verify script changed after the base applied the migration: the history replays it, so the new verify script is not run here; the next deploy's verify runs it"
 		}
 		rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{problem}}
@@ -348,11 +353,26 @@ func scriptFinding(f lint.Finding, m, base *migrate.Migration) (lint.Finding, bo
 		if p.what == "verify" {
 			runs, tried = "the next deploy's verification runs the new verify script", "check without --base runs every verify script"
 		}
-		f.Message = fmt.Sprintf("the %s script of migration %s differs from the base's; the up is the same, so databases that applied it are unaffected and %s (schemagate deploy accepts the change, as golang-migrate, goose, Flyway and sqitch do)", p.what, m.ID(), runs)
+		differs := "differs from the base's"
+		if p.now.Empty() && !p.was.Empty() {
+			// Deleted: nothing new to review, but what a rollback or a deploy runs is gone.
+			differs = "was deleted after the base applied the migration"
+			if p.now != nil {
+				differs = "no longer has a statement since the base applied the migration"
+			}
+			runs = "a rollback of it has no down script to run now"
+			if p.what == "verify" {
+				runs = "the next deploy runs no verification for it"
+			}
+		}
+		f.Message = fmt.Sprintf("the %s script of migration %s %s; the up is the same, so databases that applied it are unaffected and %s (schemagate deploy accepts the change, as golang-migrate, goose, Flyway and sqitch do)", p.what, m.ID(), differs, runs)
 		if !migrate.SameScript(m.Up, base.Up) {
-			f.Message = fmt.Sprintf("the %s script of migration %s differs from the base's; its up runs the same statements, so databases that applied it are unaffected and %s (schemagate deploy accepts the change)", p.what, m.ID(), runs)
+			f.Message = fmt.Sprintf("the %s script of migration %s %s; its up runs the same statements, so databases that applied it are unaffected and %s (schemagate deploy accepts the change)", p.what, m.ID(), differs, runs)
 		}
 		f.Suggestion = "review the new " + p.what + " script: against --base the rehearsal replays this migration as history and does not run it; " + tried
+		if p.now.Empty() && !p.was.Empty() {
+			f.Suggestion = "restore the " + p.what + " script if the deletion was not meant: the base's is " + p.was.File
+		}
 		return f, true
 	}
 	return f, false

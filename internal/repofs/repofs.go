@@ -24,6 +24,16 @@ var ErrOutside = errors.New("symbolic link leads out of the repository; schemaga
 // .git folder (or onto a .git file) of the repository.
 var ErrGitDir = errors.New("leads into the repository's .git folder; schemagate does not read git's own files (they may hold the checkout's token)")
 
+// ErrNotRegular refuses a named pipe, a socket or a device where a file is read (a configuration file,
+// a setup script, a migration): reading a pipe waits for a writer that may never come, and Ctrl-C does
+// not end a read blocked in open.
+var ErrNotRegular = errors.New("not a regular file (a named pipe, socket or device); schemagate reads only regular files")
+
+// special tells a file ReadFile refuses (ErrNotRegular): a directory is left to the read's own error.
+func special(m fs.FileMode) bool {
+	return m&(fs.ModeNamedPipe|fs.ModeSocket|fs.ModeDevice|fs.ModeCharDevice|fs.ModeIrregular) != 0
+}
+
 // InGitDir tells whether the absolute path abs, cleaned and with its symbolic links followed as far as
 // it exists, names a .git folder or file of the repository at top, or something inside one. Comparison
 // ignores case, as a case-insensitive file system would.
@@ -94,6 +104,9 @@ func (f *FS) Dir() string { return f.dir }
 // Close releases the folder.
 func (f *FS) Close() error { return f.root.Close() }
 
+// ReadFile reads a file of the folder, refusing what safeFS refuses.
+func (f *FS) ReadFile(name string) ([]byte, error) { return fs.ReadFile(f.FS, name) }
+
 // Open returns the files of folder dir.
 func Open(dir string) (*FS, error) {
 	abs, err := filepath.Abs(dir)
@@ -151,6 +164,9 @@ func ReadFile(name string) ([]byte, error) {
 	if InGitDir(top, abs) {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: ErrGitDir}
 	}
+	if fi, err := root.Stat(rel); err == nil && special(fi.Mode()) {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: ErrNotRegular}
+	}
 	b, err := root.ReadFile(rel)
 	if err = outside(name, err); err != nil {
 		var pe *fs.PathError
@@ -159,6 +175,15 @@ func ReadFile(name string) ([]byte, error) {
 		}
 	}
 	return b, err
+}
+
+// ReadRegular reads a file named outside any repository (a report, an event payload) as os.ReadFile
+// does, but refuses a named pipe, socket or device (ErrNotRegular) before opening it.
+func ReadRegular(name string) ([]byte, error) {
+	if fi, err := os.Stat(name); err == nil && special(fi.Mode()) {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: ErrNotRegular}
+	}
+	return os.ReadFile(name)
 }
 
 // safeFS turns the root's escape errors into ErrOutside, and refuses paths into .git (ErrGitDir) before
@@ -180,6 +205,9 @@ func (s safeFS) Open(name string) (fs.File, error) {
 	if err := s.gitDir("open", name); err != nil {
 		return nil, err
 	}
+	if fi, err := fs.Stat(s.FS, name); err == nil && special(fi.Mode()) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: ErrNotRegular}
+	}
 	f, err := s.FS.Open(name)
 	return f, outside(name, err)
 }
@@ -187,6 +215,9 @@ func (s safeFS) Open(name string) (fs.File, error) {
 func (s safeFS) ReadFile(name string) ([]byte, error) {
 	if err := s.gitDir("read", name); err != nil {
 		return nil, err
+	}
+	if fi, err := fs.Stat(s.FS, name); err == nil && special(fi.Mode()) {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: ErrNotRegular}
 	}
 	b, err := fs.ReadFile(s.FS, name)
 	return b, outside(name, err)

@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // tree makes a repository (a folder with .git) holding db/migrations, and a secret next to it.
@@ -185,5 +187,57 @@ func TestGitDirIsRefused(t *testing.T) {
 		if b, err := ReadFile(name); len(b) > 0 || !errors.Is(err, ErrGitDir) {
 			t.Errorf("ReadFile(%s): read %q, %v; want ErrGitDir", name, b, err)
 		}
+	}
+}
+
+// TestNamedPipesAreRefused: a named pipe (or socket, or device) where a file is read, as a configuration
+// file, a setup script, a lint argument, a migration in a folder, a report or an event payload, is
+// ErrNotRegular at once: reading one waited for a writer forever, and Ctrl-C did not end a read blocked
+// in open. Were a read to block, the test's writer ends it, so the test fails instead of hanging. A
+// regular file and a link to one inside the repository are read as before.
+func TestNamedPipesAreRefused(t *testing.T) {
+	repo, _ := tree(t)
+	dir := filepath.Join(repo, "db", "migrations")
+	pipe := filepath.Join(dir, "3_pipe.up.sql")
+	if err := syscall.Mkfifo(pipe, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// Ends a read blocked on the pipe (open for writing too never blocks on Linux), should one start.
+		if w, err := os.OpenFile(pipe, os.O_RDWR, 0); err == nil {
+			w.Close()
+		}
+	})
+	fsys, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fsys.Close()
+	reads := map[string]func() ([]byte, error){
+		"ReadFile":    func() ([]byte, error) { return ReadFile(pipe) },
+		"ReadRegular": func() ([]byte, error) { return ReadRegular(pipe) },
+		"FS.ReadFile": func() ([]byte, error) { return fs.ReadFile(fsys, "3_pipe.up.sql") },
+	}
+	for name, read := range reads {
+		done := make(chan error, 1)
+		go func() {
+			_, err := read()
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			var pe *fs.PathError
+			if !errors.Is(err, ErrNotRegular) || !errors.As(err, &pe) {
+				t.Errorf("%s of a named pipe: %v, want ErrNotRegular", name, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("%s of a named pipe still waits after 10 s", name)
+		}
+	}
+	if b, err := ReadRegular(filepath.Join(dir, "2_shared.up.sql")); err != nil || string(b) != "SELECT 1;" {
+		t.Errorf("ReadRegular of a link to a regular file: %q, %v", b, err)
+	}
+	if b, err := fs.ReadFile(fsys, "2_shared.up.sql"); err != nil || string(b) != "SELECT 1;" {
+		t.Errorf("FS.ReadFile of a link to a regular file: %q, %v", b, err)
 	}
 }
