@@ -207,7 +207,9 @@ func Parse(file string, data []byte, cfg *Config) error {
 				// A value refused above already (pg_version: 99999999999999999999, a float to YAML) is not
 				// reported twice.
 				p := decodeProblem(file, &root, e)
-				if !slices.ContainsFunc(probs, func(q Problem) bool { return q.File == p.File && q.Line == p.Line && q.Column == p.Column && q.Line > 0 }) {
+				if !slices.ContainsFunc(probs, func(q Problem) bool {
+					return q.File == p.File && q.Line == p.Line && q.Column == p.Column && q.Line > 0
+				}) {
 					probs = append(probs, p)
 				}
 			}
