@@ -530,7 +530,7 @@ var catalog = []Rule{
 	{ID: "enum-add-value", Risk: Safe, Lock: "EXCLUSIVE on the type only", Rewrite: false, Scan: false,
 		Summary:    "ALTER TYPE … ADD VALUE",
 		Suggestion: "run alone; specify BEFORE/AFTER",
-		Why:        "Risk: safe (caution if used in same tx: PG<12 error, PG12+ value unusable until commit); dangerous when a later statement of the same transaction uses the new value (cast to the type, or set, inserted or given as DEFAULT to a column known to be of the type): PostgreSQL fails it, \"unsafe use of new value\" (SQLSTATE 55P04). Rewrite/scan: n. Also flagged by: S require-enum-value-ordering (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
+		Why:        "Risk: safe (caution if used in same tx: PG<12 error, PG12+ value unusable until commit); dangerous when a later statement of the same transaction uses the new value (cast to the type, set, inserted or given as DEFAULT to a column known to be of the type, or compared with one in an UPDATE's or DELETE's WHERE or a partial index's predicate), also when the type was created in the same transaction (its CREATE TYPE labels are usable, an added one is not): PostgreSQL fails it, \"unsafe use of new value\" (SQLSTATE 55P04). Rewrite/scan: n. Also flagged by: S require-enum-value-ordering (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "BEGIN;\nALTER TYPE status ADD VALUE 'c';\nSELECT 'c'::status; -- unsafe use of new value\nCOMMIT;",
 		Good:       "ALTER TYPE status ADD VALUE 'c' AFTER 'b';"},
 	{ID: "enum-rename-value", Risk: Dangerous, Lock: "EXCLUSIVE on type", Rewrite: false, Scan: false,

@@ -226,8 +226,13 @@ func (a *analyzer) check(n *pg_query.Node) {
 		e := n.GetAlterEnumStmt()
 		name := lastName(e.TypeName)
 		// Only a type created in this migration's own transaction: ADD VALUE of one an earlier
-		// migration committed is what it is of any other type.
+		// migration committed is what it is of any other type. Its new label is still unusable until
+		// COMMIT (PostgreSQL 15 refuses it as for any type: only the labels CREATE TYPE gave are safe):
+		// a later statement of the transaction that uses it gets the finding (see usesNewEnumValue).
 		if a.st.created[a.st.qual(e.TypeName)] {
+			if e.OldVal == "" && a.inTx() && a.cfg.Major() >= 12 {
+				a.txEnumValues = append(a.txEnumValues, txEnumValue{typ: a.st.qual(e.TypeName), label: e.NewVal, at: -1, line: a.stmt.Pos.Line})
+			}
 			return
 		}
 		if e.OldVal != "" {
@@ -240,7 +245,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 			f.Risk = Dangerous
 		case a.inTx():
 			a.pendingEnum = append(a.pendingEnum, len(a.out))
-			a.txEnumValues = append(a.txEnumValues, txEnumValue{typ: a.st.qual(e.TypeName), label: e.NewVal, at: len(a.out)})
+			a.txEnumValues = append(a.txEnumValues, txEnumValue{typ: a.st.qual(e.TypeName), label: e.NewVal, at: len(a.out), line: a.stmt.Pos.Line})
 			a.add("enum-add-value", "")
 			// Resolved when a later statement of the transaction appears (see statement); a lone
 			// ADD VALUE stays safe.

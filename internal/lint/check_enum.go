@@ -13,7 +13,8 @@ import (
 // at is the index in out of that statement's enum-add-value finding.
 type txEnumValue struct {
 	typ, label string
-	at         int
+	at         int // -1 for a type the transaction created, which has no finding until a use
+	line       int // of the ADD VALUE
 }
 
 // usesNewEnumValue makes the enum-add-value finding of a label added earlier in the transaction
@@ -23,7 +24,17 @@ type txEnumValue struct {
 // the type: UPDATE … SET col = 'c', INSERT (…, col, …) VALUES (…, 'c', …), a column DEFAULT 'c' (CREATE TABLE,
 // ADD COLUMN, ALTER COLUMN … SET DEFAULT).
 func (a *analyzer) usesNewEnumValue(st *sqlparse.Statement) {
-	for _, v := range a.txEnumValues {
+	for i, v := range a.txEnumValues {
+		if v.at < 0 {
+			if a.usesLabel(st.Node, v) {
+				f := a.add("enum-add-value", fmt.Sprintf("this statement uses '%s', which ALTER TYPE %s ADD VALUE added on line %d of the same transaction: PostgreSQL refuses a new enum value before COMMIT, also of a type the transaction created (unsafe use of new value, SQLSTATE 55P04), so the deploy stops here",
+					v.label, bare(v.typ), v.line))
+				f.Risk = Dangerous
+				f.Suggestion = fmt.Sprintf("put '%s' in the CREATE TYPE's list of labels, or commit between the ADD VALUE and the statements that use it", v.label)
+				a.txEnumValues[i].at = len(a.out) - 1
+			}
+			continue
+		}
 		if f := &a.out[v.at]; f.Risk != Dangerous && a.usesLabel(st.Node, v) {
 			f.Risk = Dangerous
 			f.Message = fmt.Sprintf("ALTER TYPE %s ADD VALUE '%s', and line %d of the same transaction uses '%s': PostgreSQL refuses a new enum value before COMMIT (unsafe use of new value, SQLSTATE 55P04), so the deploy stops there",
@@ -50,6 +61,38 @@ func (a *analyzer) usesLabel(n *pg_query.Node, v txEnumValue) bool {
 		c := t.cols[col]
 		return c != nil && c.typ == bare(v.typ)
 	}
+	// compared tells whether expr compares a column of rv known to be of the enum with the label
+	// (col = 'c', 'c' <> col, col IN ('a', 'c')): the label is read as the enum's.
+	compared := func(expr *pg_query.Node, rv *pg_query.RangeVar) bool {
+		hit := false
+		walk(expr, func(m proto.Message) {
+			e, ok := m.(*pg_query.A_Expr)
+			if !ok || hit {
+				return
+			}
+			col := func(n *pg_query.Node) bool {
+				f := n.GetColumnRef().GetFields()
+				if len(f) == 0 {
+					return false
+				}
+				s := f[len(f)-1].GetString_()
+				return s != nil && colOfType(rv, s.Sval)
+			}
+			labels := func(n *pg_query.Node) bool {
+				if isLabel(n) {
+					return true
+				}
+				for _, item := range n.GetList().GetItems() {
+					if isLabel(item) {
+						return true
+					}
+				}
+				return false
+			}
+			hit = col(e.Lexpr) && labels(e.Rexpr) || col(e.Rexpr) && labels(e.Lexpr)
+		})
+		return hit
+	}
 	found := false
 	walk(n, func(m proto.Message) {
 		switch x := m.(type) {
@@ -70,6 +113,12 @@ func (a *analyzer) usesLabel(n *pg_query.Node, v txEnumValue) bool {
 					found = true
 				}
 			}
+			found = found || compared(x.WhereClause, x.Relation)
+		case *pg_query.DeleteStmt:
+			found = found || compared(x.WhereClause, x.Relation)
+		case *pg_query.IndexStmt:
+			// A partial index's predicate (WHERE m = 'c'): PostgreSQL coerces the label to the column's type.
+			found = found || compared(x.WhereClause, x.Relation)
 		case *pg_query.AlterTableStmt:
 			// ALTER COLUMN col SET DEFAULT 'c': PostgreSQL coerces the default to the column's type there.
 			for _, c := range x.Cmds {

@@ -29,6 +29,20 @@ func TestNewEnumValueDefaultMatchesServer(t *testing.T) {
 			rule: "enum-add-value", msg: later}, Caution},
 		{serverCase{name: "ADD COLUMN without DEFAULT", schema: schema, src: "ALTER TYPE mood ADD VALUE 'happy';\nALTER TABLE tm ADD COLUMN m2 mood;",
 			rule: "enum-add-value", msg: later}, Caution},
+		// The label compared with a column of the type: PostgreSQL reads it as the enum's.
+		{serverCase{name: "partial index predicate", schema: schema, src: "ALTER TYPE mood ADD VALUE 'happy';\nCREATE INDEX tm_happy ON tm (id) WHERE m = 'happy';", fails: true,
+			rule: "enum-add-value", msg: unsafe}, Dangerous},
+		{serverCase{name: "UPDATE … WHERE col IN", schema: schema, src: "ALTER TYPE mood ADD VALUE 'happy';\nUPDATE tm SET note = 'y' WHERE m IN ('sad', 'happy');", fails: true,
+			rule: "enum-add-value", msg: unsafe}, Dangerous},
+		{serverCase{name: "DELETE … WHERE label = col", schema: schema, src: "ALTER TYPE mood ADD VALUE 'happy';\nDELETE FROM tm WHERE 'happy' = m;", fails: true,
+			rule: "enum-add-value", msg: unsafe}, Dangerous},
+		{serverCase{name: "partial index on an old label", schema: schema, src: "ALTER TYPE mood ADD VALUE 'happy';\nCREATE INDEX tm_sad ON tm (id) WHERE m = 'sad';",
+			rule: "enum-add-value", msg: later}, Caution},
+		// A type the transaction created: its CREATE TYPE labels are safe, one ADD VALUE added is not.
+		{serverCase{name: "new type's added label as DEFAULT", src: "CREATE TYPE m3 AS ENUM ('a');\nALTER TYPE m3 ADD VALUE 'b';\nCREATE TABLE u3 (x m3 DEFAULT 'b');", fails: true,
+			rule: "enum-add-value", msg: "also of a type the transaction created"}, Dangerous},
+		{serverCase{name: "new type's own label as DEFAULT", src: "CREATE TYPE m3 AS ENUM ('a');\nALTER TYPE m3 ADD VALUE 'b';\nCREATE TABLE u3 (x m3 DEFAULT 'a');",
+			rule: "create-enum", not: "enum-add-value"}, Safe},
 	}
 	conn := pgtest.Conn(t)
 	for _, tt := range tests {
