@@ -65,7 +65,12 @@ const builtInPrivilegesSQL = `(SELECT coalesce(json_agg(json_build_object('objec
     FROM pg_foreign_server s LEFT JOIN pg_init_privs ip ON ip.objoid = s.oid AND ip.classoid = 'pg_foreign_server'::regclass AND ip.objsubid = 0
     WHERE s.srvacl IS NOT NULL AND EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_foreign_server'::regclass AND e.objid = s.oid AND e.deptype = 'e')
   ) o
-  CROSS JOIN LATERAL (SELECT coalesce(i.grantee, b.grantee) AS grantee, coalesce(i.priv, b.priv) AS priv, coalesce(i.held, '') AS held,
+` + privilegeDifferencesSQL
+
+// privilegeDifferencesSQL takes apart the ACLs of the objects o (object, target, col, acl, init) that
+// differ from their initial ones: one row g (grantee, priv, held, initially) per privilege of one
+// grantee held otherwise than initially.
+const privilegeDifferencesSQL = `  CROSS JOIN LATERAL (SELECT coalesce(i.grantee, b.grantee) AS grantee, coalesce(i.priv, b.priv) AS priv, coalesce(i.held, '') AS held,
       coalesce(b.held, '') AS initially
     FROM (SELECT CASE WHEN x.grantee = 0 THEN '' ELSE pg_get_userbyid(x.grantee) END AS grantee, x.privilege_type AS priv,
             CASE WHEN bool_or(x.is_grantable) THEN 'granted with grant option' ELSE 'granted' END AS held
@@ -75,6 +80,33 @@ const builtInPrivilegesSQL = `(SELECT coalesce(json_agg(json_build_object('objec
           FROM aclexplode(nullif(o.init, '{}')) x GROUP BY 1, 2) b ON b.grantee = i.grantee AND b.priv = i.priv
     WHERE i.held IS DISTINCT FROM b.held) g
   WHERE o.acl IS DISTINCT FROM o.init)`
+
+// parameterACLRowsSQL is the rows of pg_parameter_acl (GRANT SET / ALTER SYSTEM ON PARAMETER) as XML
+// elements, one per parameter, read through table_to_xml so that the query does not name the table:
+// PostgreSQL 15 made it, and on an older server to_regclass finds none and this is no row.
+const parameterACLRowsSQL = `unnest(xpath('/*/row', table_to_xml(to_regclass('pg_catalog.pg_parameter_acl'), false, false, '')))`
+
+// databasePrivilegesSQL reads the privileges on the current database (GRANT ... ON DATABASE) where they
+// differ from its owner's defaults (acldefault), and those on configuration parameters
+// (pg_parameter_acl, which has a row only for a parameter some GRANT named: none initially but the
+// bootstrap superuser's, which the row's ACL starts with and which are left out), one privilege of one
+// grantee each, as builtInPrivilegesSQL does (see schema.BuiltInPrivilege). table_to_xml writes the
+// ACL's items one element each, and escapes &, < and > in their text (role names): they are put back
+// before each is read as an ACL item.
+const databasePrivilegesSQL = `(SELECT coalesce(json_agg(json_build_object('object', o.object, 'on', o.target, 'column', o.col, 'grantee', g.grantee,
+      'privilege', g.priv, 'held', g.held, 'initially', g.initially)), '[]')
+  FROM (
+    SELECT 'the database' AS object, 'DATABASE' AS target, '' AS col, d.datacl AS acl, acldefault('d', d.datdba) AS init
+    FROM pg_database d WHERE d.datname = current_database() AND d.datacl IS NOT NULL
+    UNION ALL
+    SELECT 'parameter ' || p.parname, 'PARAMETER ' || p.parname, '', p.acl, '{}'::aclitem[]
+    FROM (SELECT (xpath('/row/parname/text()', r))[1]::text AS parname,
+        ARRAY(SELECT a FROM unnest(xpath('/row/paracl/element/text()', r)) e,
+            CAST(replace(replace(replace(e::text, '&lt;', '<'), '&gt;', '>'), '&amp;', '&') AS aclitem) a
+          WHERE NOT EXISTS (SELECT 1 FROM aclexplode(ARRAY[a]) x WHERE x.grantee = 10)) AS acl
+      FROM ` + parameterACLRowsSQL + ` r) p
+  ) o
+` + privilegeDifferencesSQL
 
 // builtInPrivilegeReasons are the probe's reasons for a whole read that GRANT and REVOKE on built-in
 // objects and extensions' objects give: they write the object's row and lock nothing, and only whole
@@ -100,3 +132,12 @@ const builtInPrivilegeReasons = `  UNION ALL SELECT 'privileges on built-in ' ||
       UNION ALL SELECT 'pg_proc'::regclass, oid FROM new_proc UNION ALL SELECT 'pg_type'::regclass, oid FROM new_type) x
     WHERE EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = x.c AND d.objid = x.oid AND d.deptype = 'e' OFFSET 0)
 `
+
+// databaseCommentSQL is the comment on the database d (COMMENT ON DATABASE), NULL for none, for the
+// mark a url run writes there (sandbox's urlMarkPrefix), which is schemagate's and changes as the run
+// records the roles its migrations create, and for the comment initdb gives database postgres (the
+// rehearsal's database on the local and docker providers), which is the throwaway server's: a down
+// that removes the comment its up wrote (COMMENT ... IS NULL) leaves it as production has it.
+const databaseCommentSQL = `(SELECT s.description FROM pg_shdescription s WHERE s.objoid = d.oid AND s.classoid = 'pg_database'::regclass
+      AND s.description NOT LIKE 'schemagate rehearsal database %'
+      AND NOT (d.datname = 'postgres' AND s.description = 'default administrative connection database'))`

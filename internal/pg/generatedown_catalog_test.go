@@ -1,7 +1,9 @@
 package pg_test
 
 import (
+	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/schemagate/schemagate/internal/pgtest"
@@ -273,5 +275,116 @@ func TestDatabaseSettingsCompared(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// onDatabase is a statement that runs head, the current database's name, then tail, whatever the test
+// database is called.
+func onDatabase(head, tail string) string {
+	return `DO $$BEGIN EXECUTE format('` + head + ` %I ', current_database()) || ` + schema.Literal(tail) + `; END$$`
+}
+
+// databaseRole is the role the database's privileges cases grant to and give the database to. The
+// tests share one server: whichever test makes it first does.
+const databaseRole = `DO $$ BEGIN CREATE ROLE sg_db_r1; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`
+
+// databaseCases are ups that change the database's privileges, owner, comment or connection limit, and
+// what a down that does nothing is told.
+var databaseCases = []struct{ name, setup, up, want string }{
+	{name: "granted", up: onDatabase("GRANT CONNECT, CREATE, TEMPORARY ON DATABASE", "TO sg_db_r1"),
+		want: "privilege CONNECT on the database to sg_db_r1 is left behind by the down\n" +
+			"privilege CREATE on the database to sg_db_r1 is left behind by the down\n" +
+			"privilege TEMPORARY on the database to sg_db_r1 is left behind by the down"},
+	{name: "PUBLIC's revoked", up: onDatabase("REVOKE TEMPORARY ON DATABASE", "FROM PUBLIC"),
+		want: "privilege TEMPORARY on the database to PUBLIC is not restored by the down"},
+	{name: "the owner's revoked", up: onDatabase("REVOKE CREATE ON DATABASE", "FROM CURRENT_USER"),
+		want: "privilege CREATE on the database to postgres is not restored by the down"},
+	{name: "a grant option", setup: onDatabase("GRANT CREATE ON DATABASE", "TO sg_db_r1"),
+		up:   onDatabase("GRANT CREATE ON DATABASE", "TO sg_db_r1 WITH GRANT OPTION"),
+		want: "privilege CREATE on the database to sg_db_r1 is held with grant option after the down, was without grant option"},
+	{name: "commented", up: onDatabase("COMMENT ON DATABASE", "IS 'orders db'"),
+		want: `the database's comment is "orders db" after the down, was none`},
+	{name: "comment removed", setup: onDatabase("COMMENT ON DATABASE", "IS 'orders db'"), up: onDatabase("COMMENT ON DATABASE", "IS NULL"),
+		want: `the database's comment is none after the down, was "orders db"`},
+	{name: "connection limit", up: onDatabase("ALTER DATABASE", "CONNECTION LIMIT 50"),
+		want: "the database's connection limit is 50 after the down, was none"},
+	{name: "owner", up: onDatabase("ALTER DATABASE", "OWNER TO sg_db_r1"),
+		want: "the database's owner is sg_db_r1 after the down, was postgres"},
+	{name: "owner with privileges", setup: onDatabase("REVOKE CONNECT ON DATABASE", "FROM PUBLIC"),
+		up:   onDatabase("ALTER DATABASE", "OWNER TO sg_db_r1"),
+		want: "the database's owner is sg_db_r1 after the down, was postgres"},
+}
+
+// TestDatabasePrivilegesCompared: a down that leaves the database's privileges (GRANT ... ON DATABASE,
+// one privilege of one grantee, against its owner's defaults), owner, comment or connection limit as the
+// up made them fails the round trip with a sentence that says so: they were read nowhere, and such an
+// up with a down that did nothing passed.
+func TestDatabasePrivilegesCompared(t *testing.T) {
+	exec(t, pgtest.Conn(t), databaseRole)
+	for _, tc := range databaseCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			conn := pgtest.Conn(t)
+			if tc.setup != "" {
+				exec(t, conn, tc.setup)
+			}
+			before := inspect(t, conn)
+			exec(t, conn, tc.up)
+			got := schema.Describe(schema.Compare(before, inspect(t, conn)), schema.DownPhrasing)
+			if strings.Join(got, "\n") != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestGenerateDownDatabasePrivileges: what the up did to the database's privileges, owner, comment or
+// connection limit goes back, in the database the down runs in.
+func TestGenerateDownDatabasePrivileges(t *testing.T) {
+	exec(t, pgtest.Conn(t), databaseRole)
+	var cases []downCase
+	for _, tc := range databaseCases {
+		cases = append(cases, downCase{name: tc.name, setup: tc.setup, up: tc.up})
+	}
+	t.Run("cases", func(t *testing.T) { runDownCases(t, cases) })
+}
+
+// TestParameterPrivilegesCompared: GRANT SET and ALTER SYSTEM ON PARAMETER (pg_parameter_acl, PostgreSQL
+// 15+) left by a down that does nothing fail the round trip, and a generated down revokes them. They
+// are the server's: the test is not parallel, and revokes what it granted.
+func TestParameterPrivilegesCompared(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.Conn(t)
+	var version int
+	if err := conn.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	if version < 150000 {
+		// The read must not fail on a server without pg_parameter_acl.
+		inspect(t, conn)
+		t.Skip("no privileges on parameters before PostgreSQL 15")
+	}
+	exec(t, conn, databaseRole)
+	const up = `GRANT SET ON PARAMETER work_mem TO sg_db_r1; GRANT ALTER SYSTEM ON PARAMETER lock_timeout TO sg_db_r1 WITH GRANT OPTION`
+	t.Cleanup(func() {
+		_, _ = conn.Exec(context.Background(), `REVOKE SET ON PARAMETER work_mem FROM sg_db_r1; REVOKE ALTER SYSTEM ON PARAMETER lock_timeout FROM sg_db_r1 CASCADE`)
+	})
+	before := inspect(t, conn)
+	exec(t, conn, up)
+	got := schema.Describe(schema.Compare(before, inspect(t, conn)), schema.DownPhrasing)
+	want := []string{"privilege ALTER SYSTEM on parameter lock_timeout to sg_db_r1 is left behind by the down",
+		"privilege SET on parameter work_mem to sg_db_r1 is left behind by the down"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	exec(t, conn, `REVOKE SET ON PARAMETER work_mem FROM sg_db_r1; REVOKE ALTER SYSTEM ON PARAMETER lock_timeout FROM sg_db_r1 CASCADE`)
+	if d := schema.Compare(before, inspect(t, conn)); !d.Empty() {
+		t.Fatalf("revoked, yet: %q", schema.Describe(d, schema.DownPhrasing))
+	}
+	r := runRoundTrip(t, conn, up)
+	t.Logf("generated down:\n%s", r.down.SQL)
+	if !r.exact() {
+		t.Errorf("round trip not exact:\ndown error: %v\nre-up error: %v\nafter down: %q\nafter re-up: %q",
+			r.downErr, r.reUpErr, r.downProblems, r.reUpProblems)
 	}
 }

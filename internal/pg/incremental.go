@@ -548,7 +548,8 @@ func merge(base *schema.Catalog, relations map[uint32]string, doc *catalogDoc, p
 		}
 	}
 	// A partial read leaves schemas, extensions, roles and memberships, the database-wide default
-	// privileges, the database's settings and the privileges on built-in and extensions' objects out:
+	// privileges, the database's settings, owner, comment and connection limit and the privileges on
+	// built-in and extensions' objects, the database and parameters out:
 	// they are the mark's (copied above; see partialInspectSQL).
 	c.User = part.User
 	maps.Copy(c.Tables, part.Tables)
@@ -612,28 +613,31 @@ func copyCatalog(c *schema.Catalog) *schema.Catalog {
 		Triggers:    maps.Clone(c.Triggers),
 		Policies:    maps.Clone(c.Policies),
 
-		TextSearchConfigs:      maps.Clone(c.TextSearchConfigs),
-		TextSearchDictionaries: maps.Clone(c.TextSearchDictionaries),
-		EventTriggers:          maps.Clone(c.EventTriggers),
-		Publications:           maps.Clone(c.Publications),
-		ForeignDataWrappers:    maps.Clone(c.ForeignDataWrappers),
-		ForeignServers:         maps.Clone(c.ForeignServers),
-		UserMappings:           maps.Clone(c.UserMappings),
-		Casts:                  maps.Clone(c.Casts),
-		Operators:              maps.Clone(c.Operators),
-		OperatorFamilies:       maps.Clone(c.OperatorFamilies),
-		OperatorClasses:        maps.Clone(c.OperatorClasses),
-		TextSearchParsers:      maps.Clone(c.TextSearchParsers),
-		TextSearchTemplates:    maps.Clone(c.TextSearchTemplates),
-		AccessMethods:          maps.Clone(c.AccessMethods),
-		Languages:              maps.Clone(c.Languages),
-		Conversions:            maps.Clone(c.Conversions),
-		Transforms:             maps.Clone(c.Transforms),
-		Roles:                  maps.Clone(c.Roles),
-		Memberships:            maps.Clone(c.Memberships),
-		DefaultPrivileges:      c.DefaultPrivileges,
-		DatabaseSettings:       c.DatabaseSettings,
-		BuiltInPrivileges:      maps.Clone(c.BuiltInPrivileges),
+		TextSearchConfigs:       maps.Clone(c.TextSearchConfigs),
+		TextSearchDictionaries:  maps.Clone(c.TextSearchDictionaries),
+		EventTriggers:           maps.Clone(c.EventTriggers),
+		Publications:            maps.Clone(c.Publications),
+		ForeignDataWrappers:     maps.Clone(c.ForeignDataWrappers),
+		ForeignServers:          maps.Clone(c.ForeignServers),
+		UserMappings:            maps.Clone(c.UserMappings),
+		Casts:                   maps.Clone(c.Casts),
+		Operators:               maps.Clone(c.Operators),
+		OperatorFamilies:        maps.Clone(c.OperatorFamilies),
+		OperatorClasses:         maps.Clone(c.OperatorClasses),
+		TextSearchParsers:       maps.Clone(c.TextSearchParsers),
+		TextSearchTemplates:     maps.Clone(c.TextSearchTemplates),
+		AccessMethods:           maps.Clone(c.AccessMethods),
+		Languages:               maps.Clone(c.Languages),
+		Conversions:             maps.Clone(c.Conversions),
+		Transforms:              maps.Clone(c.Transforms),
+		Roles:                   maps.Clone(c.Roles),
+		Memberships:             maps.Clone(c.Memberships),
+		DefaultPrivileges:       c.DefaultPrivileges,
+		DatabaseSettings:        c.DatabaseSettings,
+		DatabaseOwner:           c.DatabaseOwner,
+		DatabaseComment:         c.DatabaseComment,
+		DatabaseConnectionLimit: c.DatabaseConnectionLimit,
+		BuiltInPrivileges:       maps.Clone(c.BuiltInPrivileges),
 	}
 }
 
@@ -645,6 +649,10 @@ func catalogDifference(want, got *schema.Catalog) string {
 	}
 	if !slices.Equal(want.DatabaseSettings, got.DatabaseSettings) {
 		out = append(out, fmt.Sprintf("the database's settings are %q, want %q", got.DatabaseSettings, want.DatabaseSettings))
+	}
+	if w, g := [3]string{want.DatabaseOwner, want.DatabaseComment, want.DatabaseConnectionLimit},
+		[3]string{got.DatabaseOwner, got.DatabaseComment, got.DatabaseConnectionLimit}; w != g {
+		out = append(out, fmt.Sprintf("the database's owner, comment and connection limit are %q, want %q", g, w))
 	}
 	w, _ := json.Marshal(want)
 	g, _ := json.Marshal(got)
@@ -698,7 +706,9 @@ type state struct {
 	// inspectTemplate) but the predefined ones, which cannot change: their rows in pg_roles (their
 	// settings for every database too), their memberships, their settings for one database and their
 	// comments, and this database's own settings (ALTER DATABASE ... SET; not another database's, which
-	// other sessions make). These shared catalogs' rows change without a lock the probe would see. Whether a role
+	// other sessions make), owner, connection limit, privileges and comment, and the privileges on
+	// configuration parameters (pg_parameter_acl, PostgreSQL 15+, read through table_to_xml: see
+	// parameterACLRowsSQL). These shared catalogs' rows change without a lock the probe would see. Whether a role
 	// has a password is pg_authid's alone, which only superusers read, through a query (query_to_xml)
 	// that would cost a probe more than all the rest: a script that sets one has the catalog read whole
 	// (see UnseenChanges).
@@ -747,6 +757,9 @@ const stateSQL = `
     UNION ALL SELECT s::text FROM pg_db_role_setting s WHERE s.setdatabase <> 0 AND s.setrole <> 0
     UNION ALL SELECT s.setconfig::text FROM pg_db_role_setting s
       WHERE s.setrole = 0 AND s.setdatabase = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+    UNION ALL SELECT concat_ws(' ', d.datdba, d.datconnlimit, d.datacl::text, ` + databaseCommentSQL + `)
+      FROM pg_database d WHERE d.datname = current_database()
+    UNION ALL SELECT r::text FROM ` + parameterACLRowsSQL + ` r
     UNION ALL SELECT d.objoid::text || ':' || d.description FROM pg_shdescription d WHERE d.classoid = 'pg_authid'::regclass) x),
 'defacl', (SELECT md5(coalesce(string_agg(oid::text || ' ' || defaclacl::text, ',' ORDER BY oid), '')) FROM pg_default_acl),
 'mappings', (SELECT md5(coalesce(string_agg(m.umid::text || ' ' || m.srvname || ' ' || m.usename || ' ' || coalesce(m.umoptions::text, '-'),

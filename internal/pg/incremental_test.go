@@ -1282,3 +1282,55 @@ func TestIncrementalReadsDatabaseSettings(t *testing.T) {
 		t.Errorf("settings after RESET ALL: %q", got)
 	}
 }
+
+// TestIncrementalReadsDatabasePrivileges: the database's privileges, owner, comment and connection
+// limit and the privileges on configuration parameters live in shared catalogs whose writes take no
+// lock the probe sees, as the database's settings do: the probe's roles fingerprint covers them, and a
+// read after GRANT ... ON DATABASE, COMMENT ON DATABASE, ALTER DATABASE ... CONNECTION LIMIT or OWNER
+// TO, or GRANT SET ON PARAMETER, committed or in its transaction, is whole. Verify mode checks each
+// read against a whole one; before, the partial read kept the mark's. Not parallel: the privileges on
+// parameters are the server's, and are revoked at the end.
+func TestIncrementalReadsDatabasePrivileges(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.Conn(t)
+	var db string
+	var version int
+	if err := conn.QueryRow(ctx, "SELECT quote_ident(current_database()), current_setting('server_version_num')::int").Scan(&db, &version); err != nil {
+		t.Fatal(err)
+	}
+	exec(t, conn, `DO $$ BEGIN CREATE ROLE sg_incr_db; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`)
+	in := &pg.Inspector{Ignore: schema.DefaultIgnore, Mode: pg.InspectVerify}
+	mark, err := in.Inspect(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The owner first: giving the database back to its owner would merge sg_incr_db's grant into it.
+	stmts := []string{"ALTER DATABASE " + db + " OWNER TO sg_incr_db", "CREATE TABLE t (a int)",
+		"ALTER DATABASE " + db + " OWNER TO CURRENT_USER", "GRANT CREATE ON DATABASE " + db + " TO sg_incr_db",
+		"COMMENT ON DATABASE " + db + " IS 'orders db'", "ALTER DATABASE " + db + " CONNECTION LIMIT 50",
+		"REVOKE TEMPORARY ON DATABASE " + db + " FROM PUBLIC", "COMMENT ON DATABASE " + db + " IS NULL"}
+	if version >= 150000 {
+		t.Cleanup(func() { _, _ = conn.Exec(context.Background(), "REVOKE SET ON PARAMETER work_mem FROM sg_incr_db") })
+		stmts = append(stmts, "GRANT SET ON PARAMETER work_mem TO sg_incr_db", "REVOKE SET ON PARAMETER work_mem FROM sg_incr_db")
+	}
+	for _, sql := range stmts {
+		exec(t, conn, in.BeginSQL())
+		exec(t, conn, sql)
+		if _, err := in.Since(ctx, conn, mark, nil, in.Ran(sql, mark)); err != nil {
+			t.Fatalf("%s, read inside its transaction: %v", sql, err)
+		}
+		locks, err := in.Locks(ctx, conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec(t, conn, "COMMIT")
+		if mark, err = in.Since(ctx, conn, mark, locks, in.Ran(sql, mark)); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	c := mark.Catalog()
+	if c.DatabaseConnectionLimit != "50" || c.DatabaseComment != "" || c.DatabaseOwner != "postgres" ||
+		c.BuiltInPrivileges["CREATE on the database to sg_incr_db"] == nil || c.BuiltInPrivileges["TEMPORARY on the database to PUBLIC"] == nil {
+		t.Errorf("at the end: limit %q, comment %q, owner %q, privileges %v", c.DatabaseConnectionLimit, c.DatabaseComment, c.DatabaseOwner, c.BuiltInPrivileges)
+	}
+}

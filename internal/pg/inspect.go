@@ -94,6 +94,15 @@ type catalogDoc struct {
 	// DatabaseSettings are the database's own settings (see schema.Catalog.DatabaseSettings): whole
 	// reads only, as roles.
 	DatabaseSettings []string `json:"database_settings"`
+	// Database is the database's owner, comment and connection limit (one, see
+	// schema.Catalog.DatabaseOwner), DatabasePrivileges the privileges on it and on configuration
+	// parameters (see databasePrivilegesSQL): whole reads only, as roles.
+	Database []struct {
+		Owner           string `json:"owner"`
+		Comment         string `json:"comment"`
+		ConnectionLimit string `json:"connection_limit"`
+	} `json:"database"`
+	DatabasePrivileges []*schema.BuiltInPrivilege `json:"database_privileges"`
 	// BuiltInPrivileges are the privileges on built-in objects and extensions' objects that differ
 	// from their initial ones (see builtInPrivilegesSQL): whole reads only, as roles.
 	BuiltInPrivileges []*schema.BuiltInPrivilege `json:"built_in_privileges"`
@@ -581,6 +590,12 @@ func (raw *catalogDoc) catalog() *schema.Catalog {
 	for _, x := range raw.BuiltInPrivileges {
 		c.BuiltInPrivileges[x.Key()] = x
 	}
+	for _, x := range raw.DatabasePrivileges {
+		c.BuiltInPrivileges[x.Key()] = x
+	}
+	for _, d := range raw.Database {
+		c.DatabaseOwner, c.DatabaseComment, c.DatabaseConnectionLimit = d.Owner, d.Comment, d.ConnectionLimit
+	}
 	// Sorted here, bytewise, not by the database's collation: the same entries read the same on every server.
 	slices.Sort(raw.DefaultPrivileges)
 	c.DefaultPrivileges = strings.Join(raw.DefaultPrivileges, "\n")
@@ -852,7 +867,7 @@ var (
     'procs', (SELECT coalesce(json_agg(oid::int8), '[]') FROM own WHERE kind = 'p'),
     'types', (SELECT coalesce(json_agg(oid::int8), '[]') FROM own WHERE kind = 't'))`,
 	).Replace(inspectTemplate), "schemas", "extensions", "text_search_dictionaries", "text_search_configurations", "roles", "memberships",
-		"database_default_privileges", "database_settings", "built_in_privileges")
+		"database_default_privileges", "database_settings", "database", "database_privileges", "built_in_privileges")
 )
 
 // opMembersSQL selects the members (json objects m, see schema.OpMember) of the operator family whose OID
@@ -1567,6 +1582,14 @@ SELECT json_build_object(
 -- fingerprint, see stateSQL): the database's own settings (ALTER DATABASE ... SET), not its name's
 'database_settings', (SELECT coalesce(json_agg(x), '[]') FROM pg_db_role_setting s, unnest(s.setconfig) x
   WHERE s.setrole = 0 AND s.setdatabase = (SELECT db.oid FROM pg_database db WHERE db.datname = current_database())),
+-- whole reads only (a partial read keeps the mark's: any change to them changes the probe's roles
+-- fingerprint, see stateSQL): the database's owner, comment (not the url provider's mark, see
+-- urlMarkPrefix in internal/sandbox) and connection limit, in one object
+'database', (SELECT coalesce(json_agg(json_build_object('owner', pg_get_userbyid(d.datdba), 'comment', ` + databaseCommentSQL + `,
+    'connection_limit', nullif(d.datconnlimit, -1)::text)), '[]')
+  FROM pg_database d WHERE d.datname = current_database()),
+-- whole reads only, as the database's settings (see databasePrivilegesSQL)
+'database_privileges', ` + databasePrivilegesSQL + `,
 -- whole reads only (see builtInPrivilegesSQL and probeSQL)
 'built_in_privileges', ` + builtInPrivilegesSQL + `,
 'comments', (SELECT coalesce(json_agg(json_build_object(

@@ -287,6 +287,12 @@ func (r *run) roundtripWithCopy(ctx context.Context, m *migrate.Migration, rt *r
 		_, _ = admin.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+ident(backup))
 		return fmt.Errorf("give the database's copy its settings before round trip: %w", err)
 	}
+	// Nor its owner, connection limit and privileges (GRANT ... ON DATABASE), which the round trip
+	// compares: the copy takes them as they are after the up.
+	if err := copyDatabaseState(ctx, admin, work, backup); err != nil {
+		_, _ = admin.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+ident(backup))
+		return fmt.Errorf("give the database's copy its owner and privileges before round trip: %w", err)
+	}
 	if err := r.connect(ctx); err != nil {
 		return err
 	}
@@ -359,6 +365,35 @@ func copySettings(ctx context.Context, admin *pgx.Conn, from, to string) error {
 		qs = append(qs, q+" SET "+schema.SettingSQL(name, value))
 	}
 	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, q := range qs {
+		if _, err := admin.Exec(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return nil
+}
+
+// copyDatabaseState gives database to the owner, connection limit and privileges database from has,
+// where they differ: its ACL is re-issued whole, one GRANT per privilege of one grantee (as the owner's,
+// whoever granted it), after PUBLIC's and the owner's defaults are revoked.
+func copyDatabaseState(ctx context.Context, admin *pgx.Conn, from, to string) error {
+	rows, err := admin.Query(ctx, `SELECT x.q FROM pg_catalog.pg_database f, pg_catalog.pg_database t, LATERAL (
+		SELECT 1 AS n, format('ALTER DATABASE %I OWNER TO %I', t.datname, pg_catalog.pg_get_userbyid(f.datdba)) AS q WHERE f.datdba <> t.datdba
+		UNION ALL SELECT 2, format('ALTER DATABASE %I CONNECTION LIMIT %s', t.datname, f.datconnlimit) WHERE f.datconnlimit <> t.datconnlimit
+		UNION ALL SELECT 3, format('REVOKE ALL ON DATABASE %I FROM PUBLIC, %I', t.datname, pg_catalog.pg_get_userbyid(f.datdba))
+		  WHERE f.datacl IS NOT NULL
+		UNION ALL SELECT 4, format('GRANT %s ON DATABASE %I TO %s%s', a.privilege_type, t.datname,
+		    CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,
+		    CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)
+		  FROM pg_catalog.aclexplode(f.datacl) a WHERE f.datacl IS NOT NULL) x
+		WHERE f.datname = $1 AND t.datname = $2 ORDER BY x.n`, from, to)
+	if err != nil {
+		return err
+	}
+	qs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
 		return err
 	}
 	for _, q := range qs {

@@ -17,8 +17,10 @@ import (
 // does not see: "ALTER ROLE api_user at db/1_x.sql:2 changes a role, which the generated down does not
 // undo". dir begins the file's path, as the report's other places do. Statements without a parse tree
 // (none in a migration that ran) and opaque ones (DO blocks, function calls) are not judged. db is the
-// rehearsal's database: its own settings, named literally (ALTER DATABASE app SET …, the rehearsal's
-// database being app), are compared, and the generated down gives them back.
+// rehearsal's database: its own settings, privileges, comment, owner and connection limit, named
+// literally (ALTER DATABASE app SET …, GRANT CREATE ON DATABASE app …, the rehearsal's database being
+// app), are compared, and the generated down gives them back, as it does the privileges on
+// configuration parameters (GRANT SET ON PARAMETER).
 func uncovered(s *migrate.Script, dir, db string) []string {
 	if s == nil {
 		return nil
@@ -30,6 +32,9 @@ func uncovered(s *migrate.Script, dir, db string) []string {
 			continue
 		}
 		if d := sqlparse.DatabaseSettings(st.Node); d != "" && d == db {
+			continue
+		}
+		if d := sqlparse.DatabaseCompared(st.Node); (d != "" && d == db) || sqlparse.ParameterPrivileges(st.Node) {
 			continue
 		}
 		if label, kind := sqlparse.OutsideCatalog(st.Node); kind != "" {

@@ -14,9 +14,19 @@ import (
 // (pg_init_privs, else its kind's defaults): the catalog holds those differences alone, one privilege
 // of one grantee each, so that it stays small however many built-in objects there are.
 
-// KindPrivilege is one privilege of one grantee on a built-in object or an extension's (see
-// BuiltInPrivilege).
+// KindPrivilege is one privilege of one grantee on a built-in object or an extension's, on the database
+// or on a configuration parameter (see BuiltInPrivilege).
 const KindPrivilege = "privilege"
+
+// The Object and On of a privilege on the database itself (GRANT ... ON DATABASE), which the catalog
+// does not name: the rehearsal's database, its copy and production's are each called otherwise. Its
+// initial privileges are the defaults of its owner (acldefault). A privilege on a configuration
+// parameter (GRANT SET ON PARAMETER, PostgreSQL 15+) is on "parameter work_mem", "PARAMETER work_mem",
+// with no initial privileges.
+const (
+	databaseObjectName = "the database"
+	databaseOn         = "DATABASE"
+)
 
 // Values of BuiltInPrivilege.Held and Initially.
 const (
@@ -145,25 +155,39 @@ func builtInPrivilegeSentence(c Change, pc PropertyChange, when string) string {
 	return fmt.Sprintf("privilege %s is held %s %s, was %s", c.Name, with(pc.New), when, with(pc.Old))
 }
 
-// builtInPrivileges puts back the privileges on built-in and extensions' objects: it revokes what the
-// up granted and grants what it revoked, the grant option alone where only that differs. The grantee
-// the catalogs were read as is CURRENT_USER, as elsewhere in a down.
+// builtInPrivileges puts back the privileges on built-in and extensions' objects, on the database and
+// on configuration parameters: it revokes what the up granted and grants what it revoked, the grant
+// option alone where only that differs. The grantee the catalogs were read as is CURRENT_USER, as
+// elsewhere in a down. The database's are given in the database the down runs in (see inDatabase).
 func (g *downGen) builtInPrivileges() {
 	for _, st := range builtInPrivilegeStates(g.a, g.b) {
 		p, have, want := st.p, st.before, st.after
 		to := g.roleIn(granteeACLName(p))
 		on := p.Privilege + columnList(p) + " ON " + p.On
+		stmt := func(verb, tail string) string {
+			if p.On == databaseOn {
+				return inDatabase(verb+" "+on, tail)
+			}
+			return verb + " " + on + " " + tail
+		}
+		comment := builtInPrivilegesComment
+		switch {
+		case p.On == databaseOn:
+			comment = "restore the privileges on the database"
+		case strings.HasPrefix(p.On, "PARAMETER "):
+			comment = "restore the privileges on configuration parameters"
+		}
 		switch {
 		case want == "":
-			g.add(builtInPrivilegesComment+": revoke "+st.key, "REVOKE "+on+" FROM "+to)
+			g.add(comment+": revoke "+st.key, stmt("REVOKE", "FROM "+to))
 		case have == privilegeGrantedWithOpt:
-			g.add(builtInPrivilegesComment+": revoke the grant option of "+st.key, "REVOKE GRANT OPTION FOR "+on+" FROM "+to)
+			g.add(comment+": revoke the grant option of "+st.key, stmt("REVOKE GRANT OPTION FOR", "FROM "+to))
 		default:
-			s := "GRANT " + on + " TO " + to
+			s := "TO " + to
 			if want == privilegeGrantedWithOpt {
 				s += " WITH GRANT OPTION"
 			}
-			g.add(builtInPrivilegesComment+": grant "+st.key, s)
+			g.add(comment+": grant "+st.key, stmt("GRANT", s))
 		}
 	}
 }

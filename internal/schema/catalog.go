@@ -69,12 +69,21 @@ type Catalog struct {
 	// revokes PUBLIC's EXECUTE reads "app: functions: app=X/app".
 	DefaultPrivileges string `json:"default_privileges,omitempty"`
 	// BuiltInPrivileges are the privileges on built-in objects and on objects an extension owns that
-	// differ from their initial ones (see BuiltInPrivilege), keyed by BuiltInPrivilege.Key: only whole
+	// differ from their initial ones (see BuiltInPrivilege), keyed by BuiltInPrivilege.Key, and those on
+	// the database itself (GRANT ... ON DATABASE, against the defaults of its owner) and on
+	// configuration parameters (GRANT SET ON PARAMETER, pg_parameter_acl, PostgreSQL 15+): only whole
 	// reads have them (see internal/pg).
 	BuiltInPrivileges map[string]*BuiltInPrivilege `json:"built_in_privileges,omitempty"`
 	// DatabaseSettings are the database's own settings (ALTER DATABASE ... SET), each "name=value",
 	// sorted: only whole reads have them, as roles (see internal/pg).
 	DatabaseSettings []string `json:"database_settings,omitempty"`
+	// DatabaseOwner, DatabaseComment and DatabaseConnectionLimit are the database's own owner, comment
+	// (COMMENT ON DATABASE; not the url provider's mark) and connection limit ("" for none, -1): only
+	// whole reads have them, as its settings. An owner only one catalog has (one not read from a
+	// server) is not compared.
+	DatabaseOwner           string `json:"database_owner,omitempty"`
+	DatabaseComment         string `json:"database_comment,omitempty"`
+	DatabaseConnectionLimit string `json:"database_connection_limit,omitempty"`
 	// User is the role the catalog was read as: who owns what a script run the same way creates.
 	User string `json:"user,omitempty"`
 }

@@ -55,7 +55,8 @@ const (
 	// KindDefaultPrivileges is the database-wide default privileges, one object per catalog (see
 	// defaultPrivilegesObject).
 	KindDefaultPrivileges = "default privileges"
-	// KindDatabase is the database's own settings, one object per catalog (see databaseObject).
+	// KindDatabase is the database's own settings, owner, comment and connection limit, one object per
+	// catalog (see databaseObject); its privileges are KindPrivilege objects.
 	KindDatabase = "database"
 )
 
@@ -1085,6 +1086,11 @@ func pruneShared(a, b *Catalog) (*Catalog, *Catalog) {
 	pa, pb := NewCatalog(), NewCatalog()
 	pa.DefaultPrivileges, pb.DefaultPrivileges = a.DefaultPrivileges, b.DefaultPrivileges
 	pa.DatabaseSettings, pb.DatabaseSettings = a.DatabaseSettings, b.DatabaseSettings
+	pa.DatabaseComment, pb.DatabaseComment = a.DatabaseComment, b.DatabaseComment
+	pa.DatabaseConnectionLimit, pb.DatabaseConnectionLimit = a.DatabaseConnectionLimit, b.DatabaseConnectionLimit
+	if a.DatabaseOwner != "" && b.DatabaseOwner != "" {
+		pa.DatabaseOwner, pb.DatabaseOwner = a.DatabaseOwner, b.DatabaseOwner
+	}
 	pruneMap(a.Schemas, b.Schemas, pa.Schemas, pb.Schemas)
 	pruneMap(a.Tables, b.Tables, pa.Tables, pb.Tables)
 	pruneMap(a.Sequences, b.Sequences, pa.Sequences, pb.Sequences)

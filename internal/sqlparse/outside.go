@@ -129,6 +129,49 @@ func DatabaseSettings(n *pg_query.Node) string {
 	return ""
 }
 
+// DatabaseCompared is the database whose privileges (GRANT or REVOKE ON DATABASE d, naming it alone),
+// comment (COMMENT ON DATABASE d), owner (ALTER DATABASE d OWNER TO) or connection limit (ALTER
+// DATABASE d CONNECTION LIMIT, with no other option) a statement changes, as the statement names it;
+// "" for any other statement. OutsideCatalog counts it as a database's: the catalog comparison reads
+// those of the database it runs in alone, so such a statement lies outside it only when d is another
+// database.
+func DatabaseCompared(n *pg_query.Node) string {
+	switch x := n.Node.(type) {
+	case *pg_query.Node_GrantStmt:
+		s := x.GrantStmt
+		if s.Objtype == pg_query.ObjectType_OBJECT_DATABASE && s.Targtype == pg_query.GrantTargetType_ACL_TARGET_OBJECT && len(s.Objects) == 1 {
+			return objectName(s.Objects[0])
+		}
+	case *pg_query.Node_CommentStmt:
+		if x.CommentStmt.Objtype == pg_query.ObjectType_OBJECT_DATABASE {
+			return objectName(x.CommentStmt.Object)
+		}
+	case *pg_query.Node_AlterOwnerStmt:
+		if x.AlterOwnerStmt.ObjectType == pg_query.ObjectType_OBJECT_DATABASE {
+			return objectName(x.AlterOwnerStmt.Object)
+		}
+	case *pg_query.Node_AlterDatabaseStmt:
+		for _, o := range x.AlterDatabaseStmt.Options {
+			if !strings.EqualFold(o.GetDefElem().GetDefname(), "connection_limit") {
+				return ""
+			}
+		}
+		if len(x.AlterDatabaseStmt.Options) > 0 {
+			return x.AlterDatabaseStmt.Dbname
+		}
+	}
+	return ""
+}
+
+// ParameterPrivileges tells whether a statement grants or revokes privileges on configuration
+// parameters (GRANT SET ON PARAMETER, PostgreSQL 15+). OutsideCatalog counts them as a server
+// parameter's: the catalog comparison reads them (pg_parameter_acl), and a generated down gives them
+// back, but a snapshot of the database does not hold them (internal/deploy).
+func ParameterPrivileges(n *pg_query.Node) bool {
+	s := n.GetGrantStmt()
+	return s != nil && s.Objtype == pg_query.ObjectType_OBJECT_PARAMETER_ACL && s.Targtype == pg_query.GrantTargetType_ACL_TARGET_OBJECT
+}
+
 // DatabaseDefaultPrivileges names an ALTER DEFAULT PRIVILEGES without IN SCHEMA ("ALTER DEFAULT
 // PRIVILEGES FOR ROLE app"), which changes the database-wide default privileges; "" for any other
 // statement. The catalog comparison covers them (pg_default_acl belongs to the database), as it does
