@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -97,5 +98,55 @@ func TestHeldAfterTimeoutLeavesOutWithClauses(t *testing.T) {
 	holders := strings.Join(seen.holders, "\n")
 	if seen.table != "public.accounts" || !strings.Contains(holders, "application reporting") || strings.Contains(holders, "archiver") {
 		t.Errorf("table %q, holders:\n%s\nwant only the session that holds accounts", seen.table, holders)
+	}
+}
+
+// TestRollbackStoppedByALockSaysItIsUnfinished: a rollback whose down (and then snapshot restore) gives
+// up waiting for a lock another session holds leaves this run's earlier migration applied. The hint said
+// "then deploy again to apply the rest", and a deploy run again keeps that migration and applies only
+// the later ones: the release stays half rolled back (found by an SRE tester). The hint now says the
+// rollback is unfinished, and how to finish it.
+func TestRollbackStoppedByALockSaysItIsUnfinished(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	o := tg.options(t, folder(t, map[string]string{
+		"1_w.up.sql":      "CREATE TABLE w_tab (id int);",
+		"1_w.down.sql":    "DROP TABLE w_tab;",
+		"2_fail.up.sql":   "SELECT pg_sleep(1.5);\nSELECT 1/0;",
+		"2_fail.down.sql": "SELECT 1;",
+	}), "run-rollback-lock")
+	o.Config.LockTimeout = 100 * time.Millisecond
+	o.Config.RetryBackoff = 10 * time.Millisecond
+	one := 1
+	o.Config.Retries = &one
+	// Once 1_w has made w_tab, another session reads it and keeps its lock: the down cannot drop it, and
+	// the snapshot restore cannot replace the tables.
+	type result struct {
+		res *Result
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := Run(context.Background(), o)
+		done <- result{res, err}
+	}()
+	for n := 0; n == 0; {
+		if err := tg.conn.QueryRow(t.Context(), "SELECT count(*) FROM pg_class WHERE relname = 'w_tab'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tg.holdLocks(t, "LOCK TABLE w_tab IN ACCESS SHARE MODE", "app")
+	r := <-done
+	if r.err == nil || r.res == nil {
+		t.Fatalf("deploy: %v, %+v; want the rollback to stop on the lock", r.err, r.res)
+	}
+	if h := tg.historyOf(t); !strings.Contains(h, "1:applied") {
+		t.Fatalf("history %s: want 1_w still applied (the case is wrong)", h)
+	}
+	hint := r.res.Hint
+	if !strings.Contains(hint, "the rollback stopped half way") || !strings.Contains(hint, "finish the rollback by hand (the down of 1_w") ||
+		!strings.Contains(hint, "a deploy run again would keep 1_w") || strings.Contains(hint, "deploy again to apply the rest") {
+		t.Errorf("hint %q, want one saying the rollback is unfinished and how to finish it", hint)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,11 +134,15 @@ func (d *deployer) rollbackHint(rb *RollbackResult, stop error) string {
 				applied = append(applied, m.id())
 			}
 		}
-		held := "nothing of this run is applied"
-		if len(applied) > 0 {
-			held = "applied: " + strings.Join(applied, ", ")
+		if len(applied) == 0 {
+			return "the rollback stopped where history still says what the database holds (nothing of this run is applied); " + lw.Hint + ", then deploy again"
 		}
-		return "the rollback stopped where history still says what the database holds (" + held + "); " + lw.Hint + ", then deploy again to apply the rest"
+		// A deploy run again applies what is not applied and leaves these in place: the rollback this
+		// run began is not finished by it.
+		slices.Reverse(applied)
+		return "the rollback stopped half way, where history still says what the database holds (applied: " + strings.Join(applied, ", ") + "); " + lw.Hint +
+			", then finish the rollback by hand (the down of " + strings.Join(applied, ", then ") + ", or the snapshot): a deploy run again would keep " +
+			strings.Join(applied, ", ") + " and apply only the migrations after them"
 	}
 	return "the database is not back to where it was: " + rb.Error
 }
