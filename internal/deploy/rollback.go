@@ -139,9 +139,10 @@ func (d *deployer) rollbackHint(rb *RollbackResult, stop error) string {
 		}
 		// A deploy run again applies what is not applied and leaves these in place: the rollback this
 		// run began is not finished by it.
-		slices.Reverse(applied)
+		newest := slices.Clone(applied)
+		slices.Reverse(newest)
 		return "the rollback stopped half way, where history still says what the database holds (applied: " + strings.Join(applied, ", ") + "); " + lw.Hint +
-			", then finish the rollback by hand (the down of " + strings.Join(applied, ", then ") + ", or the snapshot): a deploy run again would keep " +
+			", then finish the rollback by hand (the down of " + strings.Join(newest, ", then ") + ", or the snapshot): a deploy run again would keep " +
 			strings.Join(applied, ", ") + " and apply only the migrations after them"
 	}
 	return "the database is not back to where it was: " + rb.Error
