@@ -55,6 +55,9 @@ type applier struct {
 	// and of each statement of a non-transactional script that may write rows (ownTx): the writes of
 	// those transactions are the deploy's own (see foreignWrites).
 	own func(xid int64)
+	// recordOwn records such an id in the transaction it belongs to (q runs in it), so that --recover
+	// knows it for the run's own should the process die (see recordOwnXID); nil records nothing.
+	recordOwn func(ctx context.Context, q execer, xid int64) error
 	// unwatch, when set, is called before a statement that waits for every transaction with an older
 	// snapshot (waitsForOlderSnapshots), at place (file:line), and returns what to call once it is over:
 	// the deploy's own transaction that marks the snapshot's moment must not be open meanwhile.
@@ -167,6 +170,11 @@ func (a *applier) run(ctx context.Context, m *migrate.Migration, s *migrate.Scri
 				}
 				if xid != nil {
 					a.own(*xid)
+					if a.recordOwn != nil {
+						if err := a.recordOwn(ctx, tx, *xid); err != nil {
+							return err
+						}
+					}
 				}
 			}
 			st.committing = true
@@ -342,6 +350,9 @@ func (a *applier) execOwn(ctx context.Context, s *migrate.Script, stmt *sqlparse
 		var xid *int64
 		if err = a.conn.QueryRow(ctx, ownXIDSQL).Scan(&xid); err == nil && xid != nil {
 			a.own(*xid)
+			if a.recordOwn != nil {
+				err = a.recordOwn(ctx, a.conn, *xid)
+			}
 		}
 		if err != nil {
 			err = pg.Positioned(s, stmt, err)

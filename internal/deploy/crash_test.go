@@ -495,3 +495,47 @@ func runAsync(ctx context.Context, o Options) <-chan outcome {
 	}()
 	return done
 }
+
+// TestDeployRecoverRefusesASnapshotWrittenOverSince: a deploy killed half way through a migration that
+// runs outside a transaction leaves maintenance mode on, as history records; a person then brings the
+// application back by hand, and it writes (a new row, a changed one). --recover restored the snapshot all
+// the same, history saying maintenance mode had stayed on: the writes were gone and the run exited 0
+// (found by an SRE tester). The killed run now records its snapshot's mark and the transaction ids of its
+// own statements, and --recover reads the application's tables for rows others wrote since: it refuses
+// the restore, naming the tables, and keeps those rows; the run's own statement (UPDATE orders) is not
+// taken for another session's.
+func TestDeployRecoverRefusesASnapshotWrittenOverSince(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	dir := t.TempDir()
+	writeFolder(t, dir, map[string]string{
+		"00001_customers.sql": "-- +goose Up\nCREATE TABLE customers (id bigint PRIMARY KEY);\n-- +goose Down\nDROP TABLE customers;\n",
+		"00002_reprice.sql":   "-- +goose NO TRANSACTION\n-- +goose Up\nUPDATE orders SET total = 0;\nSELECT pg_sleep(60);\n-- +goose Down\nSELECT 1;\n",
+	})
+	snaps := t.TempDir()
+	seen := startAndKill(t, tg.url, dir, []string{"SCHEMAGATE_TEST_FORMAT=goose", "SCHEMAGATE_TEST_SNAPDIR=" + snaps})
+	if !strings.Contains(seen, "snapshot") || tg.value(t, "SELECT count(*)::text FROM orders WHERE total <> 0") != "0" {
+		t.Fatalf("the killed run did not get to its UPDATE; the test proves nothing: %q", seen)
+	}
+	// The application, back by hand: a new account and a changed one.
+	tg.exec(t, "INSERT INTO accounts VALUES (987654321, 'late payer', 5)")
+	tg.exec(t, "UPDATE accounts SET balance = balance + 1 WHERE id = (SELECT min(id) FROM accounts WHERE id <> 987654321)")
+	writeFolder(t, dir, map[string]string{"00002_reprice.sql": "-- +goose NO TRANSACTION\n-- +goose Up\nSELECT 2;\n-- +goose Down\nSELECT 1;\n"})
+	set, err := migrate.Read(os.DirFS(dir), migrate.FormatGoose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := tg.options(t, set, "run-recover")
+	o.Snapshotter = &snapshot.PGDump{URL: tg.url, Dir: snaps, ExcludeSchemas: []string{"schemagate"}}
+	o.Recover = true
+	res, err := Run(t.Context(), o)
+	if err == nil {
+		t.Fatalf("recover restored the snapshot over the application's writes: %+v", res.Recovered)
+	}
+	if !strings.Contains(err.Error(), "public.accounts") || !strings.Contains(err.Error(), "were written since its snapshot") || strings.Contains(err.Error(), "public.orders") {
+		t.Errorf("recover: %v; want the restore refused for the rows written to accounts (and not orders, the run's own)", err)
+	}
+	if got := tg.value(t, "SELECT name FROM accounts WHERE id = 987654321"); got != "late payer" {
+		t.Errorf("the application's new row: %q, want it kept", got)
+	}
+}

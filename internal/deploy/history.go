@@ -55,7 +55,7 @@ SELECT kind || ' ' || name FROM (
            WHEN 'f' THEN 'foreign table' ELSE 'table' END AS kind, c.relname AS name
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
-     AND c.relname NOT IN ('schemagate_history', 'schemagate_runs', 'schemagate_lock', 'schemagate_history_id_seq')
+     AND c.relname NOT IN ('schemagate_history', 'schemagate_runs', 'schemagate_lock', 'schemagate_history_id_seq', 'schemagate_run_xids')
   UNION ALL
   SELECT 'function', p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1
   UNION ALL
@@ -158,6 +158,16 @@ ALTER TABLE %[1]s.schemagate_runs ADD COLUMN IF NOT EXISTS before_run jsonb;
 -- maintenance_since too: when the on action had turned maintenance mode on (maintenance_on is recorded
 -- before it runs, so that a run that dies during it still has it turned off).
 ALTER TABLE %[1]s.schemagate_runs ADD COLUMN IF NOT EXISTS maintenance_since timestamptz;
+-- write_mark too: the transaction ids the snapshot's moment did not see (next, xip), for --recover to
+-- tell the writes made since (see deadRun.Mark).
+ALTER TABLE %[1]s.schemagate_runs ADD COLUMN IF NOT EXISTS write_mark jsonb;
+-- The transaction ids of each run's migrations and downs, each recorded in its own transaction: the
+-- writes --recover must not take for another session's (see recordOwnXID).
+CREATE TABLE IF NOT EXISTS %[1]s.schemagate_run_xids (
+  run_id text NOT NULL,
+  xid    bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS schemagate_run_xids_run_idx ON %[1]s.schemagate_run_xids (run_id);
 CREATE TABLE IF NOT EXISTS %[1]s.schemagate_lock (
   id          int PRIMARY KEY DEFAULT 1 CHECK (id = 1),
   holder      text,
@@ -479,6 +489,16 @@ type deadRun struct {
 	Snapshot         *snapshot.Info
 	SnapshotSafe     bool
 	Status           string
+	// Mark is the write watch's first mark, recorded with the snapshot (nil for a run of an earlier
+	// release): the transaction ids its moment did not see.
+	Mark *writeMark
+}
+
+// writeMark is a write watch's first mark as a run records it: the snapshot's xmax (full id) and the
+// ids under way then.
+type writeMark struct {
+	Next int64   `json:"next"`
+	XIP  []int64 `json:"xip"`
 }
 
 // runUnrecorded is the status of a run that ended after restoring its snapshot but could not record
@@ -497,7 +517,7 @@ func (h history) unfinished(ctx context.Context, conn *pgx.Conn, self string) ([
 	// maintenance_since through to_jsonb: a table of an earlier release, read by a dry run (which does not
 	// bring the tables up to date), has none.
 	rows, err := conn.Query(ctx, fmt.Sprintf(`SELECT run_id, started_at, coalesce(holder,''), coalesce(backend_pid,0),
-		maintenance_on, (to_jsonb(x)->>'maintenance_since')::timestamptz, snapshot, snapshot_safe, status FROM %s x
+		maintenance_on, (to_jsonb(x)->>'maintenance_since')::timestamptz, snapshot, snapshot_safe, status, to_jsonb(x)->'write_mark' FROM %s x
 		WHERE (status IN ('running', $2, $3) OR maintenance_on) AND run_id <> $1 ORDER BY started_at`, h.table("schemagate_runs")), self, runUnrecorded, runHalfway)
 	if err != nil {
 		if isUndefined(err) { // never deployed to (a dry run does not create the tables)
@@ -509,9 +529,15 @@ func (h history) unfinished(ctx context.Context, conn *pgx.Conn, self string) ([
 	var out []deadRun
 	for rows.Next() {
 		var d deadRun
-		var snap []byte
-		if err := rows.Scan(&d.RunID, &d.Since, &d.Holder, &d.BackendPID, &d.MaintenanceOn, &d.MaintenanceSince, &snap, &d.SnapshotSafe, &d.Status); err != nil {
+		var snap, mark []byte
+		if err := rows.Scan(&d.RunID, &d.Since, &d.Holder, &d.BackendPID, &d.MaintenanceOn, &d.MaintenanceSince, &snap, &d.SnapshotSafe, &d.Status, &mark); err != nil {
 			return nil, fmt.Errorf("read unfinished runs: %w", err)
+		}
+		if len(mark) > 0 && string(mark) != "null" {
+			d.Mark = &writeMark{}
+			if err := json.Unmarshal(mark, d.Mark); err != nil {
+				return nil, fmt.Errorf("read the write mark of run %s: %w", d.RunID, err)
+			}
 		}
 		if len(snap) > 0 && string(snap) != "null" {
 			d.Snapshot = &snapshot.Info{}

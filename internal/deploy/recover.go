@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/schemagate/schemagate/internal/snapshot"
 )
 
@@ -150,7 +152,15 @@ func (d *deployer) recoverySnapshot(ctx context.Context, r deadRun) (restore sna
 		case !r.SnapshotSafe || !r.MaintenanceOn:
 			refusal = "writes may have reached the database since its snapshot"
 		default:
-			restore, refusal = rf, ""
+			// History says maintenance mode stayed on; the rows tell whether it did.
+			switch wrote, err := d.writtenSince(ctx, r); {
+			case err != nil:
+				refusal = "whether other sessions wrote since its snapshot cannot be told: " + err.Error()
+			case wrote != "":
+				refusal = wrote
+			default:
+				restore, refusal = rf, ""
+			}
 		}
 	}
 	return restore, refusal
@@ -358,4 +368,43 @@ func applyRecovery(latest []appliedRow, after map[string]string) {
 			latest[i].Status = st
 		}
 	}
+}
+
+// writtenSince tells whether sessions other than dead run r's wrote rows of the application's tables
+// since r's snapshot: history says maintenance mode stayed on, but a person may have turned it off
+// (to bring the application back after the run died), and a restore would then drop what the
+// application wrote since. It reads each table for row versions that transactions r's mark did not see
+// wrote (as the live watch does), other than r's own (schemagate_run_xids); "" when there are none, or
+// when r recorded no mark (a run of an earlier release). A row deleted since leaves nothing to find.
+func (d *deployer) writtenSince(ctx context.Context, r deadRun) (string, error) {
+	if r.Mark == nil {
+		return "", nil
+	}
+	rows, err := d.conn.Query(ctx, fmt.Sprintf("SELECT xid FROM %s WHERE run_id = $1", d.hist.table("schemagate_run_xids")), r.RunID)
+	if err != nil {
+		return "", err
+	}
+	own, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return "", err
+	}
+	w := &writeWatch{next: r.Mark.Next, xip: r.Mark.XIP, found: map[int64]bool{}}
+	s, err := w.scanner(ctx, d.conn, own)
+	if err != nil {
+		return "", err
+	}
+	tables, err := appTables(ctx, d.conn, d.hist.schema)
+	if err != nil {
+		return "", err
+	}
+	for _, t := range tables {
+		if err := s.scan(ctx, d.conn, t, "xmin", true); err != nil {
+			return "", fmt.Errorf("read %s: %w", t, err)
+		}
+	}
+	if len(s.foreign) == 0 {
+		return "", nil
+	}
+	return fmt.Sprintf("rows of %s were written since its snapshot by %d transaction(s) other than the run's own (maintenance mode may have been turned off since, by hand or by an action that failed): restoring it would lose them",
+		strings.Join(s.wrote, ", "), len(s.foreign)), nil
 }

@@ -3,6 +3,7 @@ package deploy
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -108,6 +109,13 @@ func (d *deployer) protect(ctx context.Context, pending []*migrate.Migration) er
 		}
 		if err := d.run.set(ctx, "snapshot_safe", d.snapOK); err != nil {
 			return err
+		}
+		if w := d.watch; w != nil && w.next != 0 {
+			// What --recover needs to tell the writes made since the snapshot (see recoverySnapshot).
+			b, _ := json.Marshal(writeMark{Next: w.next, XIP: w.xip})
+			if err := d.run.set(ctx, "write_mark", b); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -410,7 +418,7 @@ func (d *deployer) applier() *applier {
 	st, _ := d.statementTimeout()
 	tt, _ := d.transactionTimeout()
 	return &applier{conn: d.conn, session: d.session, lockTimeout: lt, statementTimeout: st, transactionTimeout: tt, retries: retries,
-		backoff: backoff, clock: d.clock, own: func(x int64) { d.ownXIDs = append(d.ownXIDs, x) }, unwatch: d.unwatch, before: d.beforeScript, ownStatements: d.o.Snapshotter != nil || enabled(d.env.Verify.RowCounts), files: d.o, retrying: func(m *migrate.Migration, attempt int, wait time.Duration, err error) {
+		backoff: backoff, clock: d.clock, own: func(x int64) { d.ownXIDs = append(d.ownXIDs, x) }, recordOwn: d.recordOwnXID(), unwatch: d.unwatch, before: d.beforeScript, ownStatements: d.o.Snapshotter != nil || enabled(d.env.Verify.RowCounts), files: d.o, retrying: func(m *migrate.Migration, attempt int, wait time.Duration, err error) {
 			d.progress("%s: lock timeout (attempt %d), retrying in %s", m.ID(), attempt, wait)
 		}, note: func(msg string) {
 			d.progress("%s", msg)
@@ -917,4 +925,20 @@ func (d *deployer) renewAfter(ctx context.Context, ap *applier, pending []*migra
 	}
 	ap.conn = d.conn
 	return nil
+}
+
+// recordOwnXID is what the applier records each transaction id of the run's in (see applier.recordOwn):
+// a row of schemagate_run_xids, written in that transaction, so that it commits with the writes it
+// owns. Only a run with a snapshot needs them (--recover restores it); nil otherwise.
+func (d *deployer) recordOwnXID() func(ctx context.Context, q execer, xid int64) error {
+	if d.o.Snapshotter == nil || d.run == nil {
+		return nil
+	}
+	sql := fmt.Sprintf("INSERT INTO %s (run_id, xid) VALUES ($1, $2)", d.hist.table("schemagate_run_xids"))
+	return func(ctx context.Context, q execer, xid int64) error {
+		if _, err := q.Exec(ctx, sql, d.run.id, xid); err != nil {
+			return fmt.Errorf("record the transaction id of the run's own: %w", err)
+		}
+		return nil
+	}
 }
