@@ -111,6 +111,9 @@ func (a *analyzer) alterEffects(at *pg_query.AlterTableStmt, rel, key string, fr
 	// table, which it holds while the foreign key's validation scans: reads wait too (measured on 15).
 	if held := a.heldOn(rel); held >= lockAE {
 		for _, fk := range a.fkScans {
+			if fk.at >= len(a.out) || a.out[fk.at].Rule != "add-foreign-key" {
+				continue // not where it was put (no judgement of the statement removes findings today)
+			}
 			f := &a.out[fk.at]
 			f.Message = fmt.Sprintf("ADD FOREIGN KEY scans %s and %s while holding ACCESS EXCLUSIVE on %s, which another subcommand of this ALTER TABLE takes (reads and writes blocked), and SHARE ROW EXCLUSIVE on %s (writes blocked)",
 				rel, fk.ref, rel, fk.ref)
