@@ -169,6 +169,7 @@ func (d *Docker) Start(ctx context.Context) (inst *Instance, err error) {
 			testcontainers.WithEnv(map[string]string{
 				"PGDATA":               dataMount + "/data",
 				"POSTGRES_INITDB_ARGS": "--no-sync",
+				"GLIBC_TUNABLES":       serverTunables, // as the local server's (see serverTunables)
 			}),
 			testcontainers.WithTmpfs(map[string]string{dataMount: "rw"}),
 			testcontainers.WithCmd(cmd...),

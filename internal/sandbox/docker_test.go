@@ -183,6 +183,15 @@ func TestDockerStart(t *testing.T) {
 			if _, err := conn.Exec(ctx, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)"); err != nil {
 				t.Errorf("use the database: %v", err)
 			}
+			// The backend's C library backs its memory with huge pages where the kernel offers them
+			// (see serverTunables).
+			var tunables bool
+			if _, err := conn.Exec(ctx, "CREATE TEMP TABLE e (l text); COPY e FROM PROGRAM 'env'"); err != nil {
+				t.Fatal(err)
+			}
+			if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM e WHERE l = 'GLIBC_TUNABLES=' || $1)", serverTunables).Scan(&tunables); err != nil || !tunables {
+				t.Errorf("the server's environment lacks GLIBC_TUNABLES=%s (%v)", serverTunables, err)
+			}
 			conn.Close(ctx)
 
 			admin, err := pgx.Connect(ctx, inst.AdminURL)

@@ -277,7 +277,7 @@ func TestLocalServerEnvironmentHoldsNoSecrets(t *testing.T) {
 	if strings.Contains(env, secret) {
 		t.Fatalf("the server's environment holds the job's token:\n%s", env)
 	}
-	for _, want := range []string{"LANG=C.UTF-8", "TZ=UTC", "PATH="} {
+	for _, want := range []string{"LANG=C.UTF-8", "TZ=UTC", "PATH=", "GLIBC_TUNABLES=" + serverTunables} {
 		if !strings.Contains(env, want) {
 			t.Errorf("the server's environment lacks %s:\n%s", want, env)
 		}
@@ -522,5 +522,33 @@ func TestLocalVersionNotInstalled(t *testing.T) {
 	check("auto without Docker", err)
 	if !strings.Contains(err.Error(), "start Docker") {
 		t.Errorf("auto: %v\nwant start Docker in it", err)
+	}
+}
+
+// TestServerEnvTunables: the server's C library gets serverTunables, unless schemagate's own
+// environment sets GLIBC_TUNABLES, which is passed on as it is.
+func TestServerEnvTunables(t *testing.T) {
+	for _, tt := range []struct{ given, want string }{
+		{"", serverTunables},
+		{"glibc.malloc.arena_max=2", "glibc.malloc.arena_max=2"},
+	} {
+		env := serverEnv(func(k string) string {
+			if k == "GLIBC_TUNABLES" {
+				return tt.given
+			}
+			return ""
+		})
+		n := 0
+		for _, kv := range env {
+			if strings.HasPrefix(kv, "GLIBC_TUNABLES=") {
+				n++
+				if kv != "GLIBC_TUNABLES="+tt.want {
+					t.Errorf("given GLIBC_TUNABLES=%q: the server gets %s, want %s", tt.given, kv, tt.want)
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("given GLIBC_TUNABLES=%q: %d GLIBC_TUNABLES in the server's environment %q, want 1", tt.given, n, env)
+		}
 	}
 }
