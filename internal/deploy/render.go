@@ -166,11 +166,17 @@ func (r *Result) facts() [][2]string {
 			// The failed migration's own transaction was rolled back; no down ran.
 			v = "nothing to undo: no migration of this run had been applied"
 		}
-		if rb.Why != "" {
-			v += " (" + rb.Why + ")"
-		}
-		if !rb.OK {
+		switch {
+		case rb.NotRun != "":
+			// No down ran, and no restore: nothing failed to run, the rollback refused to.
+			v = "not run: " + rb.NotRun
+		case !rb.OK:
+			if rb.Why != "" {
+				v += " (" + rb.Why + ")"
+			}
 			v += ": FAILED: " + rb.Error
+		case rb.Why != "":
+			v += " (" + rb.Why + ")"
 		}
 		if rb.Lost != "" {
 			v += "; DATA LOST: " + rb.Lost
