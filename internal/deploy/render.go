@@ -57,8 +57,11 @@ func (r *Result) headline() string {
 	case OutcomeRolledBack:
 		return "deploy to " + r.Env + " failed and was rolled back"
 	case OutcomePartial:
+		// What is not applied is left for the next window: those not started, and one whose lock timeout
+		// was not retried (failed, nothing of it stays).
+		applied := countStatus(r.Migrations, StatusApplied)
 		return fmt.Sprintf("deploy to %s stopped part-way: %d migrations applied, %d left for the next window", r.Env,
-			countStatus(r.Migrations, StatusApplied), countStatus(r.Migrations, StatusNotRun))
+			applied, len(r.Migrations)-applied)
 	}
 	return "deploy to " + r.Env + " FAILED: the database needs attention"
 }
