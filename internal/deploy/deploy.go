@@ -600,21 +600,28 @@ func (d *deployer) acquire(ctx context.Context) error {
 	}
 	if stale != nil {
 		d.res.Lock.Stale = stale.String()
-		if ended := d.hist.ended(ctx, l.conn, stale.RunID); ended != "" {
-			// A run whose lock session ended (a server that restarted, a session someone terminated)
-			// cannot clear the row: it goes on to its end, without the lock.
-			d.note("the deploy lock row of %s was left by that run, which lost the deploy lock and then ended (%s)", stale, ended)
-		} else {
-			// Its run recorded no end. Its process may have died, but a run whose database server stayed
-			// away ends (exit 1) leaving the row and its run recorded running as well, and a run that lost
-			// its lock's session may still be at work (a deploy stops at such a run, see deadRunGone).
-			d.note("the deploy lock row of %s was left by that run, which did not record its end: it ended without reaching the database server to record its outcome (its server went away, or its process died), or lost its lock and is still running", stale)
-		}
+		d.noteStale(ctx, l.conn, stale, "")
 	}
 	if err := d.connect(ctx); err != nil {
 		return setupStopped(ctx, err, "opening the work connection", created, d.hist.schema)
 	}
 	return nil
+}
+
+// noteStale notes the deploy lock row that stale's run left behind (no deploy held the lock when it was
+// read), and how that run ended, as history has it. after ends the note ("" for the deploy, which has
+// just overwritten the row; a dry run, which leaves it, says what the deploy would do).
+func (d *deployer) noteStale(ctx context.Context, conn *pgx.Conn, stale *Holder, after string) {
+	if ended := d.hist.ended(ctx, conn, stale.RunID); ended != "" {
+		// A run whose lock session ended (a server that restarted, a session someone terminated)
+		// cannot clear the row: it goes on to its end, without the lock.
+		d.note("the deploy lock row of %s was left by that run, which lost the deploy lock and then ended (%s)%s", stale, ended, after)
+		return
+	}
+	// Its run recorded no end. Its process may have died, but a run whose database server stayed
+	// away ends (exit 1) leaving the row and its run recorded running as well, and a run that lost
+	// its lock's session may still be at work (a deploy stops at such a run, see deadRunGone).
+	d.note("the deploy lock row of %s was left by that run, which did not record its end: it ended without reaching the database server to record its outcome (its server went away, or its process died), or lost its lock and is still running%s", stale, after)
 }
 
 // connect opens the work connection (again, after it was lost) and sets the deploy's session settings.
@@ -930,8 +937,14 @@ func (d *deployer) dryRun(ctx context.Context) error {
 		return fmt.Errorf("probe the deploy lock: %w", err)
 	}
 	if free {
+		// While the probe holds the lock no deploy can write the lock row: a row there now was left by
+		// a run that did not clear it, which the deploy would report when it overwrites the row.
+		stale := readHolder(ctx, conn, d.hist.schema)
 		if _, err := conn.Exec(ctx, "SELECT pg_catalog.pg_advisory_unlock($1)", lockKey); err != nil {
 			return fmt.Errorf("probe the deploy lock: %w", err)
+		}
+		if stale != nil {
+			d.noteStale(ctx, conn, stale, "; no deploy holds the deploy lock now, and the dry run leaves the row as it is: the deploy would take the lock and overwrite the row")
 		}
 	} else {
 		d.note("another deploy holds the deploy lock now: the deploy would wait for it (lock_wait)")

@@ -562,6 +562,8 @@ func TestDeployRefusesRestoreAfterWrites(t *testing.T) {
 	if got := tg.value(t, "SELECT count(*)::text FROM orders WHERE total = 12345.67"); got != "1" {
 		t.Errorf("the write between snapshot and maintenance is gone: %s rows", got)
 	}
+	// Neither the down nor the restore ran: the report's Rollback line said "snapshot in 0s (...): FAILED".
+	wantRollbackNotRun(t, res, "not run: the down migrations were refused (1_customers has no down migration), and the snapshot cannot be restored: writes reached the database after the snapshot")
 	if tg.maintenance(t) != "off" {
 		t.Error("maintenance mode left on")
 	}

@@ -72,6 +72,30 @@ func TestDeployDownsRefusedAfterOtherSessionsWrote(t *testing.T) {
 			if !strings.Contains(res.Hint, "1_a still applied") || !strings.Contains(strings.Join(res.Notes, "\n"), "NOT ROLLED BACK") {
 				t.Errorf("hint %q, notes %q; want them to say what was not rolled back", res.Hint, res.Notes)
 			}
+			// No down ran: the report's Rollback line said "down in 5ms: FAILED: ...", as if a down had
+			// run and failed. It says that the downs were not run, refused, and why.
+			wantRollbackNotRun(t, res, "not run: the down migrations were refused (1 transaction of other sessions wrote to "+tc.table+" since the snapshot")
 		})
+	}
+}
+
+// wantRollbackNotRun checks that the text and Markdown reports' Rollback line starts with want, and does
+// not call the rollback FAILED.
+func wantRollbackNotRun(t *testing.T, res *Result, want string) {
+	t.Helper()
+	var b strings.Builder
+	if err := res.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []struct{ what, out, start string }{
+		{"text", b.String(), "Rollback:              "},
+		{"Markdown", res.Markdown(), "| Rollback | "},
+	} {
+		_, line, ok := strings.Cut(r.out, r.start)
+		line, _, _ = strings.Cut(line, "\n")
+		line = strings.ReplaceAll(line, "\\", "") // the Markdown escapes punctuation
+		if !ok || !strings.HasPrefix(line, want) || strings.Contains(line, "FAILED") {
+			t.Errorf("%s report's Rollback line %q, want it to start %q, without FAILED", r.what, line, want)
+		}
 	}
 }

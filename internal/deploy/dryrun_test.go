@@ -123,3 +123,51 @@ func deployed(t *testing.T, tg *target, set *migrate.Set, runID string) {
 		t.Fatalf("deploy %s: %v", runID, err)
 	}
 }
+
+// TestDeployDryRunReportsAStaleLockRow: a lock row that an earlier run left behind (it lost its lock's
+// session, or its process died) was reported by the deploy, which overwrites it, and not by the dry run,
+// so the person on call learnt of it only at the deploy. The dry run reports the same finding now, saying
+// that it leaves the row as it is and that the deploy would overwrite it.
+func TestDeployDryRunReportsAStaleLockRow(t *testing.T) {
+	t.Parallel()
+	set := folder(t, goodMigrations)
+	first := &migrate.Set{Format: set.Format, Migrations: set.Migrations[:1]}
+	for _, tc := range []struct {
+		name, runID string
+		finding     string // what the dry run and the deploy both say of the row
+	}{
+		{name: "a run that ended", runID: "run-1", finding: "was left by that run, which lost the deploy lock and then ended (outcome deployed at "},
+		{name: "a run that recorded no end", runID: "run-gone", finding: "was left by that run, which did not record its end"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			deployed(t, tg, first, "run-1")
+			tg.exec(t, `INSERT INTO schemagate.schemagate_lock (id, holder, run_id, since, backend_pid) VALUES (1, 'ci@host', '`+tc.runID+`', now(), 0)`)
+			o := tg.options(t, set, "run-2")
+			o.DryRun = true
+			res, err := Run(t.Context(), o)
+			if err != nil || res.Outcome != OutcomeDryRun {
+				t.Fatalf("dry run: %v, outcome %s", err, res.Outcome)
+			}
+			notes := strings.Join(res.Notes, "\n")
+			for _, want := range []string{"the deploy lock row of ci@host (run " + tc.runID + ") since 20", tc.finding,
+				"the dry run leaves the row as it is: the deploy would take the lock and overwrite the row"} {
+				if !strings.Contains(notes, want) {
+					t.Errorf("dry run notes %q, want one saying %q", notes, want)
+				}
+			}
+			if got := tg.value(t, "SELECT run_id FROM schemagate.schemagate_lock"); got != tc.runID {
+				t.Errorf("the dry run changed the lock row to run %s", got)
+			}
+			o.DryRun = false
+			res, err = Run(t.Context(), o)
+			if err != nil || res.Outcome != OutcomeDeployed {
+				t.Fatalf("deploy: %v, outcome %s", err, res.Outcome)
+			}
+			if notes := strings.Join(res.Notes, "\n"); !strings.Contains(notes, tc.finding) || strings.Contains(notes, "dry run") {
+				t.Errorf("deploy notes %q, want the same finding, as the deploy's", notes)
+			}
+		})
+	}
+}

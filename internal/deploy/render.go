@@ -57,8 +57,11 @@ func (r *Result) headline() string {
 	case OutcomeRolledBack:
 		return "deploy to " + r.Env + " failed and was rolled back"
 	case OutcomePartial:
+		// What is not applied is left for the next window: those not started, and one whose lock timeout
+		// was not retried (failed, nothing of it stays).
+		applied := countStatus(r.Migrations, StatusApplied)
 		return fmt.Sprintf("deploy to %s stopped part-way: %d migrations applied, %d left for the next window", r.Env,
-			countStatus(r.Migrations, StatusApplied), countStatus(r.Migrations, StatusNotRun))
+			applied, len(r.Migrations)-applied)
 	}
 	return "deploy to " + r.Env + " FAILED: the database needs attention"
 }
@@ -166,11 +169,17 @@ func (r *Result) facts() [][2]string {
 			// The failed migration's own transaction was rolled back; no down ran.
 			v = "nothing to undo: no migration of this run had been applied"
 		}
-		if rb.Why != "" {
-			v += " (" + rb.Why + ")"
-		}
-		if !rb.OK {
+		switch {
+		case rb.NotRun != "":
+			// No down ran, and no restore: nothing failed to run, the rollback refused to.
+			v = "not run: " + rb.NotRun
+		case !rb.OK:
+			if rb.Why != "" {
+				v += " (" + rb.Why + ")"
+			}
 			v += ": FAILED: " + rb.Error
+		case rb.Why != "":
+			v += " (" + rb.Why + ")"
 		}
 		if rb.Lost != "" {
 			v += "; DATA LOST: " + rb.Lost

@@ -184,6 +184,10 @@ type RollbackResult struct {
 	DurationMS int64  `json:"duration_ms"`
 	RestoreMS  int64  `json:"restore_ms,omitempty"`
 	Error      string `json:"error,omitempty"`
+	// NotRun is set when the rollback ran nothing, no down and no restore, because it refused the downs
+	// (they would destroy other sessions' writes, a down is missing or would lose data) and the snapshot
+	// was not restored either: why, in the report's words. Error says the same as what failed; OK is false.
+	NotRun string `json:"not_run,omitempty"`
 	// Lost says what data the rolled-back migrations' ups destroyed that the downs did not bring back,
 	// when the snapshot that has it could not be restored: the rollback brought the schema back, not
 	// the database as it was.

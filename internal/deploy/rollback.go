@@ -225,6 +225,8 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 		return rb, d.takenOver
 	}
 	need, lost := d.undoNeed(ctx, p, refusal)
+	// refused is why no down runs at all (only the snapshot can undo the run); "" when the downs run.
+	refused := need
 	if need == "" {
 		// The downs drop the tables the run created and the columns it added: other sessions' writes to
 		// them since the snapshot would go too, without a word. Neither the downs run then nor the
@@ -232,6 +234,7 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 		// person to decide, as when a restore is refused.
 		if fw := d.downWrites(ctx, p.migs); fw != nil {
 			rb.Error = "the down migrations were not run, nor the snapshot restored: " + fw.Error()
+			rb.NotRun = "the down migrations were refused (" + fw.Error() + "), and the snapshot was not restored either, for the same reason"
 			d.foreignWritesKept(rb)
 			return rb, fw
 		}
@@ -299,6 +302,9 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 	rb.Method, rb.Why = "snapshot", need
 	if refusal != "" {
 		rb.Error = need + ", and the snapshot cannot be restored: " + refusal
+		if refused != "" {
+			rb.NotRun = "the down migrations were refused (" + refused + "), and the snapshot cannot be restored: " + refusal
+		}
 		return rb, nil
 	}
 	d.progress("restoring the snapshot: %s", need)
@@ -307,6 +313,9 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 	var fw *foreignWritesError
 	if errors.As(err, &fw) {
 		rb.Error = need + ", and the snapshot was not restored: " + fw.Error()
+		if refused != "" {
+			rb.NotRun = "the down migrations were refused (" + refused + "), and the snapshot was not restored: " + fw.Error()
+		}
 		d.foreignWritesKept(rb)
 		return rb, fw
 	}

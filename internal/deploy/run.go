@@ -780,6 +780,11 @@ func (d *deployer) stopAtWindowEnd(ctx context.Context, pending []*migrate.Migra
 	for j := i; j < len(pending); j++ {
 		d.res.Migrations[j].Status = StatusNotRun
 	}
+	if retried {
+		// Its statement ran and lock_timeout cancelled it: it failed, as history records it (markFailed),
+		// though nothing of it stays and it runs again in the next window.
+		d.res.Migrations[i].Status = StatusFailed
+	}
 	d.res.Window.Open = false
 	var done, left []string
 	for _, m := range pending[:i] {

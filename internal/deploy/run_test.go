@@ -142,7 +142,7 @@ func TestDeployStopsWhenTheWindowCloses(t *testing.T) {
 		{name: "the retry after a lock timeout would start after the window", retry: true,
 			reason: "4_orders_note gave up waiting for a lock (attempt 1), and its retry in 1h0m0s would start at 2026-05-05T04:30:00Z, after the maintenance window closes at 2026-05-05T04:00:00Z: " +
 				"applied and verified 1_customers, 2_backfill, 3_fk; not retried (nothing of it stays): 4_orders_note; not started: 5_later",
-			statuses: "1:applied 2:applied 3:applied 4:not-run 5:not-run", history: "1:applied 2:applied 3:applied 4:failed", noteDefault: "none"},
+			statuses: "1:applied 2:applied 3:applied 4:failed 5:not-run", history: "1:applied 2:applied 3:applied 4:failed", noteDefault: "none"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -190,6 +190,7 @@ func TestDeployStopsWhenTheWindowCloses(t *testing.T) {
 			if got := tg.historyOf(t); got != tc.history {
 				t.Errorf("history %q, want %q", got, tc.history)
 			}
+			reportAgreesWithHistory(t, tg, res)
 			if tg.maintenance(t) != "off" {
 				t.Error("maintenance mode left on")
 			}
@@ -218,15 +219,15 @@ func TestDeployRetryKeepsToTheWindow(t *testing.T) {
 		attempts                  int
 	}{
 		{name: "fits", backoff: 10 * time.Minute, outcome: OutcomeDeployed, statuses: "1:applied 2:applied 3:applied 4:applied", attempts: 2},
-		{name: "less than min_window_left left", backoff: 20 * time.Minute, outcome: OutcomePartial, statuses: "1:applied 2:applied 3:applied 4:not-run", attempts: 1,
+		{name: "less than min_window_left left", backoff: 20 * time.Minute, outcome: OutcomePartial, statuses: "1:applied 2:applied 3:applied 4:failed", attempts: 1,
 			reason: "4_orders_note gave up waiting for a lock (attempt 1), and its retry in 20m0s would start at 2026-05-05T03:50:00Z, with only 10m0s of the maintenance window left, less than min_window_left (15m0s): applied and verified 1_customers, 2_backfill, 3_fk; not retried (nothing of it stays): 4_orders_note"},
-		{name: "after the window", backoff: time.Hour, outcome: OutcomePartial, statuses: "1:applied 2:applied 3:applied 4:not-run", attempts: 1,
+		{name: "after the window", backoff: time.Hour, outcome: OutcomePartial, statuses: "1:applied 2:applied 3:applied 4:failed", attempts: 1,
 			reason: "its retry in 1h0m0s would start at 2026-05-05T04:30:00Z, after the maintenance window closes at 2026-05-05T04:00:00Z"},
-		{name: "the backoff's timer fires late", backoff: 15 * time.Minute, late: 2 * time.Minute, outcome: OutcomePartial, statuses: "1:applied 2:applied 3:applied 4:not-run", attempts: 1,
+		{name: "the backoff's timer fires late", backoff: 15 * time.Minute, late: 2 * time.Minute, outcome: OutcomePartial, statuses: "1:applied 2:applied 3:applied 4:failed", attempts: 1,
 			reason: "only 13m0s of the maintenance window is left, less than min_window_left (15m0s) while 4_orders_note waited to retry after its lock timeout (attempt 1): applied and verified 1_customers, 2_backfill, 3_fk; not retried (nothing of it stays): 4_orders_note"},
-		{name: "into a blackout", backoff: time.Hour, blackout: true, outcome: OutcomePartial, statuses: "1:applied 2:applied 3:applied 4:not-run", attempts: 1,
+		{name: "into a blackout", backoff: time.Hour, blackout: true, outcome: OutcomePartial, statuses: "1:applied 2:applied 3:applied 4:failed", attempts: 1,
 			reason: "its retry in 1h0m0s would start at 2026-05-06T00:30:00Z, after the blackout 2026-05-06 to 2026-05-06 (freeze) begins at 2026-05-06T00:00:00Z"},
-		{name: "non-transactional, nothing done", backoff: time.Hour, outcome: OutcomePartial, statuses: "1:applied 2:applied 3:applied 4:not-run", attempts: 1,
+		{name: "non-transactional, nothing done", backoff: time.Hour, outcome: OutcomePartial, statuses: "1:applied 2:applied 3:applied 4:failed", attempts: 1,
 			up:     "ALTER TABLE orders ALTER COLUMN note SET DEFAULT '';\nCREATE INDEX CONCURRENTLY accounts_name_idx ON accounts (name);",
 			reason: "after the maintenance window closes at 2026-05-05T04:00:00Z: applied and verified 1_customers, 2_backfill, 3_fk; not retried (nothing of it stays): 4_orders_note"},
 		{name: "non-transactional, part-way", backoff: time.Hour, outcome: OutcomeRolledBack, statuses: "1:restored 2:restored 3:restored 4:restored", attempts: 1,
@@ -288,6 +289,7 @@ func TestDeployRetryKeepsToTheWindow(t *testing.T) {
 				if got, want := tg.historyOf(t), "1:applied 2:applied 3:applied 4:failed"; got != want {
 					t.Errorf("history %q, want %q", got, want)
 				}
+				reportAgreesWithHistory(t, tg, res)
 				if got := tg.value(t, "SELECT (to_regclass('accounts_name_idx') IS NULL)::text"); got != "true" {
 					t.Error("the index of migration 4's second statement was built")
 				}

@@ -43,9 +43,13 @@ func TestDeployWindowEndBeforeAnythingAppliedIsBlocked(t *testing.T) {
 	if got, want := res.headline(), "deploy to test blocked"; got != want {
 		t.Errorf("headline %q, want %q", got, want)
 	}
-	if got := statuses(res); got != "1:not-run" {
-		t.Errorf("statuses %q, want 1:not-run", got)
+	if got := statuses(res); got != "1:failed" {
+		t.Errorf("statuses %q, want 1:failed", got)
 	}
+	if got := tg.historyOf(t); got != "1:failed" {
+		t.Errorf("history %q, want 1:failed", got)
+	}
+	reportAgreesWithHistory(t, tg, res)
 	if got := tg.value(t, "SELECT status || ' ' || outcome FROM schemagate.schemagate_runs WHERE run_id = 'run-window-nothing'"); got != "finished blocked" {
 		t.Errorf("run recorded as %q", got)
 	}
@@ -60,5 +64,22 @@ func TestDeployWindowEndBeforeAnythingAppliedIsBlocked(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(res.Notes, "\n"), "nothing was applied, 1_orders_extra was not retried (nothing of it stays)") {
 		t.Errorf("notes %q", res.Notes)
+	}
+}
+
+// reportAgreesWithHistory fails t unless each migration of res that has a history row has the status
+// that row has: a migration whose lock timeout was not retried for the window said not-run in the
+// report and failed in schemagate_history.
+func reportAgreesWithHistory(t *testing.T, tg *target, res *Result) {
+	t.Helper()
+	recorded := map[string]string{}
+	for _, vs := range strings.Fields(tg.historyOf(t)) {
+		v, s, _ := strings.Cut(vs, ":")
+		recorded[v] = s // the last row of a version
+	}
+	for _, m := range res.Migrations {
+		if s, ok := recorded[m.Version]; ok && s != m.Status {
+			t.Errorf("migration %s is %s in the report, %s in schemagate_history", m.id(), m.Status, s)
+		}
 	}
 }
