@@ -548,9 +548,9 @@ func merge(base *schema.Catalog, relations map[uint32]string, doc *catalogDoc, p
 		}
 	}
 	// A partial read leaves schemas, extensions, roles and memberships, the database-wide default
-	// privileges, the database's settings, owner, comment and connection limit and the privileges on
-	// built-in and extensions' objects, the database and parameters out:
-	// they are the mark's (copied above; see partialInspectSQL).
+	// privileges, the database's settings, owner, comment, connection limit, IS_TEMPLATE and
+	// ALLOW_CONNECTIONS and the privileges on built-in and extensions' objects, the database and
+	// parameters out: they are the mark's (copied above; see partialInspectSQL).
 	c.User = part.User
 	maps.Copy(c.Tables, part.Tables)
 	maps.Copy(c.Views, part.Views)
@@ -613,31 +613,33 @@ func copyCatalog(c *schema.Catalog) *schema.Catalog {
 		Triggers:    maps.Clone(c.Triggers),
 		Policies:    maps.Clone(c.Policies),
 
-		TextSearchConfigs:       maps.Clone(c.TextSearchConfigs),
-		TextSearchDictionaries:  maps.Clone(c.TextSearchDictionaries),
-		EventTriggers:           maps.Clone(c.EventTriggers),
-		Publications:            maps.Clone(c.Publications),
-		ForeignDataWrappers:     maps.Clone(c.ForeignDataWrappers),
-		ForeignServers:          maps.Clone(c.ForeignServers),
-		UserMappings:            maps.Clone(c.UserMappings),
-		Casts:                   maps.Clone(c.Casts),
-		Operators:               maps.Clone(c.Operators),
-		OperatorFamilies:        maps.Clone(c.OperatorFamilies),
-		OperatorClasses:         maps.Clone(c.OperatorClasses),
-		TextSearchParsers:       maps.Clone(c.TextSearchParsers),
-		TextSearchTemplates:     maps.Clone(c.TextSearchTemplates),
-		AccessMethods:           maps.Clone(c.AccessMethods),
-		Languages:               maps.Clone(c.Languages),
-		Conversions:             maps.Clone(c.Conversions),
-		Transforms:              maps.Clone(c.Transforms),
-		Roles:                   maps.Clone(c.Roles),
-		Memberships:             maps.Clone(c.Memberships),
-		DefaultPrivileges:       c.DefaultPrivileges,
-		DatabaseSettings:        c.DatabaseSettings,
-		DatabaseOwner:           c.DatabaseOwner,
-		DatabaseComment:         c.DatabaseComment,
-		DatabaseConnectionLimit: c.DatabaseConnectionLimit,
-		BuiltInPrivileges:       maps.Clone(c.BuiltInPrivileges),
+		TextSearchConfigs:             maps.Clone(c.TextSearchConfigs),
+		TextSearchDictionaries:        maps.Clone(c.TextSearchDictionaries),
+		EventTriggers:                 maps.Clone(c.EventTriggers),
+		Publications:                  maps.Clone(c.Publications),
+		ForeignDataWrappers:           maps.Clone(c.ForeignDataWrappers),
+		ForeignServers:                maps.Clone(c.ForeignServers),
+		UserMappings:                  maps.Clone(c.UserMappings),
+		Casts:                         maps.Clone(c.Casts),
+		Operators:                     maps.Clone(c.Operators),
+		OperatorFamilies:              maps.Clone(c.OperatorFamilies),
+		OperatorClasses:               maps.Clone(c.OperatorClasses),
+		TextSearchParsers:             maps.Clone(c.TextSearchParsers),
+		TextSearchTemplates:           maps.Clone(c.TextSearchTemplates),
+		AccessMethods:                 maps.Clone(c.AccessMethods),
+		Languages:                     maps.Clone(c.Languages),
+		Conversions:                   maps.Clone(c.Conversions),
+		Transforms:                    maps.Clone(c.Transforms),
+		Roles:                         maps.Clone(c.Roles),
+		Memberships:                   maps.Clone(c.Memberships),
+		DefaultPrivileges:             c.DefaultPrivileges,
+		DatabaseSettings:              c.DatabaseSettings,
+		DatabaseOwner:                 c.DatabaseOwner,
+		DatabaseComment:               c.DatabaseComment,
+		DatabaseConnectionLimit:       c.DatabaseConnectionLimit,
+		DatabaseIsTemplate:            c.DatabaseIsTemplate,
+		DatabaseConnectionsDisallowed: c.DatabaseConnectionsDisallowed,
+		BuiltInPrivileges:             maps.Clone(c.BuiltInPrivileges),
 	}
 }
 
@@ -653,6 +655,10 @@ func catalogDifference(want, got *schema.Catalog) string {
 	if w, g := [3]string{want.DatabaseOwner, want.DatabaseComment, want.DatabaseConnectionLimit},
 		[3]string{got.DatabaseOwner, got.DatabaseComment, got.DatabaseConnectionLimit}; w != g {
 		out = append(out, fmt.Sprintf("the database's owner, comment and connection limit are %q, want %q", g, w))
+	}
+	if w, g := [2]bool{want.DatabaseIsTemplate, want.DatabaseConnectionsDisallowed},
+		[2]bool{got.DatabaseIsTemplate, got.DatabaseConnectionsDisallowed}; w != g {
+		out = append(out, fmt.Sprintf("the database's IS_TEMPLATE and connections disallowed are %v, want %v", g, w))
 	}
 	w, _ := json.Marshal(want)
 	g, _ := json.Marshal(got)
@@ -706,9 +712,9 @@ type state struct {
 	// inspectTemplate) but the predefined ones, which cannot change: their rows in pg_roles (their
 	// settings for every database too), their memberships, their settings for one database and their
 	// comments, and this database's own settings (ALTER DATABASE ... SET; not another database's, which
-	// other sessions make), owner, connection limit, privileges and comment, and the privileges on
-	// configuration parameters (pg_parameter_acl, PostgreSQL 15+, read through table_to_xml: see
-	// parameterACLRowsSQL). These shared catalogs' rows change without a lock the probe would see. Whether a role
+	// other sessions make), owner, connection limit, IS_TEMPLATE, ALLOW_CONNECTIONS (which another
+	// session may turn off), privileges and comment, and the privileges on configuration parameters
+	// (pg_parameter_acl, PostgreSQL 15+, read through table_to_xml: see parameterACLRowsSQL). These shared catalogs' rows change without a lock the probe would see. Whether a role
 	// has a password is pg_authid's alone, which only superusers read, through a query (query_to_xml)
 	// that would cost a probe more than all the rest: a script that sets one has the catalog read whole
 	// (see UnseenChanges).
@@ -757,7 +763,7 @@ const stateSQL = `
     UNION ALL SELECT s::text FROM pg_db_role_setting s WHERE s.setdatabase <> 0 AND s.setrole <> 0
     UNION ALL SELECT s.setconfig::text FROM pg_db_role_setting s
       WHERE s.setrole = 0 AND s.setdatabase = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
-    UNION ALL SELECT concat_ws(' ', d.datdba, d.datconnlimit, d.datacl::text, ` + databaseCommentSQL + `)
+    UNION ALL SELECT concat_ws(' ', d.datdba, d.datconnlimit, d.datistemplate, d.datallowconn, d.datacl::text, ` + databaseCommentSQL + `)
       FROM pg_database d WHERE d.datname = current_database()
     UNION ALL SELECT r::text FROM ` + parameterACLRowsSQL + ` r
     UNION ALL SELECT d.objoid::text || ':' || d.description FROM pg_shdescription d WHERE d.classoid = 'pg_authid'::regclass) x),

@@ -94,13 +94,15 @@ type catalogDoc struct {
 	// DatabaseSettings are the database's own settings (see schema.Catalog.DatabaseSettings): whole
 	// reads only, as roles.
 	DatabaseSettings []string `json:"database_settings"`
-	// Database is the database's owner, comment and connection limit (one, see
-	// schema.Catalog.DatabaseOwner), DatabasePrivileges the privileges on it and on configuration
+	// Database is the database's owner, comment, connection limit, IS_TEMPLATE and ALLOW_CONNECTIONS
+	// (one, see schema.Catalog.DatabaseOwner), DatabasePrivileges the privileges on it and on configuration
 	// parameters (see databasePrivilegesSQL): whole reads only, as roles.
 	Database []struct {
 		Owner           string `json:"owner"`
 		Comment         string `json:"comment"`
 		ConnectionLimit string `json:"connection_limit"`
+		IsTemplate      bool   `json:"is_template"`
+		AllowConn       bool   `json:"allow_connections"`
 	} `json:"database"`
 	DatabasePrivileges []*schema.BuiltInPrivilege `json:"database_privileges"`
 	// BuiltInPrivileges are the privileges on built-in objects and extensions' objects that differ
@@ -595,6 +597,7 @@ func (raw *catalogDoc) catalog() *schema.Catalog {
 	}
 	for _, d := range raw.Database {
 		c.DatabaseOwner, c.DatabaseComment, c.DatabaseConnectionLimit = d.Owner, d.Comment, d.ConnectionLimit
+		c.DatabaseIsTemplate, c.DatabaseConnectionsDisallowed = d.IsTemplate, !d.AllowConn
 	}
 	// Sorted here, bytewise, not by the database's collation: the same entries read the same on every server.
 	slices.Sort(raw.DefaultPrivileges)
@@ -1584,9 +1587,9 @@ SELECT json_build_object(
   WHERE s.setrole = 0 AND s.setdatabase = (SELECT db.oid FROM pg_database db WHERE db.datname = current_database())),
 -- whole reads only (a partial read keeps the mark's: any change to them changes the probe's roles
 -- fingerprint, see stateSQL): the database's owner, comment (not the url provider's mark, see
--- urlMarkPrefix in internal/sandbox) and connection limit, in one object
+-- urlMarkPrefix in internal/sandbox), connection limit, IS_TEMPLATE and ALLOW_CONNECTIONS, in one object
 'database', (SELECT coalesce(json_agg(json_build_object('owner', pg_get_userbyid(d.datdba), 'comment', ` + databaseCommentSQL + `,
-    'connection_limit', nullif(d.datconnlimit, -1)::text)), '[]')
+    'connection_limit', nullif(d.datconnlimit, -1)::text, 'is_template', d.datistemplate, 'allow_connections', d.datallowconn)), '[]')
   FROM pg_database d WHERE d.datname = current_database()),
 -- whole reads only, as the database's settings (see databasePrivilegesSQL)
 'database_privileges', ` + databasePrivilegesSQL + `,

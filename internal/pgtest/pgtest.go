@@ -116,6 +116,8 @@ func URL(t testing.TB) string {
 			return
 		}
 		defer c.Close(context.Background())
+		// A template database cannot be dropped (a test may have run ALTER DATABASE ... IS_TEMPLATE true).
+		_, _ = c.Exec(context.Background(), "ALTER DATABASE "+pgx.Identifier{name}.Sanitize()+" IS_TEMPLATE false")
 		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 	})
 	return WithDatabase(s.AdminURL, name)

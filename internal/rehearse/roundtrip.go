@@ -287,9 +287,10 @@ func (r *run) roundtripWithCopy(ctx context.Context, m *migrate.Migration, rt *r
 		_, _ = admin.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+ident(backup))
 		return fmt.Errorf("give the database's copy its settings before round trip: %w", err)
 	}
-	// Nor its owner, connection limit and privileges (GRANT ... ON DATABASE), which the round trip
-	// compares: the copy takes them as they are after the up.
+	// Nor its owner, connection limit, IS_TEMPLATE, ALLOW_CONNECTIONS and privileges (GRANT ... ON
+	// DATABASE), which the round trip compares: the copy takes them as they are after the up.
 	if err := copyDatabaseState(ctx, admin, work, backup); err != nil {
+		_, _ = admin.Exec(context.WithoutCancel(ctx), "ALTER DATABASE "+ident(backup)+" IS_TEMPLATE false")
 		_, _ = admin.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+ident(backup))
 		return fmt.Errorf("give the database's copy its owner and privileges before round trip: %w", err)
 	}
@@ -302,6 +303,10 @@ func (r *run) roundtripWithCopy(ctx context.Context, m *migrate.Migration, rt *r
 	}
 	r.recordRoles(ctx, reportedStop(rt.Error), m.Down, m.Up) // in autocommit: what they made stays
 	if rt.Status == report.RoundtripOK {
+		// The copy took IS_TEMPLATE from the database, and a template database cannot be dropped.
+		if _, err := admin.Exec(ctx, "ALTER DATABASE "+ident(backup)+" IS_TEMPLATE false"); err != nil {
+			return err
+		}
 		_, err := admin.Exec(ctx, "DROP DATABASE "+ident(backup))
 		return err
 	}
@@ -313,7 +318,10 @@ func (r *run) roundtripWithCopy(ctx context.Context, m *migrate.Migration, rt *r
 	if err := copyComment(ctx, admin, work, backup); err != nil {
 		return fmt.Errorf("restore database after failed round trip: mark the copy: %w", err)
 	}
+	// A template database cannot be dropped: a down that left IS_TEMPLATE true on it (the round trip
+	// failed for that) would keep the copy from its place.
 	for _, q := range []string{
+		"ALTER DATABASE " + ident(work) + " IS_TEMPLATE false",
 		"DROP DATABASE " + ident(work) + " WITH (FORCE)",
 		"ALTER DATABASE " + ident(backup) + " RENAME TO " + ident(work),
 	} {
@@ -375,13 +383,15 @@ func copySettings(ctx context.Context, admin *pgx.Conn, from, to string) error {
 	return nil
 }
 
-// copyDatabaseState gives database to the owner, connection limit and privileges database from has,
-// where they differ: its ACL is re-issued whole, one GRANT per privilege of one grantee (as the owner's,
+// copyDatabaseState gives database to the owner, connection limit, IS_TEMPLATE, ALLOW_CONNECTIONS and
+// privileges database from has, where they differ: its ACL is re-issued whole, one GRANT per privilege of one grantee (as the owner's,
 // whoever granted it), after PUBLIC's and the owner's defaults are revoked.
 func copyDatabaseState(ctx context.Context, admin *pgx.Conn, from, to string) error {
 	rows, err := admin.Query(ctx, `SELECT x.q FROM pg_catalog.pg_database f, pg_catalog.pg_database t, LATERAL (
 		SELECT 1 AS n, format('ALTER DATABASE %I OWNER TO %I', t.datname, pg_catalog.pg_get_userbyid(f.datdba)) AS q WHERE f.datdba <> t.datdba
 		UNION ALL SELECT 2, format('ALTER DATABASE %I CONNECTION LIMIT %s', t.datname, f.datconnlimit) WHERE f.datconnlimit <> t.datconnlimit
+		UNION ALL SELECT 2, format('ALTER DATABASE %I IS_TEMPLATE %s', t.datname, f.datistemplate::text) WHERE f.datistemplate <> t.datistemplate
+		UNION ALL SELECT 2, format('ALTER DATABASE %I ALLOW_CONNECTIONS %s', t.datname, f.datallowconn::text) WHERE f.datallowconn <> t.datallowconn
 		UNION ALL SELECT 3, format('REVOKE ALL ON DATABASE %I FROM PUBLIC, %I', t.datname, pg_catalog.pg_get_userbyid(f.datdba))
 		  WHERE f.datacl IS NOT NULL
 		UNION ALL SELECT 4, format('GRANT %s ON DATABASE %I TO %s%s', a.privilege_type, t.datname,

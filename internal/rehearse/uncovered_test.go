@@ -119,19 +119,21 @@ func TestUncoveredStatements(t *testing.T) {
 	if got := strings.Join(uncovered(s, "db", "app"), "\n"); got != "ALTER ROLE ALL SET work_mem at db/2_roles.sql:2 changes the settings of every role, which the generated down does not undo" {
 		t.Errorf("uncovered: %q", got)
 	}
-	// The rehearsal's own database (app here) by name: its settings, privileges, comment, owner and
-	// connection limit are compared and given back, as the privileges on parameters are; not whether
-	// it is a template or takes connections, nor another database's.
+	// The rehearsal's own database (app here) by name: its settings, privileges, comment, owner,
+	// connection limit, IS_TEMPLATE and ALLOW_CONNECTIONS are compared and given back, as the
+	// privileges on parameters are; not its tablespace, nor another database's.
 	s = &migrate.Script{File: "3_db.sql", SQL: "ALTER DATABASE app SET timezone = 'UTC';\nALTER ROLE ALL IN DATABASE app RESET work_mem;\n" +
-		"ALTER DATABASE other SET timezone = 'UTC';\nALTER DATABASE app CONNECTION LIMIT 5;\nALTER DATABASE app IS_TEMPLATE true;\n" +
+		"ALTER DATABASE other SET timezone = 'UTC';\nALTER DATABASE app CONNECTION LIMIT 5;\nALTER DATABASE app IS_TEMPLATE true ALLOW_CONNECTIONS true;\n" +
 		"GRANT CREATE, TEMPORARY ON DATABASE app TO r WITH GRANT OPTION;\nREVOKE CONNECT ON DATABASE other FROM PUBLIC;\n" +
 		"GRANT CONNECT ON DATABASE app, other TO r;\nCOMMENT ON DATABASE app IS 'x';\nALTER DATABASE app OWNER TO r;\n" +
-		"GRANT SET ON PARAMETER work_mem TO r;\nREVOKE ALTER SYSTEM ON PARAMETER lock_timeout FROM r;\n"}
+		"GRANT SET ON PARAMETER work_mem TO r;\nREVOKE ALTER SYSTEM ON PARAMETER lock_timeout FROM r;\n" +
+		"ALTER DATABASE other IS_TEMPLATE true;\nALTER DATABASE app SET TABLESPACE t2;\n"}
 	s.Statements = sqlparse.Parse(s.SQL)
 	want := "ALTER DATABASE other SET timezone at db/3_db.sql:3 changes a database's settings, which the generated down does not undo\n" +
-		"ALTER DATABASE app at db/3_db.sql:5 changes a database, which the generated down does not undo\n" +
 		"REVOKE ON DATABASE other FROM PUBLIC at db/3_db.sql:7 changes the privileges of a database, which the generated down does not undo\n" +
-		"GRANT ON DATABASE app, other TO r at db/3_db.sql:8 changes the privileges of a database, which the generated down does not undo"
+		"GRANT ON DATABASE app, other TO r at db/3_db.sql:8 changes the privileges of a database, which the generated down does not undo\n" +
+		"ALTER DATABASE other at db/3_db.sql:13 changes a database, which the generated down does not undo\n" +
+		"ALTER DATABASE app at db/3_db.sql:14 changes a database, which the generated down does not undo"
 	if got := strings.Join(uncovered(s, "db", "app"), "\n"); got != want {
 		t.Errorf("uncovered: %q, want %q", got, want)
 	}

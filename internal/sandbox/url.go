@@ -394,6 +394,13 @@ func (p *URL) drop(ctx context.Context, server *url.URL, name string, version in
 		return nil // a round trip's copy that was never made, a CREATE DATABASE that never ran
 	}
 	p.endPrepared(ctx, admin, server, name)
+	// A template database cannot be dropped: a migration may have run ALTER DATABASE ... IS_TEMPLATE true.
+	var template bool
+	if err := admin.QueryRow(ctx, "SELECT datistemplate FROM pg_catalog.pg_database WHERE datname = $1", name).Scan(&template); err == nil && template {
+		if _, err := admin.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{name}.Sanitize()+" IS_TEMPLATE false"); err != nil {
+			p.opts.Logger.Warn("could not make the rehearsal database a database that is not a template, to drop it", "database", name, "err", err)
+		}
+	}
 	drop := "DROP DATABASE IF EXISTS " + pgx.Identifier{name}.Sanitize()
 	if version >= 130000 {
 		drop += " WITH (FORCE)"

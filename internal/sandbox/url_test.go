@@ -857,3 +857,23 @@ func TestURLDropAcrossARestart(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestURLDropsATemplateDatabase: a migration that ran ALTER DATABASE ... IS_TEMPLATE true on the run's
+// database (a template cannot be dropped) does not keep Close from dropping it.
+func TestURLDropsATemplateDatabase(t *testing.T) {
+	t.Parallel()
+	server := existingServer(t)
+	before := databases(t, server)
+	ctx := t.Context()
+	inst, err := NewURL(Options{DatabaseURL: server}).Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	execSQL(t, inst.URL, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I IS_TEMPLATE true', current_database()); END $$")
+	if err := inst.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if after := databases(t, server); !slices.Equal(after, before) {
+		t.Errorf("databases after Close: %v, want %v", after, before)
+	}
+}

@@ -84,6 +84,12 @@ type Catalog struct {
 	DatabaseOwner           string `json:"database_owner,omitempty"`
 	DatabaseComment         string `json:"database_comment,omitempty"`
 	DatabaseConnectionLimit string `json:"database_connection_limit,omitempty"`
+	// DatabaseIsTemplate and DatabaseConnectionsDisallowed are the database's IS_TEMPLATE true and
+	// ALLOW_CONNECTIONS false (pg_database.datistemplate, and datallowconn negated, so that the zero
+	// values are PostgreSQL's defaults): only whole reads have them, as its owner. PostgreSQL refuses to disallow connections to the database a session is in, so a
+	// migration cannot set the latter on its own database; another session can.
+	DatabaseIsTemplate            bool `json:"database_is_template,omitempty"`
+	DatabaseConnectionsDisallowed bool `json:"database_connections_disallowed,omitempty"`
 	// User is the role the catalog was read as: who owns what a script run the same way creates.
 	User string `json:"user,omitempty"`
 }

@@ -55,8 +55,9 @@ const (
 	// KindDefaultPrivileges is the database-wide default privileges, one object per catalog (see
 	// defaultPrivilegesObject).
 	KindDefaultPrivileges = "default privileges"
-	// KindDatabase is the database's own settings, owner, comment and connection limit, one object per
-	// catalog (see databaseObject); its privileges are KindPrivilege objects.
+	// KindDatabase is the database's own settings, owner, comment, connection limit, IS_TEMPLATE and
+	// ALLOW_CONNECTIONS, one object per catalog (see databaseObject); its privileges are KindPrivilege
+	// objects.
 	KindDatabase = "database"
 )
 
@@ -1088,6 +1089,8 @@ func pruneShared(a, b *Catalog) (*Catalog, *Catalog) {
 	pa.DatabaseSettings, pb.DatabaseSettings = a.DatabaseSettings, b.DatabaseSettings
 	pa.DatabaseComment, pb.DatabaseComment = a.DatabaseComment, b.DatabaseComment
 	pa.DatabaseConnectionLimit, pb.DatabaseConnectionLimit = a.DatabaseConnectionLimit, b.DatabaseConnectionLimit
+	pa.DatabaseIsTemplate, pb.DatabaseIsTemplate = a.DatabaseIsTemplate, b.DatabaseIsTemplate
+	pa.DatabaseConnectionsDisallowed, pb.DatabaseConnectionsDisallowed = a.DatabaseConnectionsDisallowed, b.DatabaseConnectionsDisallowed
 	if a.DatabaseOwner != "" && b.DatabaseOwner != "" {
 		pa.DatabaseOwner, pb.DatabaseOwner = a.DatabaseOwner, b.DatabaseOwner
 	}

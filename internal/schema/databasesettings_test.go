@@ -147,3 +147,62 @@ func TestGenerateDownDatabaseProperties(t *testing.T) {
 		t.Errorf("a down for no change:\n%s", d.SQL)
 	}
 }
+
+// TestDatabaseFlagSentences: the database's IS_TEMPLATE and ALLOW_CONNECTIONS (pg_database.datistemplate,
+// datallowconn) compare, each in a sentence that names it: an up that ran ALTER DATABASE ... IS_TEMPLATE
+// true with a down that did nothing passed its round trip.
+func TestDatabaseFlagSentences(t *testing.T) {
+	before, after := NewCatalog(), NewCatalog()
+	after.DatabaseIsTemplate = true
+	after.DatabaseConnectionsDisallowed = true
+	got := Describe(Compare(before, after), DownPhrasing)
+	want := []string{
+		"the database's ALLOW_CONNECTIONS is false after the down, was true",
+		"the database's IS_TEMPLATE is true after the down, was false",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("after the down:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	got = Describe(Compare(after, before), ReUpPhrasing)
+	want = []string{
+		"the database's ALLOW_CONNECTIONS is true after re-up, was false",
+		"the database's IS_TEMPLATE is false after re-up, was true",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("after re-up:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if d := Compare(after, after); !d.Empty() {
+		t.Errorf("the same database differs: %+v", d)
+	}
+}
+
+// TestGenerateDownDatabaseFlags: a generated down sets back the IS_TEMPLATE the up changed, and the
+// ALLOW_CONNECTIONS it turned off, in the database it runs in (current_database()); connections the up
+// allowed cannot be disallowed from inside the database (PostgreSQL refuses), which the down says.
+func TestGenerateDownDatabaseFlags(t *testing.T) {
+	before, after := NewCatalog(), NewCatalog()
+	after.DatabaseIsTemplate = true
+	after.DatabaseConnectionsDisallowed = true
+	d := GenerateDown(before, after)
+	for _, w := range []string{
+		`DO 'BEGIN EXECUTE format(''ALTER DATABASE %I '', current_database()) || ''IS_TEMPLATE false''; END';`,
+		`DO 'BEGIN EXECUTE format(''ALTER DATABASE %I '', current_database()) || ''ALLOW_CONNECTIONS true''; END';`,
+	} {
+		if !strings.Contains(d.SQL, w) {
+			t.Errorf("missing %s in:\n%s", w, d.SQL)
+		}
+	}
+	if !d.Reversible() {
+		t.Errorf("irreversible: %v", d.Warnings)
+	}
+	d = GenerateDown(after, before)
+	if w := `DO 'BEGIN EXECUTE format(''ALTER DATABASE %I '', current_database()) || ''IS_TEMPLATE true''; END';`; !strings.Contains(d.SQL, w) {
+		t.Errorf("missing %s in:\n%s", w, d.SQL)
+	}
+	if d.Reversible() || strings.Contains(d.SQL, "''ALLOW_CONNECTIONS") {
+		t.Errorf("a down that disallows connections from inside the database: reversible %v, warnings %v:\n%s", d.Reversible(), d.Warnings, d.SQL)
+	}
+	if d := GenerateDown(after, after); !d.Empty() {
+		t.Errorf("a down for no change:\n%s", d.SQL)
+	}
+}

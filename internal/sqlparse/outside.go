@@ -130,11 +130,11 @@ func DatabaseSettings(n *pg_query.Node) string {
 }
 
 // DatabaseCompared is the database whose privileges (GRANT or REVOKE ON DATABASE d, naming it alone),
-// comment (COMMENT ON DATABASE d), owner (ALTER DATABASE d OWNER TO) or connection limit (ALTER
-// DATABASE d CONNECTION LIMIT, with no other option) a statement changes, as the statement names it;
-// "" for any other statement. OutsideCatalog counts it as a database's: the catalog comparison reads
-// those of the database it runs in alone, so such a statement lies outside it only when d is another
-// database.
+// comment (COMMENT ON DATABASE d), owner (ALTER DATABASE d OWNER TO), connection limit, IS_TEMPLATE or
+// ALLOW_CONNECTIONS (ALTER DATABASE d CONNECTION LIMIT, IS_TEMPLATE, ALLOW_CONNECTIONS, with no other
+// option) a statement changes, as the statement names it; "" for any other statement. OutsideCatalog
+// counts it as a database's: the catalog comparison reads those of the database it runs in alone, so
+// such a statement lies outside it only when d is another database.
 func DatabaseCompared(n *pg_query.Node) string {
 	switch x := n.Node.(type) {
 	case *pg_query.Node_GrantStmt:
@@ -152,7 +152,9 @@ func DatabaseCompared(n *pg_query.Node) string {
 		}
 	case *pg_query.Node_AlterDatabaseStmt:
 		for _, o := range x.AlterDatabaseStmt.Options {
-			if !strings.EqualFold(o.GetDefElem().GetDefname(), "connection_limit") {
+			switch strings.ToLower(o.GetDefElem().GetDefname()) {
+			case "connection_limit", "is_template", "allow_connections":
+			default:
 				return ""
 			}
 		}
