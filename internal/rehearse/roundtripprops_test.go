@@ -80,7 +80,7 @@ func TestRoundTripSeesIdentitySequenceTypeAndPersistence(t *testing.T) {
 
 // TestRoundTripSeesAggregateMFinalFuncModify: an aggregate's MFINALFUNC_MODIFY is in its definition,
 // as FINALFUNC_MODIFY is: a down that leaves it fails its round trip, one that replaces the aggregate
-// as it was passes. (A generated down makes no aggregate again: it says to write it by hand.)
+// as it was passes. (A generated down replaces it as it was: see TestGeneratedDownRestoresAggregates.)
 func TestRoundTripSeesAggregateMFinalFuncModify(t *testing.T) {
 	t.Parallel()
 	const agg = "AGGREGATE msum(int) (SFUNC = int4pl, STYPE = int, MSFUNC = int4pl, MINVFUNC = int4mi, MSTYPE = int, MFINALFUNC = int4abs"

@@ -320,7 +320,7 @@ func (g *downGen) tablespace(kind, key, keyword, target, want string) {
 }
 
 // identitySequence restores what the identity sequence of column c of table t (as the before-catalog
-// has them) had of its own: its name, privileges, comment, persistence and data type. ac is the column
+// has them) had of its own: its name, privileges, comment, persistence, data type and options. ac is the column
 // as it is now: an empty Column when the down made it (or its table) again, whose sequence then has
 // the name PostgreSQL gives and nothing else; at is its table.
 func (g *downGen) identitySequence(t *Table, c *Column, at *Table, ac *Column) {
@@ -364,9 +364,13 @@ func (g *downGen) identitySequence(t *Table, c *Column, at *Table, ac *Column) {
 		haveType = ""
 	}
 	if haveType != want.Type {
+		// Its options before a type that narrows it (see identityOptions).
+		g.identityOptionsBefore(t, c, ac, or(haveType, c.Type), or(want.Type, c.Type))
 		// Min and max that are the defaults of the type it has become those of the type it gets.
 		g.add(fmt.Sprintf("restore the data type of the identity sequence of column %s", where), "ALTER SEQUENCE "+target+" AS "+or(want.Type, c.Type))
 	}
+	// Its options once it has that type back: AS moves a bound that was the old type's.
+	g.identityOptions(t, c, ac, identitySequenceType(c))
 }
 
 // accessOf is how objects that embed Access hand it out (see accessIn).

@@ -132,15 +132,29 @@ func dropViewSQL(v *View) string {
 	return "DROP VIEW " + QIdent(v.Schema, v.Name)
 }
 
+// functionKeyword is what COMMENT ON, DROP and the descriptions of steps call f: FUNCTION, PROCEDURE
+// or AGGREGATE (COMMENT ON FUNCTION and DROP FUNCTION refuse an aggregate: "is an aggregate function").
 func functionKeyword(f *Function) string {
-	if f.Kind == "p" {
+	switch f.Kind {
+	case "p":
 		return "PROCEDURE"
+	case "a":
+		return "AGGREGATE"
 	}
 	return "FUNCTION"
 }
 
 func functionRef(f *Function) string {
-	return functionKeyword(f) + " " + QIdent(f.Schema, f.Name) + "(" + f.Args + ")"
+	return functionKeyword(f) + " " + QIdent(f.Schema, f.Name) + "(" + routineArgs(f) + ")"
+}
+
+// routineArgs are f's arguments as DROP, COMMENT ON and ALTER take them: * for an aggregate of none
+// (count(*)-like), which they refuse as ().
+func routineArgs(f *Function) string {
+	if f.Kind == "a" && f.Args == "" {
+		return "*"
+	}
+	return f.Args
 }
 
 func createEnumSQL(e *Enum) string {

@@ -95,6 +95,12 @@ type downGen struct {
 	// regenCols are "table.column" keys of generated columns dropped to be re-added with their expression;
 	// exprSet those whose expression was set back in place already (setsExpression).
 	regenCols, exprSet map[string]bool
+	// identityOpts are "table.column" keys of identity columns whose sequence's options were set back
+	// already, before a type step that narrows the sequence (see identityOptions).
+	identityOpts map[string]bool
+	// laterAggregates are the aggregates to make again once the operators are back (see
+	// sortOperatorLater).
+	laterAggregates []string
 	// renamed are the objects renamed or moved back (old: before the up, new: after it).
 	renamed []rename
 	// asideOf gives, for the key of an object the down moved to a temporary name, its key after the
@@ -201,7 +207,8 @@ func GenerateDownWith(before, after *Catalog, opts DownOptions) *DownScript {
 	}
 	g := &downGen{a: clone(after), b: before, created: map[string]bool{}, dropViews: map[string]bool{},
 		dropCons: map[string]bool{}, dropIdx: map[string]bool{}, dropTrg: map[string]bool{},
-		dropPol: map[string]bool{}, regenCols: map[string]bool{}, exprSet: map[string]bool{}, opts: opts}
+		dropPol: map[string]bool{}, regenCols: map[string]bool{}, exprSet: map[string]bool{},
+		identityOpts: map[string]bool{}, opts: opts}
 	// What joined or left an extension is, for the phases, as it was before (see memberChanges).
 	g.memberChanges()
 	// Roles renamed back before anything names them.
@@ -234,6 +241,7 @@ func GenerateDownWith(before, after *Catalog, opts DownOptions) *DownScript {
 	g.createProcedural()
 	g.createForeign()
 	g.createOperators()
+	g.createLaterAggregates()
 	g.restoreColumns()
 	g.createTables()
 	g.columnOrder()

@@ -335,6 +335,10 @@ func (g *downGen) restoreColumns() {
 			if bc.Generated != "" && bc.Generated != c.Generated && g.setsExpression(c, bc) && !g.exprSet[subKey(k, bc.Name)] {
 				g.add("set the expression of generated column "+where+" back", alter+"SET EXPRESSION AS ("+bc.Generated+")")
 			}
+			if c.Type != bc.Type && c.Identity != "" && bc.Identity != "" {
+				// The identity sequence takes the column's type: its options first where it narrows it.
+				g.identityOptionsBefore(bt, bc, c, identitySequenceType(c), bc.Type)
+			}
 			if c.Type != bc.Type || c.Collation != bc.Collation {
 				s := alter + "TYPE " + bc.Type
 				if bc.Collation != "" {

@@ -396,7 +396,7 @@ func (g *downGen) functionRenames() {
 						word = "AGGREGATE"
 					}
 					// The types the arguments name are back under their old names by now: use those.
-					ref := func(schema, name string) string { return QIdent(schema, name) + "(" + bf.Args + ")" }
+					ref := func(schema, name string) string { return QIdent(schema, name) + "(" + routineArgs(bf) + ")" }
 					g.moveBack(strings.ToLower(functionKeyword(f)), word, ref, f.Schema, f.Name, bf.Schema, bf.Name)
 				}
 				delete(a.Functions, from)

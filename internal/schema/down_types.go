@@ -28,8 +28,8 @@ func (g *downGen) createSchemas() {
 func (g *downGen) createTypes() {
 	a, b := g.a, g.b
 	for _, k := range sortedKeys(b.Functions) {
-		if b.Functions[k].Range != nil {
-			continue
+		if b.Functions[k].Range != nil || b.Functions[k].Kind == "a" {
+			continue // an aggregate has no body to check
 		}
 		if a.Functions[k] == nil || a.Functions[k].Definition != b.Functions[k].Definition {
 			g.add("let function bodies refer to tables re-created later", setBodiesOff)
@@ -163,7 +163,7 @@ func (g *downGen) createTypes() {
 		if f.Range != nil {
 			continue // a range type's constructors come with the type
 		}
-		if af := a.Functions[k]; af == nil || af.Definition != f.Definition {
+		if af := a.Functions[k]; af == nil || af.Definition != f.Definition || f.Kind == "a" && aggregateChanged(af, f) {
 			funcs = append(funcs, k)
 		}
 	}
@@ -175,8 +175,18 @@ func (g *downGen) createTypes() {
 	for _, k := range funcs {
 		f, af := b.Functions[k], a.Functions[k]
 		word := strings.ToLower(functionKeyword(f))
-		if f.Kind == "a" || f.Kind == "w" || f.Definition == "" {
+		if f.Kind == "w" || f.Definition == "" {
 			g.irreversible(fmt.Sprintf("aggregate %s cannot be re-created from the catalog: write its CREATE AGGREGATE by hand", display(k)))
+			continue
+		}
+		if f.Kind == "a" {
+			// After the functions it names (DependsOn has them: pg_depend records an aggregate's
+			// transition, final, combine, serial and moving functions), and its sort operator.
+			if g.sortOperatorLater(f) {
+				g.laterAggregates = append(g.laterAggregates, k)
+			} else {
+				g.createAggregate(k, f, af)
+			}
 			continue
 		}
 		g.createLanguageFor(f)
@@ -317,7 +327,7 @@ func (g *downGen) dropTypes() {
 	var funcs, langFuncs, aggs, types, seqs, exts, schemas []string
 	for _, k := range sortedKeys(a.Functions) {
 		if f := a.Functions[k]; b.Functions[k] == nil && f.Range == nil {
-			ref := QIdent(f.Schema, f.Name) + "(" + f.Args + ")"
+			ref := QIdent(f.Schema, f.Name) + "(" + routineArgs(f) + ")"
 			switch {
 			case f.Kind == "a":
 				aggs = append(aggs, ref)

@@ -239,7 +239,7 @@ func (g *downGen) functionAside(why, key, name string) string {
 	if f.Kind == "a" {
 		word = "AGGREGATE"
 	}
-	g.add(why, "ALTER "+word+" "+QIdent(f.Schema, f.Name)+"("+f.Args+") RENAME TO "+Ident(name))
+	g.add(why, "ALTER "+word+" "+QIdent(f.Schema, f.Name)+"("+routineArgs(f)+") RENAME TO "+Ident(name))
 	g.aside(Key(f.Schema, f.Name), Key(f.Schema, name))
 	delete(g.a.Functions, key)
 	f.Name = name
