@@ -461,8 +461,16 @@ func TestDeployKilledRunWithoutDownKeptApplied(t *testing.T) {
 		t.Errorf("recovery %+v: want it failed, with nothing undone", res.Recovered)
 	}
 	var text strings.Builder
-	if err := res.WriteText(&text); err != nil || strings.Contains(text.String(), "Recovered") || !strings.Contains(text.String(), "FAILED") {
-		t.Errorf("the report claims a recovery:\n%s", text.String())
+	if err := res.WriteText(&text); err != nil || strings.Contains(text.String(), "Recovered") || strings.Contains(text.String(), "FAILED") {
+		t.Errorf("the report claims a recovery, or a failure of the blocked one:\n%s", text.String())
+	}
+	// Nothing ran: the Recovery line said "FAILED: 1_customers has no down migration, ...", under a
+	// headline that says blocked, and not what the database was left with.
+	if want := "Recovery: run run-killed: not run: the down migrations were refused (1_customers has no down migration), and the snapshot cannot be restored: run run-killed recorded no snapshot; the database was left as it is, with run run-killed's 1 still applied (history says so)"; !strings.Contains(strings.Join(strings.Fields(text.String()), " "), want) {
+		t.Errorf("the report does not say %q:\n%s", want, text.String())
+	}
+	if res.Outcome != OutcomeBlocked || !strings.HasPrefix(res.Recovered.NotRun, "the down migrations were refused") {
+		t.Errorf("outcome %s, recovery not run %q", res.Outcome, res.Recovered.NotRun)
 	}
 
 	o = tg.options(t, folder(t, fixed), "run-keep")

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"html"
 	"strings"
 	"testing"
 )
@@ -93,7 +94,7 @@ func wantRollbackNotRun(t *testing.T, res *Result, want string) {
 	} {
 		_, line, ok := strings.Cut(r.out, r.start)
 		line, _, _ = strings.Cut(line, "\n")
-		line = strings.ReplaceAll(line, "\\", "") // the Markdown escapes punctuation
+		line = html.UnescapeString(strings.ReplaceAll(line, "\\", "")) // the Markdown escapes punctuation, and quotes as &quot;
 		if !ok || !strings.HasPrefix(line, want) || strings.Contains(line, "FAILED") {
 			t.Errorf("%s report's Rollback line %q, want it to start %q, without FAILED", r.what, line, want)
 		}

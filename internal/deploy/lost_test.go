@@ -475,3 +475,62 @@ func (a *takeOverAction) Run(context.Context) error {
 }
 
 func (a *takeOverAction) String() string { return "take over" }
+
+// TestDeployRollbackTakenOver: a migration fails, and while the rollback runs the down of the run's
+// first migration, the run loses its connections (a person ended its sessions); another runner's
+// --recover rolls it back and deploys again. The run, connected again, sees that it was taken over and
+// runs no down again and no restore, as TestDeployLostRunTakenOverByRecover's run does. Its report's
+// Rollback line said "down in 0s: FAILED: the down of 1_customers did not run: ...", as if the rollback
+// had failed: it was not run, as another deploy owns the run now. It says so, naming that deploy, in
+// the text and Markdown reports and the JSON's rollback.not_run.
+func TestDeployRollbackTakenOver(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	files := with(sleeper, map[string]string{
+		"1_customers.down.sql": goodMigrations["1_customers.down.sql"] + "\nSELECT pg_sleep(60);",
+		"2_backfill.up.sql":    "SELECT 1/0;",
+		"2_backfill.down.sql":  "SELECT 1;",
+	})
+	o := tg.options(t, folder(t, files), "run-y3")
+	o.Snapshotter = nil // the downs are the only rollback
+	var history string
+	onceLost(&o, func() { // while run-y3 cannot reach the server, another runner recovers it
+		res, err := Run(t.Context(), tg.recoverOptions(t, with(files, map[string]string{
+			"1_customers.down.sql": goodMigrations["1_customers.down.sql"],
+			"2_backfill.up.sql":    goodMigrations["2_backfill.up.sql"],
+		})))
+		if err != nil || res.Outcome != OutcomeDeployed || res.Recovered == nil {
+			t.Errorf("recover: %s, %v, %+v", res.Outcome, err, res.Recovered)
+		}
+		history = tg.historyOf(t)
+	})
+	res, err := tg.runCut(t, o, func() { // the down sleeps: its lock's session goes first
+		tg.exec(t, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+			WHERE application_name = 'schemagate deploy lock' AND datname = current_database()`)
+	})
+	if history == "" {
+		t.Fatal("the recovery did not run")
+	}
+	if err == nil || res.Outcome != OutcomeFailed {
+		t.Fatalf("outcome %s, err %v", res.Outcome, err)
+	}
+	recoveredBy(t, res, "run run-y4 of runner-2")
+	if got := tg.historyOf(t); got != history {
+		t.Errorf("history %q; want %q, as the recovery left it", got, history)
+	}
+	rb := res.Rollback
+	want := "the down of 1_customers lost its connection to the database server and was not run again, nor any down or snapshot restore after it: " +
+		"run run-y4 of runner-2 took the deploy lock while this run had lost its connections to the database server, and recorded this run as recovered in \"schemagate\".schemagate_runs: " +
+		"what this run applied is that deploy's to roll back or keep now"
+	if rb == nil || rb.OK || rb.NotRun != want {
+		t.Fatalf("rollback %+v; want not run: %q", rb, want)
+	}
+	wantRollbackNotRun(t, res, "not run: "+want)
+	var js strings.Builder
+	if err := res.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(js.String(), `"not_run": "the down of 1_customers lost its connection`) {
+		t.Errorf("JSON report's rollback lacks not_run:\n%s", js.String())
+	}
+}

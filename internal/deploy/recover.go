@@ -214,6 +214,7 @@ func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 			if rb.OK && rb.Lost != "" {
 				d.note("recovering run %s, the downs brought the schema back, but not the data: %s", r.RunID, rb.Lost)
 			}
+			rec.notRun(rb, r.RunID)
 			if stop != nil {
 				rec.Failed, rec.Undone = rb.Error, nil
 				d.res.Recovered = rec
@@ -243,6 +244,18 @@ func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 		}
 	}
 	return nil
+}
+
+// notRun fills rc.NotRun when the recovery's rollback (rb) of run runID ran nothing (rb.NotRun: the
+// downs refused, the snapshot not restored): the report's Recovery line then says "not run", as the
+// Rollback line of a live run's rollback does, not FAILED (which a blocked recovery's headline
+// contradicted), and what the database is left with, in the words of the hint and notes: the
+// migrations it was to roll back (rc.Undone, which the caller then empties) stay applied.
+func (rc *Recovery) notRun(rb *RollbackResult, runID string) {
+	if rb.NotRun == "" {
+		return
+	}
+	rc.NotRun = rb.NotRun + "; the database was left as it is, with run " + runID + "'s " + strings.Join(rc.Undone, ", ") + " still applied (history says so)"
 }
 
 // keepAppliedHint is the way out of a recovery whose downs cannot undo what the dead run applied and

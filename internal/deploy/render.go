@@ -170,8 +170,13 @@ func (r *Result) facts() [][2]string {
 			v = "nothing to undo: no migration of this run had been applied"
 		}
 		switch {
+		case rb.NotRun != "" && r.undidAny():
+			// Another deploy took the run over after some downs had run (see takenOverNotRun): those
+			// ran, the rest is not this run's to run.
+			v += ", then not run further: " + rb.NotRun
 		case rb.NotRun != "":
-			// No down ran, and no restore: nothing failed to run, the rollback refused to.
+			// No down ran, and no restore: nothing failed to run, the rollback refused to, or another
+			// deploy took the run over.
 			v = "not run: " + rb.NotRun
 		case !rb.OK:
 			if rb.Why != "" {
@@ -200,6 +205,9 @@ func (r *Result) facts() [][2]string {
 		switch {
 		case rc.Plan != "":
 			add("Recovery plan", rc.Plan)
+		case rc.NotRun != "":
+			// Nothing ran, nothing failed to: as the Rollback line of a rollback that refused.
+			add("Recovery", fmt.Sprintf("run %s: not run: %s", rc.RunID, rc.NotRun))
 		case rc.Failed != "":
 			add("Recovery", fmt.Sprintf("run %s: FAILED: %s%s", rc.RunID, rc.Failed, notRestored))
 		default:

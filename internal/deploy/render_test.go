@@ -489,3 +489,29 @@ func TestReportsPlaceErrorsWithoutALine(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderRollbackTakenOver: a rollback that another deploy's takeover stopped is not run, not FAILED:
+// before any down ran ("not run: ..."), and after some had ("down in 3ms, then not run further: ..."),
+// whose migrations show rolled back. Both said "FAILED: ...".
+func TestRenderRollbackTakenOver(t *testing.T) {
+	t.Parallel()
+	to := &takenOverError{by: "run r2 of ci-2", how: "recorded this run as recovered in schemagate.schemagate_runs"}
+	for _, tc := range []struct {
+		name string
+		rb   *RollbackResult
+		rows []MigrationResult
+		want string
+	}{
+		{"before any down", &RollbackResult{Method: "down", Error: "nothing was rolled back: " + to.Error(), NotRun: takenOverNotRun(to, "")},
+			[]MigrationResult{{Version: "1", Name: "a", Status: StatusApplied}, {Version: "2", Name: "b", Status: StatusFailed}},
+			"not run: run r2 of ci-2 took the deploy lock while this run had lost its connections to the database server, and recorded this run as recovered in schemagate.schemagate_runs: what this run applied is that deploy's to roll back or keep now"},
+		{"after a down", &RollbackResult{Method: "down", DurationMS: 3, Error: "the down of 1_a did not run: " + to.Error(), NotRun: takenOverNotRun(to, "the down of 1_a lost its connection to the database server and was not run again")},
+			[]MigrationResult{{Version: "1", Name: "a", Status: StatusApplied}, {Version: "2", Name: "b", Status: StatusRolledBack}, {Version: "3", Name: "c", Status: StatusFailed}},
+			"down in 3ms, then not run further: the down of 1_a lost its connection to the database server and was not run again, nor any down or snapshot restore after it: run r2 of ci-2 took the deploy lock"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			wantRollbackNotRun(t, &Result{Env: "prod", Outcome: OutcomeFailed, Migrations: tc.rows, Rollback: tc.rb}, tc.want)
+		})
+	}
+}

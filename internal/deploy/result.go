@@ -186,7 +186,10 @@ type RollbackResult struct {
 	Error      string `json:"error,omitempty"`
 	// NotRun is set when the rollback ran nothing, no down and no restore, because it refused the downs
 	// (they would destroy other sessions' writes, a down is missing or would lose data) and the snapshot
-	// was not restored either: why, in the report's words. Error says the same as what failed; OK is false.
+	// was not restored either, or because another deploy took the run over (the deploy lock, while this
+	// run had lost its connections: NotRun names it); then too when some downs had run before the
+	// takeover (their migrations say rolled-back), for what was not run after them: why, in the report's
+	// words. Error says the same as what failed; OK is false.
 	NotRun string `json:"not_run,omitempty"`
 	// Lost says what data the rolled-back migrations' ups destroyed that the downs did not bring back,
 	// when the snapshot that has it could not be restored: the rollback brought the schema back, not
@@ -222,6 +225,10 @@ type Recovery struct {
 	Why string `json:"why,omitempty"`
 	// Failed says why the recovery could not undo the run; nothing after it ran.
 	Failed string `json:"failed,omitempty"`
+	// NotRun is set, with Failed, when the recovery's rollback ran nothing (RollbackResult.NotRun: the
+	// downs refused, the snapshot not restored): why, and that the database was left as it is, with the
+	// run's migrations still applied, as history records them.
+	NotRun string `json:"not_run,omitempty"`
 	// Plan is set by a dry run with --recover, whose recovery has not run: what it would do (or where it
 	// would stop), read from history as the recovery reads it; the fields above say the same.
 	Plan string `json:"plan,omitempty"`

@@ -220,8 +220,10 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 	defer func() { rb.DurationMS = d.clock.Now().Sub(start).Milliseconds() }()
 	if d.takenOver != nil {
 		// Another deploy took the lock while this run had lost it (see reconnect): what this run applied
-		// is that deploy's to undo, or to keep, now.
+		// is that deploy's to undo, or to keep, now. Nothing failed: the rollback was not run, and the
+		// report says so (not run, naming that deploy), as it does of downs it refused.
 		rb.Error = "nothing was rolled back: " + d.takenOver.Error()
+		rb.NotRun = takenOverNotRun(d.takenOver, "")
 		return rb, d.takenOver
 	}
 	need, lost := d.undoNeed(ctx, p, refusal)
@@ -253,8 +255,12 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 				d.progress("%s: lost the connection to the database server during its down: %v", m.ID(), err)
 				if rerr := d.revive(ctx); rerr != nil {
 					if d.takenOver != nil {
+						// The run is the other deploy's now: no down again, no snapshot either. The
+						// down's transaction went with the connection (its history row, which the
+						// other deploy reads, tells if its COMMIT went through first).
 						rb.Error = fmt.Sprintf("the down of %s did not run: %v", m.ID(), rerr)
-						return rb, d.takenOver // the run is the other deploy's now: no snapshot either
+						rb.NotRun = takenOverNotRun(d.takenOver, fmt.Sprintf("the down of %s lost its connection to the database server and was not run again", m.ID()))
+						return rb, d.takenOver
 					}
 					err = fmt.Errorf("%w; and connecting again failed: %v", err, rerr)
 					break
@@ -338,6 +344,19 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 	rb.OK = true
 	d.notRestored(rb, p)
 	return rb, nil
+}
+
+// takenOverNotRun is RollbackResult.NotRun of a rollback that another deploy's takeover (to) stopped
+// (see reconnect): cut says what of it had begun ("the down of 1_a lost its connection ... and was not
+// run again"; "" when nothing had). The rollback did not fail: it is not this run's to carry out any
+// more, as that deploy may have rolled the run back, deployed again and let the application write.
+// The downs that ran before it (newer migrations' ones) show as rolled back in the report's rows, and
+// the report's Rollback line then says what ran before what did not (see Result.facts).
+func takenOverNotRun(to *takenOverError, cut string) string {
+	if cut != "" {
+		cut += ", nor any down or snapshot restore after it: "
+	}
+	return cut + to.Error() + ": what this run applied is that deploy's to roll back or keep now"
 }
 
 // restoreAll restores this run's snapshot; ms is how long the restore took.

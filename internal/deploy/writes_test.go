@@ -340,3 +340,73 @@ func TestSplitQualified(t *testing.T) {
 		}
 	}
 }
+
+// TestDeployRestoreRefusedAtRestoreTime: the downs cannot undo the run (1_z has no down), so the
+// rollback goes to the snapshot, which the deploy took before any write of another session: refused
+// before the restore, it would be restored. Another session commits a write after the snapshot (as the
+// migrations run, or as the restore begins), and the restore's own check (guardRestore), made as it
+// starts, refuses it. Nothing ran: the report says the rollback was not run (rollback.not_run), with
+// the exact words of the refusal; the run fails (failed, exit 1); the write, the applied migration and
+// history stay as they were; the notes say NOT ROLLED BACK and the hint what to decide.
+func TestDeployRestoreRefusedAtRestoreTime(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, at string }{
+		{"as the migrations run", "applying 2/2"},
+		{"as the restore begins", "restoring the snapshot:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			set := folder(t, map[string]string{
+				"1_z.up.sql":        "ALTER TABLE accounts ADD COLUMN z int;",
+				"2_broken.up.sql":   "SELECT 1/0;",
+				"2_broken.down.sql": "SELECT 1;",
+			})
+			o := tg.options(t, set, "run-restore-time")
+			o.Maintenance = nil // a maintenance mode that does not stop every writer
+			tg.writeAt(t, &o, tc.at, "INSERT INTO accounts VALUES (9002, 'app-write-3', 1)")
+			res, err := Run(t.Context(), o)
+			if err == nil || res.OK || res.Outcome != OutcomeFailed {
+				t.Fatalf("outcome %s, ok %v, err %v; want failed", res.Outcome, res.OK, err)
+			}
+			if res.Snapshot == nil || res.Writes != nil {
+				t.Fatalf("snapshot %+v, writes before maintenance %+v: want a snapshot no write had reached", res.Snapshot, res.Writes)
+			}
+			refusal := `1 transaction of other sessions wrote to public.accounts since the snapshot, and restoring it would lose their writes`
+			rb := res.Rollback
+			if rb == nil || rb.OK || rb.Method != "snapshot" || rb.Why != "1_z has no down migration" ||
+				rb.Error != "1_z has no down migration, and the snapshot was not restored: "+refusal ||
+				rb.NotRun != "the down migrations were refused (1_z has no down migration), and the snapshot was not restored: "+refusal {
+				t.Fatalf("rollback %+v; want the restore refused at restore time: %s", rb, refusal)
+			}
+			wantRollbackNotRun(t, res, "not run: the down migrations were refused (1_z has no down migration), and the snapshot was not restored: "+refusal)
+			var js strings.Builder
+			if err := res.WriteJSON(&js); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(js.String(), `"not_run": "the down migrations were refused (1_z has no down migration), and the snapshot was not restored: 1 transaction of other sessions wrote to public.accounts`) ||
+				!strings.Contains(js.String(), `"outcome": "failed"`) {
+				t.Errorf("JSON report:\n%s", js.String())
+			}
+			if got := strings.Join(res.Notes, "\n"); !strings.Contains(got, "NOT ROLLED BACK: 1_z has no down migration, and the snapshot was not restored: "+refusal+"; the database was left as it is, with this run's 1_z still applied") {
+				t.Errorf("notes %q", got)
+			}
+			if want := "nothing was lost: the database was left as it is, with the other sessions' writes and this run's 1_z still applied (history says so)"; !strings.HasPrefix(res.Hint, want) {
+				t.Errorf("hint %q; want it to start %q", res.Hint, want)
+			}
+			// Nothing was lost: the other session's row, and 1_z as history records it.
+			if got := tg.value(t, "SELECT count(*)::text FROM accounts WHERE id = 9002 AND name = 'app-write-3'"); got != "1" {
+				t.Errorf("the other session's committed write is gone (%s rows)", got)
+			}
+			if got := tg.value(t, "SELECT count(*)::text FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = 'z'"); got != "1" {
+				t.Error("1_z was undone although history keeps it")
+			}
+			if got, want := tg.historyOf(t), "1:applied 2:failed"; got != want {
+				t.Errorf("history %q, want %q", got, want)
+			}
+			if got := tg.value(t, "SELECT status || ' ' || outcome FROM schemagate.schemagate_runs WHERE run_id = 'run-restore-time'"); got != "finished failed" {
+				t.Errorf("run recorded as %q", got)
+			}
+		})
+	}
+}
