@@ -26,7 +26,7 @@ type txEnumValue struct {
 func (a *analyzer) usesNewEnumValue(st *sqlparse.Statement) {
 	for i, v := range a.txEnumValues {
 		if v.at < 0 {
-			if a.usesLabel(st.Node, v) {
+			if a.usesLabel(st, v) {
 				f := a.add("enum-add-value", fmt.Sprintf("this statement uses '%s', which ALTER TYPE %s ADD VALUE added on line %d of the same transaction: PostgreSQL refuses a new enum value before COMMIT, also of a type the transaction created (unsafe use of new value, SQLSTATE 55P04), so the deploy stops here",
 					v.label, bare(v.typ), v.line))
 				f.Risk = Dangerous
@@ -35,7 +35,7 @@ func (a *analyzer) usesNewEnumValue(st *sqlparse.Statement) {
 			}
 			continue
 		}
-		if f := &a.out[v.at]; f.Risk != Dangerous && a.usesLabel(st.Node, v) {
+		if f := &a.out[v.at]; f.Risk != Dangerous && a.usesLabel(st, v) {
 			f.Risk = Dangerous
 			f.Message = fmt.Sprintf("ALTER TYPE %s ADD VALUE '%s', and line %d of the same transaction uses '%s': PostgreSQL refuses a new enum value before COMMIT (unsafe use of new value, SQLSTATE 55P04), so the deploy stops there",
 				bare(v.typ), v.label, st.Pos.Line, v.label)
@@ -44,7 +44,11 @@ func (a *analyzer) usesNewEnumValue(st *sqlparse.Statement) {
 	}
 }
 
-func (a *analyzer) usesLabel(n *pg_query.Node, v txEnumValue) bool {
+// usesLabel tells whether statement st uses label v: in its parse tree, or in the rows of its INSERT's
+// VALUES list that the tree leaves out (a data seed's, sqlparse.Statement.ElidedRows), which hold
+// literals only and are read as the tree's rows are.
+func (a *analyzer) usesLabel(st *sqlparse.Statement, v txEnumValue) bool {
+	n := st.Node
 	isType := func(t *pg_query.TypeName) bool {
 		return t != nil && len(t.ArrayBounds) == 0 && a.st.qual(t.Names) == v.typ
 	}
@@ -93,6 +97,15 @@ func (a *analyzer) usesLabel(n *pg_query.Node, v txEnumValue) bool {
 		})
 		return hit
 	}
+	// insertsLabel tells whether a row of INSERT ins gives the label to a column of the enum.
+	insertsLabel := func(ins *pg_query.InsertStmt, row []*pg_query.Node) bool {
+		for i, val := range row {
+			if i < len(ins.Cols) && isLabel(val) && colOfType(ins.Relation, ins.Cols[i].GetResTarget().GetName()) {
+				return true
+			}
+		}
+		return false
+	}
 	found := false
 	walk(n, func(m proto.Message) {
 		switch x := m.(type) {
@@ -128,11 +141,10 @@ func (a *analyzer) usesLabel(n *pg_query.Node, v txEnumValue) bool {
 			}
 		case *pg_query.InsertStmt:
 			for _, row := range x.SelectStmt.GetSelectStmt().GetValuesLists() {
-				for i, val := range row.GetList().GetItems() {
-					if i < len(x.Cols) && isLabel(val) && colOfType(x.Relation, x.Cols[i].GetResTarget().GetName()) {
-						found = true
-					}
-				}
+				found = found || insertsLabel(x, row.GetList().GetItems())
+			}
+			if x == n.GetInsertStmt() && !found {
+				st.ElidedRows(func(row []*pg_query.Node) { found = found || insertsLabel(x, row) })
 			}
 		}
 	})

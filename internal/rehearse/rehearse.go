@@ -1461,7 +1461,7 @@ func settleTx(ctx context.Context, c *pgx.Conn, s *migrate.Script) error {
 // creates or defers itself, which it can only do with DEFERRABLE or SET CONSTRAINTS ... DEFERRED in
 // its text. Most migrations have none, and need no read of the trace after it.
 func deferredWork(c *schema.Catalog, s *migrate.Script) bool {
-	if anyDeferred(c) || strings.Contains(strings.ToUpper(s.SQL), "DEFERR") {
+	if anyDeferred(c) || sqlparse.ContainsFold(s.SQL, "deferr") {
 		return true
 	}
 	for _, t := range c.Triggers {

@@ -49,6 +49,10 @@ func (st *Statement) literalRows() (from, to int, ok bool) {
 			last = max(last, c.Location)
 		}
 	}
+	// Rows the tree leaves out are literals (see elideRows): the last of them may be the list's last.
+	for _, r := range st.elided {
+		last = max(last, int32(r.last))
+	}
 	from, to = st.Offset(first), st.Offset(last)
 	if from < 0 || to <= from {
 		return 0, 0, false

@@ -47,6 +47,9 @@ type Statement struct {
 	// treeBase is where, in the text the parser read, SQL starts: a location in Node (a byte offset in
 	// that text) minus treeBase is an offset in SQL (see Offset).
 	treeBase int
+	// elided are the runs of an INSERT's VALUES rows that Node leaves out, in the parser's text (see
+	// elideRows): ElidedRows gives them back.
+	elided []elided
 }
 
 // Offset is the byte offset in SQL of a location a node of the statement's parse tree carries; -1 when
@@ -201,8 +204,9 @@ func parseRange(src string, start, end int, lines *Lines) []Statement {
 			Err: &Error{Message: NULMessage, Pos: pos},
 		})
 	}
-	if tree, err := parse(section); err == nil {
-		return fromTree(src, start, section, tree, lines)
+	short, runs := elideRows(section)
+	if tree, err := parse(short); err == nil {
+		return fromTree(src, start, section, tree, lines, runs)
 	}
 	// Some statement does not parse: split with the scanner (tolerant of grammar errors) and parse each
 	// piece alone, so every good statement keeps its tree and the bad one gets a positioned error.
@@ -218,9 +222,10 @@ func parseRange(src string, start, end int, lines *Lines) []Statement {
 		if first >= piece.end {
 			continue
 		}
-		tree, err := parse(text)
+		short, runs := elideRows(text)
+		tree, err := parse(short)
 		if err == nil {
-			out = append(out, fromTree(src, start+piece.start, text, tree, lines)...)
+			out = append(out, fromTree(src, start+piece.start, text, tree, lines, runs)...)
 			continue
 		}
 		st := Statement{SQL: strings.TrimRight(section[first:piece.end], pgSpace), Pos: lines.Pos(start + first), End: start + piece.end}
@@ -322,7 +327,9 @@ func IsCopyFromStdin(n *pg_query.Node) bool {
 	return c != nil && c.IsFrom && c.Filename == "" && !c.IsProgram
 }
 
-func fromTree(src string, base int, section string, tree *pg_query.ParseResult, lines *Lines) []Statement {
+// fromTree makes the statements of tree, the parse of section (with runs of rows elided, see
+// elideRows), which starts at offset base of src.
+func fromTree(src string, base int, section string, tree *pg_query.ParseResult, lines *Lines, runs []elided) []Statement {
 	out := make([]Statement, 0, len(tree.Stmts))
 	for _, raw := range tree.Stmts {
 		loc := int(raw.StmtLocation)
@@ -335,12 +342,20 @@ func fromTree(src string, base int, section string, tree *pg_query.ParseResult, 
 		}
 		first := loc + skipSpaceAndComments(section[loc:end])
 		text := strings.TrimRight(section[first:end], " \t\r\n;")
+		var mine []elided
+		for len(runs) > 0 && runs[0].start < end {
+			if runs[0].start >= first {
+				mine = append(mine, runs[0])
+			}
+			runs = runs[1:]
+		}
 		out = append(out, Statement{
 			SQL:      text,
 			Pos:      lines.Pos(base + first),
 			End:      base + end,
 			Node:     raw.Stmt,
 			treeBase: first,
+			elided:   mine,
 		})
 	}
 	return out
