@@ -219,7 +219,11 @@ func separator(text string, j, end int) int {
 	return j
 }
 
-func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
+// isBlank tells whether c is white space to PostgreSQL's scanner (scan.l's space, \v included since
+// PostgreSQL 16, whose grammar pg_query has): as skipSpaceAndComments reads it.
+func isBlank(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
 
 // literal is one value of a plain row: its kind ('s' a string, 'n' a number, 'k' NULL, TRUE or FALSE)
 // and its text[start:end] (a negative number's from its minus sign).
