@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -106,10 +107,26 @@ func freeUnmappedDSM(uid int, since time.Time) []string {
 	if len(candidates) == 0 {
 		return nil
 	}
-	mapped := mappedFiles(candidates)
+	// A live server's segment is unmapped for an instant too, between its shm_open and its mmap and
+	// between its munmap and its shm_unlink: a segment is the crashed backend's only if it is unmapped at
+	// two looks a moment apart (it then stays so: no process knows it any more).
+	var unmapped []string
+	for look := range 2 {
+		if look > 0 {
+			time.Sleep(50 * time.Millisecond)
+		}
+		mapped := mappedFiles(candidates)
+		unmapped = unmapped[:0]
+		for _, c := range candidates {
+			if !mapped[c] {
+				unmapped = append(unmapped, c)
+			}
+		}
+		candidates = slices.Clone(unmapped)
+	}
 	var removed []string
 	for _, c := range candidates {
-		if !mapped[c] && os.Remove(c) == nil {
+		if os.Remove(c) == nil {
 			removed = append(removed, c)
 		}
 	}
