@@ -77,17 +77,24 @@ func TestGenerateDownAggregates(t *testing.T) {
 			}
 			r := runRoundTrip(t, conn, tc.up)
 			t.Logf("generated down:\n%s", r.down.SQL)
-			var got []string
-			for _, st := range r.down.Steps {
-				got = append(got, st.SQL)
-			}
-			if !slices.Equal(got, tc.want) {
-				t.Errorf("generated down\n%q\nwant\n%q", got, tc.want)
-			}
-			if !r.down.Reversible() || !r.exact() {
-				t.Errorf("round trip not exact (warnings %q):\ndown error: %v\nre-up error: %v\nafter down: %q\nafter re-up: %q",
-					r.down.Warnings, r.downErr, r.reUpErr, r.downProblems, r.reUpProblems)
-			}
+			wantDownSteps(t, r, tc.want)
 		})
+	}
+}
+
+// wantDownSteps wants r's generated down to be the statements want, step by step, and its round trip
+// (the down, then the up again) exact.
+func wantDownSteps(t *testing.T, r *roundTrip, want []string) {
+	t.Helper()
+	var got []string
+	for _, st := range r.down.Steps {
+		got = append(got, st.SQL)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("generated down\n%q\nwant\n%q", got, want)
+	}
+	if !r.down.Reversible() || !r.exact() {
+		t.Errorf("round trip not exact (warnings %q):\ndown error: %v\nre-up error: %v\nafter down: %q\nafter re-up: %q",
+			r.down.Warnings, r.downErr, r.reUpErr, r.downProblems, r.reUpProblems)
 	}
 }

@@ -1,7 +1,6 @@
 package pg_test
 
 import (
-	"slices"
 	"testing"
 
 	"github.com/schemagate/schemagate/internal/pgtest"
@@ -53,17 +52,7 @@ func TestGenerateDownIdentityOptions(t *testing.T) {
 			exec(t, conn, table+"; INSERT INTO t (v) VALUES ('a'); "+tc.setup)
 			r := runRoundTrip(t, conn, tc.up)
 			t.Logf("generated down:\n%s", r.down.SQL)
-			var got []string
-			for _, st := range r.down.Steps {
-				got = append(got, st.SQL)
-			}
-			if !slices.Equal(got, tc.want) {
-				t.Errorf("generated down\n%q\nwant\n%q", got, tc.want)
-			}
-			if !r.down.Reversible() || !r.exact() {
-				t.Errorf("round trip not exact:\ndown error: %v\nre-up error: %v\nafter down: %q\nafter re-up: %q",
-					r.downErr, r.reUpErr, r.downProblems, r.reUpProblems)
-			}
+			wantDownSteps(t, r, tc.want)
 		})
 	}
 }
